@@ -1,0 +1,45 @@
+# The two commands: `make run` and `make test`. Both build .venv themselves.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+CONFIG ?= config.yaml
+
+.PHONY: run test once bench quality clean help
+
+help:
+	@echo "make run     - install into $(VENV) and start the service ($(CONFIG))"
+	@echo "make test    - install with test extras and run the test suite"
+	@echo "make quality - complaint detector precision/recall/F1 vs raw VADER"
+	@echo "make bench   - pipeline throughput and memory benchmark"
+
+$(VENV)/.python-ok:
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required, found " + sys.version.split()[0])'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	@touch $@
+
+$(VENV)/.installed: $(VENV)/.python-ok pyproject.toml
+	$(BIN)/python -m pip install --quiet -e .
+	@touch $@
+
+$(VENV)/.installed-test: $(VENV)/.python-ok pyproject.toml
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@touch $@ $(VENV)/.installed
+
+run: $(VENV)/.installed
+	$(BIN)/monitor --config $(CONFIG) run
+
+once: $(VENV)/.installed
+	$(BIN)/monitor --config $(CONFIG) run --once
+
+test: $(VENV)/.installed-test
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+quality: $(VENV)/.installed
+	$(BIN)/python bench/quality.py
+
+bench: $(VENV)/.installed
+	$(BIN)/python bench/throughput.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis

@@ -1,0 +1,89 @@
+"""Complaint detection quality: the detector against raw VADER on a labeled set.
+
+    python bench/quality.py                 # all posts, and the dev / held-out halves
+    python bench/quality.py --errors dev    # list what the detector gets wrong in the dev half
+
+Raw VADER counts a post as a complaint when its compound score is <= -0.05.
+The held-out half was never looked at while tuning the lexicon.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from monitor.scoring import ComplaintScorer  # noqa: E402
+
+DEFAULT_SET = ROOT / "tests" / "data" / "complaints_eval.jsonl"
+
+
+def prf(pairs: list[tuple[bool, bool]]) -> tuple[float, float, float]:
+    tp = sum(1 for truth, pred in pairs if truth and pred)
+    fp = sum(1 for truth, pred in pairs if not truth and pred)
+    fn = sum(1 for truth, pred in pairs if truth and not pred)
+    precision = tp / (tp + fp) if tp + fp else 0.0
+    recall = tp / (tp + fn) if tp + fn else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return precision, recall, f1
+
+
+def evaluate(path: Path) -> list[dict]:
+    scorer = ComplaintScorer()
+    rows = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        item = json.loads(line)
+        score = scorer.score(item["text"])
+        item["detector"] = score.is_complaint
+        item["vader"] = score.compound <= -0.05
+        item["score"] = score
+        rows.append(item)
+    return rows
+
+
+def report(rows: list[dict]) -> dict[str, float]:
+    figures = {}
+    print(f"{'subset':<10} {'posts':>5}  {'method':<9} {'precision':>9} {'recall':>7} {'F1':>6}")
+    for subset in ("all", "dev", "heldout"):
+        chosen = [r for r in rows if subset == "all" or r["split"] == subset]
+        for method in ("detector", "vader"):
+            p, r, f = prf([(x["complaint"], x[method]) for x in chosen])
+            figures[f"{subset}.{method}.f1"] = f
+            print(f"{subset:<10} {len(chosen):>5}  {method:<9} {p:>9.3f} {r:>7.3f} {f:>6.3f}")
+    print("\naccuracy by case (detector / raw VADER):")
+    by_case = defaultdict(list)
+    for r in rows:
+        by_case[r["case"]].append(r)
+    for case, items in sorted(by_case.items()):
+        det = sum(r["detector"] == r["complaint"] for r in items) / len(items)
+        vad = sum(r["vader"] == r["complaint"] for r in items) / len(items)
+        print(f"  {case:<20} {len(items):>3} posts  {det:6.1%}  {vad:6.1%}")
+    ratio = figures["all.detector.f1"] / figures["all.vader.f1"] if figures["all.vader.f1"] else float("inf")
+    print(f"\ndetector F1 {figures['all.detector.f1']:.3f} vs raw VADER F1 {figures['all.vader.f1']:.3f} "
+          f"(x{ratio:.2f}); target: detector >= 0.85")
+    return figures
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--set", type=Path, default=DEFAULT_SET, help="labeled JSON lines: text, complaint, case, split")
+    parser.add_argument("--errors", choices=("dev", "heldout", "all"), help="list the detector's mistakes")
+    args = parser.parse_args()
+    rows = evaluate(args.set)
+    figures = report(rows)
+    if args.errors:
+        print(f"\nmistakes ({args.errors}):")
+        for r in rows:
+            if (args.errors == "all" or r["split"] == args.errors) and r["detector"] != r["complaint"]:
+                s = r["score"]
+                why = ", ".join(f"{x['rule']}:{x.get('match', x.get('score'))}" for x in s.reasons)
+                print(f"  {'FN' if r['complaint'] else 'FP'} conf={s.confidence:.2f} [{r['case']}] {r['text']}\n       {why}")
+    return 0 if figures["all.detector.f1"] >= 0.85 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

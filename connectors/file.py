@@ -1,0 +1,106 @@
+"""Tails JSON-lines files of posts: imports from other tools, and the demo data.
+
+One JSON object per line with at least ``text``; ``id``, ``author``,
+``author_reach`` (or ``followers``), ``url``, ``lang``, ``created_at`` and
+``brand`` are used when present. The byte offset of each file is the cursor,
+so a restart continues where the last stored batch ended; a file that shrinks
+or is replaced (log rotation) is read again from the start.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+from pathlib import Path
+from typing import Iterator
+
+from pydantic import Field
+
+from monitor.components import Connector, SourceError
+from monitor.config import Duration, SourceConfig
+from monitor.model import Batch, RawPost
+from monitor.registry import connectors
+
+log = logging.getLogger(__name__)
+
+
+class FileSourceConfig(SourceConfig):
+    path: str = Field(description="a .jsonl file, or a folder of them")
+    pattern: str = Field("*.jsonl", description="file name pattern when path is a folder")
+    interval: Duration = Field(10.0, description="time between checks for new lines")
+
+
+@connectors.register("file")
+class FileConnector(Connector):
+    config_model = FileSourceConfig
+
+    def describe(self) -> str:
+        return f"file {self.config.path}"
+
+    def _files(self) -> list[Path]:
+        path = Path(self.config.path).expanduser()
+        if path.is_dir():
+            return sorted(p for p in path.glob(self.config.pattern) if p.is_file())
+        if path.is_file():
+            return [path]
+        raise SourceError(f"{path} does not exist (sources.{self.name}.path)")
+
+    def fetch(self, cursor: dict[str, str]) -> Iterator[Batch]:
+        for path in self._files():
+            yield from self._read(path, cursor)
+
+    def _read(self, path: Path, cursor: dict[str, str]) -> Iterator[Batch]:
+        key = f"offset:{path}"
+        stat = path.stat()
+        offset, inode = _position(cursor.get(key))
+        if inode != stat.st_ino or offset > stat.st_size:
+            if offset:
+                log.warning("source=%s %s was replaced or truncated; reading it from the start", self.name, path)
+            offset = 0
+        posts: list[RawPost] = []
+        rejected = 0
+        with path.open("rb") as handle:
+            handle.seek(offset)
+            while True:
+                line = handle.readline()
+                if not line.endswith(b"\n"):
+                    break  # end of file, or a line still being written: read it next time
+                at = offset
+                offset += len(line)
+                post = self._parse(line, f"{path.name}@{at}")
+                if post is None:
+                    rejected += 1 if line.strip() else 0
+                else:
+                    posts.append(post)
+                if len(posts) + rejected >= self.config.batch_size:
+                    yield Batch(posts, {key: _encode(offset, stat.st_ino)}, rejected)
+                    posts, rejected = [], 0
+        if posts or rejected or cursor.get(key) != _encode(offset, stat.st_ino):
+            yield Batch(posts, {key: _encode(offset, stat.st_ino)}, rejected)
+
+    def _parse(self, line: bytes, ref: str) -> RawPost | None:
+        if not line.strip():
+            return None
+        try:
+            data = json.loads(line.decode("utf-8", errors="replace"))
+        except (ValueError, RecursionError) as exc:
+            log.info("source=%s rejected %s: not valid JSON (%s)", self.name, ref, str(exc)[:80])
+            return None
+        if not isinstance(data, dict):
+            log.info("source=%s rejected %s: expected a JSON object, got %s", self.name, ref, type(data).__name__)
+            return None
+        return RawPost.from_mapping(data, ref)
+
+
+def _position(value: str | None) -> tuple[int, int | None]:
+    if not value:
+        return 0, None
+    try:
+        data = json.loads(value)
+        return int(data["offset"]), data.get("inode")
+    except (ValueError, KeyError, TypeError):
+        return 0, None
+
+
+def _encode(offset: int, inode: int) -> str:
+    return json.dumps({"offset": offset, "inode": inode})

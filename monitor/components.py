@@ -1,0 +1,76 @@
+"""The two small interfaces the core knows components by: Connector and Sink."""
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import ClassVar, Iterator, Optional
+
+from monitor.config import BrandConfig, SinkConfig, SourceConfig
+from monitor.model import Alert, Batch
+
+
+class SourceError(Exception):
+    """A poll failed in a way the connector understands.
+
+    retry_after: seconds before this source may be polled again (rate limits).
+    unhealthy: the operator must act (bad credentials, missing access); the
+    message names the fix.
+    """
+
+    def __init__(self, message: str, *, retry_after: Optional[float] = None, unhealthy: bool = False) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+        self.unhealthy = unhealthy
+
+
+class Connector(ABC):
+    """Reads public posts for the configured brands, newest cursor first."""
+
+    type_name: ClassVar[str]
+    config_model: ClassVar[type[SourceConfig]] = SourceConfig
+    #: environment variables the source needs when enabled, shown by check-config
+    required_env: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, name: str, config: SourceConfig, brands: list[BrandConfig]) -> None:
+        self.name = name
+        self.config = config
+        self.brands = brands
+
+    @abstractmethod
+    def fetch(self, cursor: dict[str, str]) -> Iterator[Batch]:
+        """Yield batches newer than ``cursor``; each batch's cursor is saved with it."""
+
+    def describe(self) -> str:
+        return self.type_name
+
+    def close(self) -> None:
+        pass
+
+
+class DeliveryError(Exception):
+    """A sink could not deliver. permanent: retrying will not help until someone acts."""
+
+    def __init__(self, message: str, *, retry_after: Optional[float] = None, permanent: bool = False) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+        self.permanent = permanent
+
+
+class Sink(ABC):
+    """Delivers one alert; returns the sink's reference to the message it created."""
+
+    type_name: ClassVar[str]
+    config_model: ClassVar[type[SinkConfig]] = SinkConfig
+
+    def __init__(self, name: str, config: SinkConfig) -> None:
+        self.name = name
+        self.config = config
+
+    @abstractmethod
+    def send(self, alert: Alert) -> Optional[str]:
+        """Deliver ``alert`` or raise DeliveryError."""
+
+    def describe(self, channel: Optional[str]) -> str:
+        return self.type_name + (f" -> {channel}" if channel else "")
+
+    def close(self) -> None:
+        pass

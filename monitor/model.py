@@ -1,0 +1,126 @@
+"""The records that flow through the pipeline."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Optional
+
+
+@dataclass(slots=True)
+class RawPost:
+    """A post as a connector read it, before the core cleans and checks it."""
+
+    external_id: Any = None
+    text: Any = None
+    author: Any = None
+    author_reach: Any = None
+    url: Any = None
+    language: Any = None
+    created_at: Any = None
+    brand: Any = None
+    ref: str = ""  # where it came from (file:line, API page) for log lines about it
+
+    @classmethod
+    def from_mapping(cls, data: dict, ref: str = "") -> "RawPost":
+        """Accepts the field names of the JSON-lines format and common aliases."""
+        def pick(*names: str) -> Any:
+            for name in names:
+                if name in data and data[name] is not None:
+                    return data[name]
+            return None
+
+        author = pick("author", "username", "user", "screen_name")
+        if isinstance(author, dict):
+            author = author.get("username") or author.get("name")
+        return cls(
+            external_id=pick("id", "external_id", "id_str"),
+            text=pick("text", "body", "content", "full_text"),
+            author=author,
+            author_reach=pick("author_reach", "followers", "followers_count", "reach"),
+            url=pick("url", "permalink", "link"),
+            language=pick("language", "lang"),
+            created_at=pick("created_at", "timestamp", "date", "created_utc"),
+            brand=pick("brand"),
+            ref=ref,
+        )
+
+
+@dataclass(slots=True)
+class Mention:
+    """A cleaned post assigned to one brand."""
+
+    source: str
+    external_id: str
+    brand: str
+    text: str
+    author: str
+    author_reach: int
+    url: Optional[str]
+    language: Optional[str]
+    created_at: datetime
+    fetched_at: datetime
+    ref: str = ""
+
+
+@dataclass(slots=True)
+class Score:
+    compound: float
+    positive: float
+    neutral: float
+    negative: float
+    is_complaint: bool
+    confidence: float
+    reasons: list[dict]
+    topic: str
+    priority: float
+
+    def sentiment(self, negative_threshold: float, positive_threshold: float) -> str:
+        if self.compound <= negative_threshold:
+            return "negative"
+        if self.compound >= positive_threshold:
+            return "positive"
+        return "neutral"
+
+
+@dataclass(slots=True)
+class Batch:
+    """Posts from one fetch plus the cursor values that hold once they are stored."""
+
+    posts: list[RawPost]
+    cursor: dict[str, str] = field(default_factory=dict)
+    rejected: int = 0  # records the connector could not even parse (already logged)
+
+
+@dataclass(slots=True)
+class Alert:
+    """One outbox row ready for a sink: the mention, its score and where it goes."""
+
+    outbox_id: int
+    route: str
+    channel: Optional[str]
+    attempt: int
+    mention_id: int
+    source: str
+    brand: str
+    external_id: str
+    author: str
+    author_reach: int
+    url: Optional[str]
+    text: str
+    created_at: datetime
+    compound: float
+    confidence: float
+    reasons: list[dict]
+    topic: str
+    priority: float
+    sink: str = ""
+
+    def reasons_text(self, limit: int = 6) -> str:
+        """'waiting ("still no"), no reply ("no response"), VADER -0.42': why it was flagged."""
+        parts = []
+        for reason in self.reasons:
+            if reason.get("rule") == "vader":
+                continue
+            label, match = reason.get("label", reason.get("rule", "")), reason.get("match")
+            parts.append(f'{label} ("{match}")' if match else label)
+        return ", ".join(parts[:limit] + [f"VADER {self.compound:+.2f}"])

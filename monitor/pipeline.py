@@ -1,0 +1,228 @@
+"""connector -> normalize -> dedup -> score -> store (mentions + outbox, one transaction)."""
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import threading
+import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Callable, Optional
+
+from monitor.components import Connector, SourceError
+from monitor.config import Config, RouteConfig, ScoringConfig
+from monitor.model import Batch, Mention, Score
+from monitor.normalize import BrandFilter, Rejected, normalize
+from monitor.schema import utcnow
+from monitor.storage import MentionStore, Route
+
+log = logging.getLogger(__name__)
+
+# Below this many posts a batch is scored in-process: the pool's round trip costs more.
+POOL_MIN_BATCH = 256
+
+_worker_scorer = None
+
+
+def _init_worker(scoring: dict, topics: dict) -> None:
+    global _worker_scorer
+    from monitor.scoring import ComplaintScorer
+
+    _worker_scorer = ComplaintScorer(ScoringConfig.model_validate(scoring), topics)
+
+
+def _score_chunk(items: list[tuple[str, int]]) -> list[Score]:
+    return _worker_scorer.score_many(items)
+
+
+class ScoringEngine:
+    """Scores batches in this process, or across a process pool for large batches."""
+
+    def __init__(self, scoring: ScoringConfig, topics: dict[str, list[str]]) -> None:
+        from monitor.scoring import ComplaintScorer
+
+        self.scorer = ComplaintScorer(scoring, topics)
+        self._scoring, self._topics = scoring, topics
+        self.workers = scoring.workers or (os.cpu_count() or 1)
+        self._pool: Optional[ProcessPoolExecutor] = None
+        self._lock = threading.Lock()
+
+    def score(self, items: list[tuple[str, int]]) -> list[Score]:
+        if self.workers <= 1 or len(items) < POOL_MIN_BATCH:
+            return self.scorer.score_many(items)
+        pool = self._get_pool()
+        size = -(-len(items) // (self.workers * 2))
+        chunks = [items[i:i + size] for i in range(0, len(items), size)]
+        return [score for part in pool.map(_score_chunk, chunks) for score in part]
+
+    def _get_pool(self) -> ProcessPoolExecutor:
+        with self._lock:
+            if self._pool is None:
+                # forkserver: forking a process that runs scheduler threads is unsafe.
+                method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+                self._pool = ProcessPoolExecutor(
+                    max_workers=self.workers, mp_context=multiprocessing.get_context(method),
+                    initializer=_init_worker, initargs=(self._scoring.model_dump(), self._topics))
+            return self._pool
+
+    def close(self) -> None:
+        with self._lock:
+            if self._pool is not None:
+                self._pool.shutdown(wait=True, cancel_futures=True)
+                self._pool = None
+
+
+class Router:
+    """Which alert routes a complaint takes: matching routes, else the fallback ones."""
+
+    def __init__(self, routes: list[RouteConfig]) -> None:
+        self._routes = routes
+
+    def routes_for(self, brand: str, topic: str, priority: float) -> list[Route]:
+        def matches(r: RouteConfig) -> bool:
+            return ((not r.brands or brand in r.brands) and (not r.topics or topic in r.topics)
+                    and priority >= r.min_priority)
+
+        chosen = [r for r in self._routes if not r.fallback and matches(r)]
+        if not chosen:
+            chosen = [r for r in self._routes if r.fallback and matches(r)]
+        return [Route(r.name, r.sink, r.channel) for r in chosen]
+
+
+@dataclass
+class PollResult:
+    source: str
+    read: int = 0
+    stored: int = 0
+    duplicates: int = 0
+    filtered: int = 0
+    rejected: int = 0
+    complaints: int = 0
+    alerts: int = 0
+    batches: int = 0
+    error: Optional[str] = None
+    skipped: Optional[str] = None
+    seconds: float = 0.0
+    drop_reasons: dict[str, int] = field(default_factory=dict)
+
+
+class Pipeline:
+    def __init__(self, config: Config, store: MentionStore, engine: ScoringEngine,
+                 stop: Optional[threading.Event] = None,
+                 on_stored: Optional[Callable[[], None]] = None) -> None:
+        self.config = config
+        self.store = store
+        self.engine = engine
+        self.stop = stop or threading.Event()
+        self.on_stored = on_stored
+        self.brand_filter = BrandFilter(config.brands)
+        self.router = Router(config.routes())
+        self._paused_until: dict[str, datetime] = {}
+
+    def poll(self, connector: Connector) -> PollResult:
+        """One poll of one source. Never raises: a failing source must not stop the others."""
+        result = PollResult(connector.name)
+        started = time.monotonic()
+        paused = self._paused_until.get(connector.name)
+        if paused and utcnow() < paused:
+            result.skipped = f"rate limited until {paused:%H:%M:%S} UTC"
+            log.info("source=%s skipped: %s", connector.name, result.skipped)
+            return result
+        try:
+            cursor = self.store.load_cursor(connector.name)
+            for batch in connector.fetch(cursor):
+                self._process(connector.name, batch, result)
+                if self.stop.is_set():
+                    log.info("source=%s stopping after the batch in flight", connector.name)
+                    break
+            self._paused_until.pop(connector.name, None)
+            if self.store.record_success(connector.name):
+                log.warning("source=%s recovered", connector.name)
+        except Exception as exc:  # noqa: BLE001 - any failure is contained to this source
+            self._fail(connector.name, exc, result)
+        result.seconds = time.monotonic() - started
+        self._log_result(result)
+        return result
+
+    def _fail(self, source: str, exc: Exception, result: PollResult) -> None:
+        result.error = f"{type(exc).__name__}: {exc}"
+        paused_until = None
+        unhealthy = False
+        if isinstance(exc, SourceError):
+            result.error = str(exc)
+            unhealthy = exc.unhealthy
+            if exc.retry_after:
+                paused_until = utcnow() + timedelta(seconds=exc.retry_after)
+                self._paused_until[source] = paused_until
+        log.error("source=%s poll failed: %s", source, result.error,
+                  exc_info=not isinstance(exc, SourceError) and log.isEnabledFor(logging.DEBUG))
+        try:
+            self.store.record_failure(source, result.error, paused_until=paused_until, unhealthy=unhealthy)
+        except Exception as db_exc:  # noqa: BLE001 - the database may be the thing that failed
+            log.error("source=%s could not record the failure: %s", source, db_exc)
+
+    def _process(self, source: str, batch: Batch, result: PollResult) -> None:
+        now = utcnow()
+        result.batches += 1
+        result.read += len(batch.posts) + batch.rejected
+        result.rejected += batch.rejected
+        fresh: dict[str, Mention] = {}
+        rejected = batch.rejected
+        for raw in batch.posts:
+            try:
+                mention = self.brand_filter.assign(normalize(raw, source, now))
+            except Rejected as why:
+                reason = str(why)
+                if reason == "empty text" or reason.startswith(("text is", "mentions no")):
+                    rejected += 1
+                    result.rejected += 1
+                    log.info("source=%s rejected %s: %s", source, raw.ref or raw.external_id, reason)
+                else:
+                    result.filtered += 1
+                    log.debug("source=%s dropped %s: %s", source, raw.ref or raw.external_id, reason)
+                key = reason.split("'")[0].strip()
+                result.drop_reasons[key] = result.drop_reasons.get(key, 0) + 1
+                continue
+            if mention.external_id in fresh:
+                result.duplicates += 1
+                continue
+            fresh[mention.external_id] = mention
+        known = self.store.known_ids(source, fresh) if fresh else set()
+        result.duplicates += len(known)
+        todo = [m for ext, m in fresh.items() if ext not in known]
+        scores = self.engine.score([(m.text, m.author_reach) for m in todo]) if todo else []
+        rows, routes = [], []
+        for mention, score in zip(todo, scores):
+            rows.append(_row(mention, score))
+            routes.append(self.router.routes_for(mention.brand, score.topic, score.priority)
+                          if score.is_complaint else [])
+            result.complaints += score.is_complaint
+        saved = self.store.store_batch(source, rows, routes, batch.cursor,
+                                       read=len(batch.posts) + batch.rejected,
+                                       rejected=rejected)
+        result.stored += saved.stored
+        result.duplicates += saved.duplicates
+        result.alerts += saved.alerts
+        if saved.alerts and self.on_stored:
+            self.on_stored()
+
+    @staticmethod
+    def _log_result(r: PollResult) -> None:
+        if r.skipped:
+            return
+        level = logging.WARNING if r.error else logging.INFO
+        log.log(level, "source=%s read=%d stored=%d complaints=%d alerts=%d duplicates=%d filtered=%d "
+                "rejected=%d batches=%d seconds=%.2f%s", r.source, r.read, r.stored, r.complaints, r.alerts,
+                r.duplicates, r.filtered, r.rejected, r.batches, r.seconds, " (failed)" if r.error else "")
+
+
+def _row(m: Mention, s: Score) -> dict:
+    return {
+        "source": m.source, "external_id": m.external_id, "brand": m.brand, "author": m.author,
+        "author_reach": m.author_reach, "url": m.url, "text": m.text, "language": m.language,
+        "created_at": m.created_at, "fetched_at": m.fetched_at, "compound": s.compound, "positive": s.positive,
+        "neutral": s.neutral, "negative": s.negative, "is_complaint": s.is_complaint,
+        "confidence": s.confidence, "reasons": s.reasons, "topic": s.topic, "priority": s.priority,
+    }

@@ -1,0 +1,117 @@
+"""The running service: APScheduler jobs for each source, outbox delivery and the daily digest."""
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+import threading
+from datetime import date, datetime, timedelta
+from typing import Optional
+from zoneinfo import ZoneInfo
+
+from monitor.components import Connector, Sink
+from monitor.config import Config
+from monitor.delivery import OutboxDelivery
+from monitor.pipeline import Pipeline, PollResult, ScoringEngine
+from monitor.storage import MentionStore
+
+log = logging.getLogger(__name__)
+
+
+class MonitorService:
+    def __init__(self, config: Config, store: Optional[MentionStore] = None) -> None:
+        self.config = config
+        self.stop = threading.Event()
+        self.store = store or MentionStore(config.database_url)
+        self.engine = ScoringEngine(config.root.scoring, config.root.topics)
+        self.connectors: dict[str, Connector] = {
+            name: c.cls(name, c.config, config.brands) for name, c in config.enabled_sources().items()}
+        self.sinks: dict[str, Sink] = {name: c.cls(name, c.config) for name, c in config.enabled_sinks().items()}
+        self.delivery = OutboxDelivery(self.store, self.sinks, config.root.delivery, self.stop)
+        self.pipeline = Pipeline(config, self.store, self.engine, self.stop)
+        self._scheduler = None
+
+    def prepare(self) -> None:
+        self.store.upgrade()
+
+    def run_once(self) -> list[PollResult]:
+        """Poll every enabled source once, then deliver everything that is due."""
+        results = [self.pipeline.poll(c) for c in self.connectors.values()]
+        self.delivery.kick()
+        return results
+
+    # -- foreground service ---------------------------------------------------
+
+    def run_forever(self, install_signals: bool = True) -> None:
+        from apscheduler.schedulers.background import BackgroundScheduler
+        from apscheduler.triggers.cron import CronTrigger
+        from apscheduler.triggers.interval import IntervalTrigger
+
+        # One thread per source plus delivery and digest, so a slow source never delays another.
+        scheduler = BackgroundScheduler(
+            executors={"default": {"type": "threadpool", "max_workers": len(self.connectors) + 3}},
+            job_defaults={"coalesce": True, "max_instances": 1},
+            timezone="UTC",
+        )
+        now = datetime.now(ZoneInfo("UTC"))
+        for name, connector in self.connectors.items():
+            cfg = connector.config
+            scheduler.add_job(self.pipeline.poll, IntervalTrigger(seconds=cfg.interval, jitter=cfg.jitter or None),
+                              args=[connector], id=f"poll:{name}", name=f"poll {name}", next_run_time=now,
+                              misfire_grace_time=max(1, int(cfg.interval)))
+        scheduler.add_job(self.delivery.kick, IntervalTrigger(seconds=self.config.root.delivery.interval),
+                          id="deliver", name="deliver outbox", next_run_time=now)
+        digest = self.config.root.digest
+        if digest.enabled:
+            hour, minute = (int(x) for x in digest.time.split(":"))
+            scheduler.add_job(self.run_digest, CronTrigger(hour=hour, minute=minute, timezone=digest.timezone),
+                              id="digest", name="daily digest", misfire_grace_time=3600)
+        self.pipeline.on_stored = lambda: scheduler.add_job(
+            self.delivery.kick, id="deliver-now", replace_existing=True, misfire_grace_time=None)
+        self._scheduler = scheduler
+        if install_signals:
+            self._install_signal_handlers()
+        scheduler.start()
+        log.info("service started: sources=%s sinks=%s", ",".join(self.connectors) or "none",
+                 ",".join(self.sinks) or "none")
+        self.stop.wait()
+        log.info("stopping: finishing the work in flight")
+        scheduler.shutdown(wait=True)
+        log.info("stopped")
+
+    def _install_signal_handlers(self) -> None:
+        def handle(signum, _frame):
+            log.info("received %s", signal.Signals(signum).name)
+            self.stop.set()
+
+        signal.signal(signal.SIGTERM, handle)
+        signal.signal(signal.SIGINT, handle)
+
+    # -- digest -----------------------------------------------------------------
+
+    def run_digest(self, day: Optional[date] = None, force: bool = False, out=None) -> int:
+        """Print yesterday's digest (in the digest timezone) once per brand; returns how many were sent."""
+        from monitor.digest import brand_day, render_text
+
+        cfg = self.config.root.digest
+        day = day or (datetime.now(ZoneInfo(cfg.timezone)).date() - timedelta(days=1))
+        scoring = self.config.root.scoring
+        sent = 0
+        for brand in self.config.brands:
+            if not force and not self.store.record_digest(brand.name, day, "stdout", "sent"):
+                log.info("digest for %s on %s already sent", brand.name, day)
+                continue
+            figures = brand_day(self.store, brand.name, day, cfg.timezone,
+                                scoring.negative_threshold, scoring.positive_threshold)
+            (out or sys.stdout).write(render_text(figures))
+            sent += 1
+        return sent
+
+    def close(self) -> None:
+        for component in list(self.connectors.values()) + list(self.sinks.values()):
+            try:
+                component.close()
+            except Exception as exc:  # noqa: BLE001 - closing must not mask the real exit status
+                log.warning("closing %s: %s", component.name, exc)
+        self.engine.close()
+        self.store.close()

@@ -1,0 +1,312 @@
+"""MentionStore: every read and write the service makes, on any SQLAlchemy URL."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Iterable, Optional
+
+from sqlalchemy import and_, create_engine, event, func, insert, select, update
+from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.exc import ArgumentError
+
+from monitor.model import Alert
+from monitor.schema import cursors, digest_runs, mentions, outbox, source_health, utcnow
+
+log = logging.getLogger(__name__)
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+
+class StoreError(Exception):
+    """The database URL or schema is unusable; the message says what to do."""
+
+
+@dataclass(slots=True)
+class Route:
+    name: str
+    sink: str
+    channel: Optional[str]
+
+
+@dataclass(slots=True)
+class StoredBatch:
+    stored: int
+    duplicates: int
+    alerts: int
+
+
+def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+    # WAL lets the scheduler's threads read while one writes; busy_timeout waits out short locks.
+    cur = dbapi_connection.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA busy_timeout=30000")
+    cur.close()
+
+
+def make_engine(url: str) -> Engine:
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise StoreError(f"database.url: not a database URL: {make_url_safe(url)}") from None
+    if parsed.get_backend_name() == "sqlite":
+        database = parsed.database or ""
+        if database and database != ":memory:" and not database.startswith("file:"):
+            Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(parsed, connect_args={"check_same_thread": False, "timeout": 30})
+        event.listen(engine, "connect", _on_sqlite_connect)
+        return engine
+    if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
+        parsed = parsed.set(drivername="postgresql+psycopg")  # psycopg 3 is the driver we ship
+    return create_engine(parsed, pool_pre_ping=True, pool_size=5, max_overflow=5)
+
+
+def make_url_safe(url: str) -> str:
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "<unparseable URL>"
+
+
+class MentionStore:
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine = make_engine(url)
+        self.dialect = self.engine.dialect.name
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # -- schema ---------------------------------------------------------------
+
+    def _alembic_config(self, connection: Connection):
+        from alembic.config import Config as AlembicConfig
+
+        cfg = AlembicConfig()
+        cfg.set_main_option("script_location", str(MIGRATIONS))
+        cfg.attributes["connection"] = connection
+        return cfg
+
+    def upgrade(self, revision: str = "head") -> None:
+        from alembic import command
+
+        with self.engine.begin() as conn:
+            command.upgrade(self._alembic_config(conn), revision)
+
+    def revision(self) -> Optional[str]:
+        from alembic.runtime.migration import MigrationContext
+
+        with self.engine.connect() as conn:
+            return MigrationContext.configure(conn).get_current_revision()
+
+    def head_revision(self) -> str:
+        from alembic.script import ScriptDirectory
+
+        with self.engine.connect() as conn:
+            return ScriptDirectory.from_config(self._alembic_config(conn)).get_current_head()
+
+    # -- upserts --------------------------------------------------------------
+
+    def _upsert(self, conn: Connection, table, keys: dict, values: dict) -> None:
+        """Insert or update one row by primary key, portably."""
+        if self.dialect in ("sqlite", "postgresql"):
+            if self.dialect == "sqlite":
+                from sqlalchemy.dialects.sqlite import insert as dialect_insert
+            else:
+                from sqlalchemy.dialects.postgresql import insert as dialect_insert
+            stmt = dialect_insert(table).values(**keys, **values)
+            conn.execute(stmt.on_conflict_do_update(index_elements=list(keys), set_=values))
+            return
+        where = and_(*(table.c[k] == v for k, v in keys.items()))
+        if conn.execute(update(table).where(where).values(**values)).rowcount == 0:
+            conn.execute(insert(table).values(**keys, **values))
+
+    def _insert_new(self, table, conflict: list[str]):
+        """INSERT that skips rows already present (another poll or instance stored them)."""
+        if self.dialect == "sqlite":
+            from sqlalchemy.dialects.sqlite import insert as dialect_insert
+        elif self.dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert as dialect_insert
+        else:
+            return insert(table)
+        return dialect_insert(table).on_conflict_do_nothing(index_elements=conflict)
+
+    # -- cursors ---------------------------------------------------------------
+
+    def load_cursor(self, source: str) -> dict[str, str]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(cursors.c.key, cursors.c.value).where(cursors.c.source == source))
+            return {key: value for key, value in rows}
+
+    # -- ingest ----------------------------------------------------------------
+
+    def known_ids(self, source: str, external_ids: Iterable[str]) -> set[str]:
+        ids = list(external_ids)
+        known: set[str] = set()
+        with self.engine.connect() as conn:
+            for start in range(0, len(ids), 500):
+                chunk = ids[start:start + 500]
+                stmt = select(mentions.c.external_id).where(
+                    mentions.c.source == source, mentions.c.external_id.in_(chunk))
+                known.update(conn.execute(stmt).scalars())
+        return known
+
+    def store_batch(self, source: str, rows: list[dict], routes: list[list[Route]],
+                    cursor: dict[str, str], read: int, rejected: int) -> StoredBatch:
+        """Mentions, their outbox rows, the cursor and the counters: one transaction."""
+        now = utcnow()
+        stored = alerts = 0
+        with self.engine.begin() as conn:
+            if rows:
+                stmt = self._insert_new(mentions, ["source", "external_id"]).returning(
+                    mentions.c.id, mentions.c.external_id)
+                inserted = {ext: ident for ident, ext in conn.execute(stmt, rows)}
+                stored = len(inserted)
+                outbox_rows = [
+                    {"mention_id": inserted[row["external_id"]], "route": r.name, "sink": r.sink,
+                     "channel": r.channel, "status": "pending", "attempts": 0,
+                     "next_attempt_at": now, "created_at": now}
+                    for row, row_routes in zip(rows, routes) if row["external_id"] in inserted
+                    for r in row_routes
+                ]
+                if outbox_rows:
+                    conn.execute(insert(outbox), outbox_rows)
+                alerts = len(outbox_rows)
+            for key, value in cursor.items():
+                self._upsert(conn, cursors, {"source": source, "key": key}, {"value": value, "updated_at": now})
+            self._count(conn, source, read=read, stored=stored, rejected=rejected)
+        return StoredBatch(stored=stored, duplicates=len(rows) - stored, alerts=alerts)
+
+    # -- source health ------------------------------------------------------------
+
+    def _count(self, conn: Connection, source: str, read: int, stored: int, rejected: int) -> None:
+        self._ensure_health_row(conn, source)
+        conn.execute(update(source_health).where(source_health.c.source == source).values(
+            posts_read=source_health.c.posts_read + read,
+            posts_stored=source_health.c.posts_stored + stored,
+            posts_rejected=source_health.c.posts_rejected + rejected,
+            updated_at=utcnow()))
+
+    def _ensure_health_row(self, conn: Connection, source: str) -> None:
+        exists = conn.execute(select(source_health.c.source).where(source_health.c.source == source)).first()
+        if not exists:
+            stmt = self._insert_new(source_health, ["source"]).values(
+                source=source, consecutive_failures=0, posts_read=0, posts_stored=0, posts_rejected=0,
+                unhealthy=False, updated_at=utcnow())
+            conn.execute(stmt)
+
+    def record_success(self, source: str) -> bool:
+        """Returns True when the source was failing before (it recovered)."""
+        with self.engine.begin() as conn:
+            self._ensure_health_row(conn, source)
+            before = conn.execute(select(source_health.c.consecutive_failures)
+                                  .where(source_health.c.source == source)).scalar_one()
+            conn.execute(update(source_health).where(source_health.c.source == source).values(
+                last_success_at=utcnow(), consecutive_failures=0, unhealthy=False, paused_until=None,
+                updated_at=utcnow()))
+        return before > 0
+
+    def record_failure(self, source: str, error: str, *, paused_until: Optional[datetime] = None,
+                       unhealthy: bool = False) -> int:
+        """Returns the number of consecutive failures including this one."""
+        with self.engine.begin() as conn:
+            self._ensure_health_row(conn, source)
+            conn.execute(update(source_health).where(source_health.c.source == source).values(
+                last_error_at=utcnow(), last_error=error[:2000],
+                consecutive_failures=source_health.c.consecutive_failures + 1,
+                paused_until=paused_until, unhealthy=unhealthy, updated_at=utcnow()))
+            return conn.execute(select(source_health.c.consecutive_failures)
+                                .where(source_health.c.source == source)).scalar_one()
+
+    def source_health(self) -> list[dict]:
+        with self.engine.connect() as conn:
+            return [dict(r._mapping) for r in conn.execute(select(source_health).order_by(source_health.c.source))]
+
+    # -- outbox -------------------------------------------------------------------
+
+    def due_alerts(self, limit: int, now: Optional[datetime] = None) -> list[Alert]:
+        now = now or utcnow()
+        stmt = (
+            select(outbox.c.id, outbox.c.route, outbox.c.channel, outbox.c.attempts, outbox.c.sink,
+                   mentions.c.id.label("mention_id"), mentions.c.source, mentions.c.brand, mentions.c.external_id,
+                   mentions.c.author, mentions.c.author_reach, mentions.c.url, mentions.c.text,
+                   mentions.c.created_at, mentions.c.compound, mentions.c.confidence, mentions.c.reasons,
+                   mentions.c.topic, mentions.c.priority)
+            .join(mentions, mentions.c.id == outbox.c.mention_id)
+            .where(outbox.c.status == "pending", outbox.c.next_attempt_at <= now)
+            .order_by(outbox.c.id)
+            .limit(limit)
+        )
+        with self.engine.connect() as conn:
+            return [self._alert(row) for row in conn.execute(stmt)]
+
+    @staticmethod
+    def _alert(row: Any) -> Alert:
+        m = row._mapping
+        alert = Alert(
+            outbox_id=m["id"], route=m["route"], channel=m["channel"], attempt=m["attempts"] + 1,
+            mention_id=m["mention_id"], source=m["source"], brand=m["brand"], external_id=m["external_id"],
+            author=m["author"], author_reach=m["author_reach"], url=m["url"], text=m["text"],
+            created_at=m["created_at"], compound=m["compound"], confidence=m["confidence"],
+            reasons=m["reasons"] or [], topic=m["topic"], priority=m["priority"], sink=m["sink"])
+        return alert
+
+    def mark_delivered(self, outbox_id: int, message_ref: Optional[str]) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(update(outbox).where(outbox.c.id == outbox_id).values(
+                status="delivered", delivered_at=utcnow(), message_ref=message_ref,
+                attempts=outbox.c.attempts + 1, last_error=None))
+
+    def mark_failed(self, outbox_id: int, error: str, next_attempt_at: Optional[datetime]) -> None:
+        """Schedules a retry, or dead-letters the alert when next_attempt_at is None."""
+        values: dict[str, Any] = {"attempts": outbox.c.attempts + 1, "last_error": error[:2000]}
+        if next_attempt_at is None:
+            values["status"] = "dead"
+        else:
+            values["next_attempt_at"] = next_attempt_at
+        with self.engine.begin() as conn:
+            conn.execute(update(outbox).where(outbox.c.id == outbox_id).values(**values))
+
+    def retry_dead(self, outbox_ids: Optional[list[int]] = None) -> int:
+        stmt = update(outbox).where(outbox.c.status == "dead")
+        if outbox_ids:
+            stmt = stmt.where(outbox.c.id.in_(outbox_ids))
+        with self.engine.begin() as conn:
+            return conn.execute(stmt.values(status="pending", attempts=0, next_attempt_at=utcnow())).rowcount
+
+    def dead_alerts(self, limit: int = 50) -> list[dict]:
+        stmt = (select(outbox.c.id, outbox.c.route, outbox.c.attempts, outbox.c.last_error, mentions.c.brand,
+                       mentions.c.url).join(mentions, mentions.c.id == outbox.c.mention_id)
+                .where(outbox.c.status == "dead").order_by(outbox.c.id).limit(limit))
+        with self.engine.connect() as conn:
+            return [dict(r._mapping) for r in conn.execute(stmt)]
+
+    # -- figures ----------------------------------------------------------------
+
+    def stats(self) -> dict:
+        with self.engine.connect() as conn:
+            by_brand = conn.execute(
+                select(mentions.c.source, mentions.c.brand, func.count(),
+                       func.sum(func.cast(mentions.c.is_complaint, mentions.c.author_reach.type)))
+                .group_by(mentions.c.source, mentions.c.brand).order_by(mentions.c.source, mentions.c.brand)
+            ).all()
+            outbox_counts = dict(conn.execute(select(outbox.c.status, func.count()).group_by(outbox.c.status)).all())
+            topics = conn.execute(
+                select(mentions.c.topic, func.count()).where(mentions.c.is_complaint.is_(True))
+                .group_by(mentions.c.topic).order_by(func.count().desc())
+            ).all()
+        return {
+            "mentions": [{"source": s, "brand": b, "mentions": n, "complaints": int(c or 0)} for s, b, n, c in by_brand],
+            "outbox": {k: outbox_counts.get(k, 0) for k in ("pending", "delivered", "dead")},
+            "complaint_topics": [{"topic": t, "complaints": n} for t, n in topics],
+            "sources": self.source_health(),
+        }
+
+    def record_digest(self, brand: str, day, target: str, status: str, detail: str = "") -> bool:
+        """Records a digest run once per brand, day and target; False when already recorded."""
+        with self.engine.begin() as conn:
+            stmt = self._insert_new(digest_runs, ["brand", "day", "target"]).values(
+                brand=brand, day=day, target=target, status=status, created_at=utcnow(), detail=detail)
+            return conn.execute(stmt).rowcount == 1
