@@ -13,7 +13,8 @@ NUMBER_WORDS = frozenset(
 )
 
 _TIME = "{minutes|mins|min|hours|hrs|hour|hr|days|day|weeks|week|months|month}"
-_WEEKDAY = "{monday|tuesday|wednesday|thursday|friday|saturday|sunday|yesterday|last|christmas|easter}"
+_WEEKDAY = ("{monday|tuesday|wednesday|thursday|friday|saturday|sunday|yesterday|last|christmas|easter|january|february|"
+            "march|april|may|june|july|august|september|october|november|december}")
 _NEG_AUX = "{don't|doesn't|didn't|won't|isn't|wasn't|aren't|can't|couldn't|not|never|haven't|hasn't}"
 
 # rule name -> (weight, label shown to agents, patterns)
@@ -28,16 +29,19 @@ COMPLAINT_RULES: dict[str, tuple[float, str, list[str]]] = {
         "over # " + _TIME, "more than # " + _TIME, "{day|week|month} #", "# " + _TIME + " {ago|overdue|behind}",
         "{tracking|status|app|website|site|page|account|system|order} {says|shows|still|stuck|keeps|hasn't|shown}", "for # " + _TIME + " now", "{days|weeks|months} later",
         "{never|not} {arrived|came|showed|delivered|received|shipped}", "{hasn't|haven't|didn't|hasnt|havent} {arrived|come|shown|received|shipped|been}",
-        "{late|delayed} again", "delayed {again|by|for}", "still not", "since #", "when will {my|i|we|the|you|it}",
+        "{late|delayed} again", "{is|are|was|were|always|arrived|running|still} late", "{been|it's|its|has been} {weeks|days|months|ages|forever}",
+        "any {update|news|word} {on|about|regarding|re}", "been trying {to|for}", "delayed {again|by|for}", "still not", "since #", "when will {my|i|we|the|you|it}",
         "{it's|it|is|isn't} not here", "not {here|back|received|arrived|delivered|refunded|fixed|resolved} {yet|}", "never {arrives|comes|shows|turned|turns}",
     ]),
     "no_reply": (1.0, "no reply", [
         "{no|zero} {reply|response|answer|responses|replies|callback|call|word}", "{nobody|no one|noone} {answers|replies|responds|picks|is|cares|helps|gets}",
         "{never|not} {heard|replied|responded|answered|got} back", "never {heard|replied|responded|answered}",
-        "{ignored|ignoring|ignore} {me|my|us|our|your}", "left on {read|seen}", "{ghosted|ghosting}",
+        "{ignored|ignoring|ignore} {me|my|us|our|your|people|customers|everyone|complaints|emails}", "{been|being|was|were|got|get} ignored", "left on {read|seen}", "{ghosted|ghosting}",
         "{can't|cannot|unable|impossible} {to|} {reach|contact|get}", "{can't|cannot} get {through|hold|anyone|a}",
         "{emails|email|tickets|ticket|dms|dm|calls|messages} {ignored|unanswered}", "{no|zero} {help|support|communication}",
-        "{hung|hangs|hanging} up", "disconnected me", "never called back", "{never|didn't|not} {call|called|get|got|write|wrote} back", "transferred # times", "{still|no} {no|} reply",
+        "{hung|hangs|hanging} up", "not a single {reply|response|word|answer|call}", "{emailed|called|messaged|phoned|chased|contacted|rang|tweeted|dmed|written|wrote} {to|} * # times",
+        "{emailed|called|messaged|phoned|chased|contacted|rang|tweeted|dmed|written|wrote} * * # times", "{rings|rang|ringing} out", "is {anyone|anybody} {there|home|working|reading}",
+        "{nobody|no one|noone} {at|from|in} * {will|would|can|could|seems}", "{nobody|no one|noone} {at|from|in} * * {will|would|can|could|seems}", "{disconnects|disconnected|cut off|cuts off}", "disconnected me", "never called back", "{never|didn't|not} {call|called|get|got|write|wrote} back", "transferred # times", "{still|no} {no|} reply",
     ]),
     "billing": (0.9, "billing problem", [
         "charged {me|us|my|} {twice|double|again|two|three|for|after|without}", "charged twice", "double {charged|charge|billed}",
@@ -45,10 +49,11 @@ COMPLAINT_RULES: dict[str, tuple[float, str, list[str]]] = {
         "refund {me|my|still|never|yet|please|pls}", "my money back", "hidden {fee|fees|charges}", "{unauthorized|unauthorised} {charge|charges|payment|transaction}",
         "still being {charged|billed}", "billed {twice|again|after|me|for}", "{took|taking|stole|stealing} my money", "{scam|scammed|scamming|scammers}",
         "{rip|ripped|ripping} off", "ripoff", "{charging|charged} me for", "i {never|didn't} {made|make|agreed|authorised|authorized|order|ordered|signed|asked|requested|request}",
-        "{fee|fees|charge|charges} i {never|didn't}", "{price|bill|fee|fees|subscription} {went|gone|goes|has gone|keeps going} up",
+        "{fee|fees|charge|charges} i {never|didn't}", "{already|had already|'d already} paid", "after i paid", "{won't|wouldn't|refuse to|refusing to} {return|refund|give back|pay back|reimburse}",
+        "{surprise|extra|added|sneaky|junk} {fee|fees|charge|charges|surcharge}", "{price|bill|fee|fees|subscription} {went|gone|goes|has gone|keeps going} up",
     ]),
     "cancel": (0.8, "cancellation / churn", [
-        "cancel {my|the|our|this|it}", "{cancelled|canceled} my {order|account|subscription|flight|booking}",
+        "cancel {my|the|our|this|it}", "{cancelling|canceling|closing|deleting} my", "{close|delete|cancel} my {account|subscription|membership|profile}", "{close|delete|cancel} my * {account|subscription|membership|profile}", "{cancelled|canceled} my {order|account|subscription|flight|booking}",
         "{want|trying|tried|wanted|going} to cancel", "{let|letting} me cancel", "{won't|doesn't} let me {cancel|unsubscribe|leave}",
         "{switching|switch|moving|going} to {another|a different|a new|a competitor|other}", "{i'm|we're|am} leaving", "{never|not} {again|ordering|buying|using|flying|shopping|recommending|coming|renewing}",
         "done with {you|this|your|them}", "last time {i|we|i'm|i'll}", "{unsubscribe|unsubscribing}", "{lost|losing} a customer",
@@ -60,7 +65,9 @@ COMPLAINT_RULES: dict[str, tuple[float, str, list[str]]] = {
         "{crashed|crashes|crashing|crash}", "stopped working", "{error|errors}", "{bug|bugs|buggy|glitch|glitches|glitchy}",
         "{defective|faulty|damaged|cracked|shattered|smashed|dented|leaking|torn|ripped|mouldy|moldy|stale|expired|rotten}", "broke {after|within|on|in|down}",
         "{broken|broke}", "stuck {on|at|in}", "{can't|cannot|unable|couldn't} {to|} {log|login|sign|access|pay|check|checkout|open|use|stream|watch|call|send|book|board|withdraw|transfer}",
-        "locked out", "wrong {item|order|size|product|colour|color|address|charge|amount}", "{missing|lost} {item|items|part|parts|package|parcel|order|bag|bags|luggage|suitcase}",
+        "locked out", "{login|log in|sign in|redirect|boot|reboot|crash} loop", "{overheated|overheats|overheating|melted|melting|sparked|exploded|smoking}",
+        "someone else's {order|parcel|package|item|bag|luggage}", "{used|opened|second hand|returned|refurbished} {item|product|one} as new", "is nowhere", "nowhere to be {seen|found}",
+        "{items|item|parts|pieces|half|bits|things} {missing|absent}", "{downgraded|bumped|offloaded|denied boarding}", "wrong {item|order|size|product|colour|color|address|charge|amount}", "{missing|lost} {item|items|part|parts|package|parcel|order|bag|bags|luggage|suitcase}",
         "lost {my|our|the} {package|parcel|order|luggage|bag|bags|suitcase|data|files|money}", "{fell|falling} apart",
         "{declined|rejected} {again|my|payment}", "{buffering|lagging|laggy|frozen|freezes|unusable|unplayable}",
         "{dropped|dropping|drops} {calls|call|connection|signal}", "{declined|failed|failing|fails|failure}",
@@ -82,6 +89,8 @@ COMPLAINT_RULES: dict[str, tuple[float, str, list[str]]] = {
     ]),
     "strong_negative": (0.75, "angry wording", [
         "not {happy|impressed|pleased|satisfied|ok|okay|acceptable|fair|good enough|amused|great|good}",
+        "{not|isn't|wasn't|aren't|weren't|never} {very|that|really|particularly|} {helpful|useful|reliable|good|great|happy|impressed|worth}",
+        "used to be {great|good|better|amazing|reliable|decent|fast|excellent|brilliant|the best|so good}", "{gone|went|going} downhill", "not what it used to be",
         "{neveragain|epicfail|customerservicefail|badservice|boycott|fail|worstservice|notimpressed|worstcustomerservice|shameonyou}",
         "{worse|worst} than", "{ruined|ruins|ruining} {my|our|the|it|everything}",
         "{worst|terrible|awful|horrible|horrendous|atrocious|abysmal|appalling|dreadful|shocking|disgusting|disgraceful|pathetic|useless|hopeless|incompetent|unacceptable|ridiculous|outrageous|unreliable|laughable|shameful|inexcusable|rubbish|garbage|trash|crap|shit|shitty|lousy|sucks|suck}",
@@ -96,6 +105,8 @@ COMPLAINT_RULES: dict[str, tuple[float, str, list[str]]] = {
         "{nobody|no one|noone} {told|tells|informed|explained|warned}", "{without|no} {warning|notice|explanation|reason|apology|compensation|notification}",
         "{stranded|stuck|trapped|overbooked|bumped}", "{unable|failed|failing|fail|fails} to", "{wrongly|incorrectly|mistakenly} {charged|billed|sold|sent|delivered|cancelled|blocked}",
         "{no|zero} {refund|replacement|compensation|apology|explanation|information|info|clue|idea}",
+        "{didn't|never|not|without|no} {even|} {apologise|apologize|apology|sorry|apologised|apologized}", "{not|isn't|wasn't} worth", "{anymore|any more|no longer}",
+        "{cramped|uncomfortable|filthy|dirty|noisy|smelly|freezing|sweltering}", "{can't|couldn't|cannot} find", "offered {nothing|no}",
     ]),
     "broken_promise": (0.6, "broken promise", [
         "{you|they} promised", "promised {me|us|a|to|it|that}", "said {they|you|it} {would|will|'d}", "{paying|pay|paid} for * and {getting|get|got}",
@@ -109,7 +120,7 @@ COMPLAINT_RULES: dict[str, tuple[float, str, list[str]]] = {
         "{fix|sort} {this|it|your|yourselves|my|the}", "{could|can|would|will} {you|someone|somebody|anyone} {help|look|check|sort|fix|advise|explain|tell}", "do better", "{please|pls|plz} {help|fix|respond|reply|sort|answer|refund|call|check|look}",
         "{help|helpp} {me|us|please|pls}", "{explain|explanation} {this|why|yourselves|please}", "{why|how} {is|does|did|do|are|can't|won't|isn't|hasn't|would|has|was|have} {it|my|this|the|your|you|there|no|nobody|no one|a}",
         "{what's|what} {going on|happened|is going|the hell|is happening}", "{someone|somebody|anyone} {please|help|from|at}",
-        "{escalate|escalating|complaint|complaints|complain|complaining|compensation}", "{sue|lawyer|ombudsman|report|reporting} {you|this|them|to}",
+        "{escalate|escalating|complaint|complaints|complain|complaining|compensation}", "{sue|lawyer|ombudsman|report|reporting} {you|this|them|to}", "{order|ticket|case|booking|reference|ref|complaint|claim} {number|no|} #",
     ]),
 }
 
@@ -135,7 +146,7 @@ NO_PROBLEM_PHRASES = [
     "{never|not} {disappointed|disappoints|disappoint|fails|failed|lets|let}", "never let {me|us} down", "{hassle|trouble|problem|pain|issue} free",
     "not {bad|terrible|awful|broken}", "{no|zero} {downtime|outages|lag}", "not a single {problem|issue|hiccup|complaint}",
     "{didn't|doesn't|don't|won't|never|hasn't|haven't} {break|crash|crashed|lag|fail|buffered|dropped|failed|lagged|broken|froze|stopped|crashed|missed}",
-    "never looked back", "{can't|cannot|never} go wrong",
+    "never looked back", "{no|not a} big deal", "no harm done", "{doesn't|didn't|won't} matter", "{can't|cannot|never} go wrong",
 ]
 
 # Phrases that say a problem was solved.
@@ -143,10 +154,10 @@ RESOLVED_PHRASES = [
     "{finally|now} {arrived|works|working|fixed|resolved|here|delivered|back|sorted|came|online}",
     "thanks {for|to} {fixing|sorting|resolving|helping|getting|replying|responding|the|your|all}", "thank you {for|so|to}",
     "{issue|problem|it|everything|outage|refund|account|order|internet|service|app} {is|was|has|got|been} {fixed|resolved|sorted|processed|restored|back|refunded|replaced}",
-    "{got|received|get} {my|the|a|full} refund", "refund {came|arrived|processed|went|was|received}", "back {up|online|to} {now|again|normal}",
+    "{got|received} {my|the|a|full} refund", "refund {came|arrived|processed|went|was|received}", "back {up|online|to} {now|again|normal}",
     "all {good|sorted|fixed|working|resolved} now", "{sorted|fixed|resolved|replaced|refunded} {it|my|the|everything|within|in|quickly|fast}",
     "{quick|fast|speedy|great|helpful|amazing|excellent|friendly|lovely|brilliant|prompt|awesome|fantastic|wonderful} {support|service|response|reply|help|customer|team|staff|crew|agent|delivery|shipping}",
-    "used to be", "used to {have|get|crash|hate}", "{was|were} {broken|down|terrible|awful|slow|bad} but", "{turned|it's|its} out",
+    "used to be {terrible|awful|bad|slow|rubbish|horrible|a nightmare|unreliable|poor|hit and miss|expensive|worse}", "used to {have|get|crash|hate}", "{was|were} {broken|down|terrible|awful|slow|bad} but", "{turned|it's|its} out",
     "kudos", "shoutout", "shout out", "props to", "{hats|hat} off",
 ]
 
@@ -157,11 +168,11 @@ SARCASM_OPENERS = frozenset(
 )
 SARCASM_EVENTS = frozenset(
     "another again delayed delay cancelled canceled crash crashed crashing outage charged nothing hold broken lost "
-    "error wait waiting late third 3rd fourth 4th fifth overcharged declined disconnected dropped buffering".split()
+    "error wait waiting late losing ignoring ignored missing third 3rd fourth 4th fifth overcharged declined disconnected dropped buffering".split()
 )
 SARCASM_PHRASES = [
     "thanks for nothing", "thank you for nothing", "said no one ever", "said nobody ever", "yeah right", "just what i needed",
-    "so much for", "love {how|it when|when|that|waiting|being}", "what a {surprise|shock|time}", "cool cool cool", "{brilliant|great|smart|nice|genius|clever|good} {move|job|work} {guys|team|there|}", "would not recommend",
+    "so much for", "love {how|it when|when|that|waiting|being}", "what a {surprise|shock|time}", "cool cool cool", "{brilliant|great|smart|genius|clever} move {guys|team|there|}", "would not recommend",
     "10 10 would not", "nothing like {a|an|being|waiting|paying}", "oh {good|great|joy|wonderful|fantastic|perfect}",
     "{just|simply} {great|perfect|brilliant|fantastic|wonderful|amazing}",
 ]
@@ -174,7 +185,7 @@ HAPPY_EMOJI = frozenset("😍🥰🙌👍😊😁🎉💯✨🤩💖💕💗🥳
 INNOCENT_IDIOMS = [
     "killing it", "killed it", "crushing it", "crushed it", "to die for", "dying to", "sick {beat|track|drop|deal|view}",
     "insanely good", "{ridiculously|stupidly|scary|wicked|crazy|stupid|disgustingly} {good|fast|cheap|easy}",
-    "bad ass", "badass", "no cap", "{no|zero} {worries|regrets}", "not {gonna|going to} lie", "can't {wait|stop|believe how good}",
+    "bad ass", "badass", "no cap", "{no|zero} {worries|regrets}", "not {gonna|going to} lie", "can't {wait|stop}", "can't believe how {good|cheap|fast|easy|quick|well|nice|great|lovely|smooth}",
     "{can't|cannot} {recommend|thank|praise} * enough", "{can't|cannot} {recommend|thank|praise} enough", "{beats|beat} the competition",
     "{hard|tough|heavy} to beat", "down {to earth|the road|the street|town|under}", "{price|prices|fees|bill|wait|queue} {went|came|is|are|going} down",
     "{broke|broken} {the internet|a record|records|my heart}", "{crash|crashed} course", "{error|bug} {free|bounty}",
