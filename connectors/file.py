@@ -3,11 +3,12 @@
 One JSON object per line with at least ``text``; ``id``, ``author``,
 ``author_reach`` (or ``followers``), ``url``, ``lang``, ``created_at`` and
 ``brand`` are used when present. The byte offset of each file is the cursor,
-so a restart continues where the last stored batch ended; a file that shrinks
-or is replaced (log rotation) is read again from the start.
+so a restart continues where the last stored batch ended; a file that shrinks,
+is rewritten or is replaced (log rotation) is read again from the start.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -22,6 +23,7 @@ from monitor.model import Batch, RawPost
 from monitor.registry import connectors
 
 log = logging.getLogger(__name__)
+HEAD_BYTES = 256
 
 
 class FileSourceConfig(SourceConfig):
@@ -51,15 +53,16 @@ class FileConnector(Connector):
 
     def _read(self, path: Path, cursor: dict[str, str]) -> Iterator[Batch]:
         key = f"offset:{path}"
-        stat = path.stat()
-        offset, inode = _position(cursor.get(key))
-        if inode != stat.st_ino or offset > stat.st_size:
-            if offset:
-                log.warning("source=%s %s was replaced or truncated; reading it from the start", self.name, path)
-            offset = 0
+        offset, inode, head = _position(cursor.get(key))
         posts: list[RawPost] = []
         rejected = 0
         with path.open("rb") as handle:
+            fd = handle.fileno()
+            stat = os.fstat(fd)
+            if offset and (inode != stat.st_ino or offset > stat.st_size or _head(fd, offset) != head):
+                # Rotated, or truncated and rewritten (perhaps past the old offset): start over.
+                log.warning("source=%s %s was replaced or truncated; reading it from the start", self.name, path)
+                offset = 0
             handle.seek(offset)
             while True:
                 line = handle.readline()
@@ -73,10 +76,11 @@ class FileConnector(Connector):
                 else:
                     posts.append(post)
                 if len(posts) + rejected >= self.config.batch_size:
-                    yield Batch(posts, {key: _encode(offset, stat.st_ino)}, rejected)
+                    yield Batch(posts, {key: _encode(offset, stat.st_ino, _head(fd, offset))}, rejected)
                     posts, rejected = [], 0
-        if posts or rejected or cursor.get(key) != _encode(offset, stat.st_ino):
-            yield Batch(posts, {key: _encode(offset, stat.st_ino)}, rejected)
+            final = _encode(offset, stat.st_ino, _head(fd, offset))
+        if posts or rejected or cursor.get(key) != final:
+            yield Batch(posts, {key: final}, rejected)
 
     def _parse(self, line: bytes, ref: str) -> RawPost | None:
         if not line.strip():
@@ -92,15 +96,20 @@ class FileConnector(Connector):
         return RawPost.from_mapping(data, ref)
 
 
-def _position(value: str | None) -> tuple[int, int | None]:
+def _head(fd: int, offset: int) -> str:
+    """Fingerprint of the file's first bytes (up to the offset): tells a rewritten file from a grown one."""
+    return hashlib.sha1(os.pread(fd, min(offset, HEAD_BYTES), 0)).hexdigest()[:16]
+
+
+def _position(value: str | None) -> tuple[int, int | None, str | None]:
     if not value:
-        return 0, None
+        return 0, None, None
     try:
         data = json.loads(value)
-        return int(data["offset"]), data.get("inode")
+        return int(data["offset"]), data.get("inode"), data.get("head")
     except (ValueError, KeyError, TypeError):
-        return 0, None
+        return 0, None, None
 
 
-def _encode(offset: int, inode: int) -> str:
-    return json.dumps({"offset": offset, "inode": inode})
+def _encode(offset: int, inode: int, head: str | None) -> str:
+    return json.dumps({"offset": offset, "inode": inode, "head": head})

@@ -52,20 +52,21 @@ class ConfigError(Exception):
 
 # --- value types -----------------------------------------------------------
 
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
+_DURATION = re.compile(r"^(?:\d+(?:\.\d+)?(?:ms|s|m|h|d))+$|^\d+(?:\.\d+)?$")
+_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d)?")
 _UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, None: 1}
 
 
 def parse_duration(value: Any) -> float:
-    """'90s', '2m', '1.5h', '1d' or a number of seconds -> seconds."""
+    """'90s', '2m', '1.5h', '1h30m', '1d' or a number of seconds -> seconds."""
     if isinstance(value, bool):
         raise PydanticCustomError("duration", "expected a duration like 2m, got '{value}'", {"value": value})
     if isinstance(value, (int, float)) and value >= 0:
         return float(value)
-    match = _DURATION.match(str(value)) if isinstance(value, str) else None
-    if not match:
+    text = value.replace(" ", "").lower() if isinstance(value, str) else ""
+    if not _DURATION.match(text):
         raise PydanticCustomError("duration", "expected a duration like 2m, got '{value}'", {"value": value})
-    return float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+    return sum(float(n) * _UNIT_SECONDS[unit or None] for n, unit in _DURATION_PART.findall(text))
 
 
 Duration = Annotated[float, BeforeValidator(parse_duration)]
@@ -356,7 +357,10 @@ def _messages(exc: ValidationError, prefix: str) -> list[str]:
             msg = msg[len("Value error, "):]
         if err["type"] == "missing":
             msg = "required key is missing"
-        out.append(f"{_format_loc(prefix, err['loc'])}: {msg}")
+        loc = tuple(err["loc"])
+        if err["type"] == "unknown_key":
+            loc += (err["ctx"]["key"],)  # name the offending key itself, not its parent
+        out.append(f"{_format_loc(prefix, loc)}: {msg}")
     return out
 
 

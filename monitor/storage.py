@@ -7,9 +7,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Iterable, Optional
 
-from sqlalchemy import and_, create_engine, event, func, insert, select, update
+from sqlalchemy import and_, case, create_engine, event, func, insert, select, update
 from sqlalchemy.engine import Connection, Engine, make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
 from monitor.model import Alert
 from monitor.schema import cursors, digest_runs, mentions, outbox, source_health, utcnow
@@ -51,6 +51,10 @@ def make_engine(url: str) -> Engine:
         parsed = make_url(url)
     except ArgumentError:
         raise StoreError(f"database.url: not a database URL: {make_url_safe(url)}") from None
+    try:
+        parsed.get_dialect()
+    except (NoSuchModuleError, ImportError) as exc:
+        raise StoreError(f"database.url: cannot use {parsed.drivername!r} databases ({exc})") from None
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database or ""
         if database and database != ":memory:" and not database.startswith("file:"):
@@ -289,7 +293,7 @@ class MentionStore:
         with self.engine.connect() as conn:
             by_brand = conn.execute(
                 select(mentions.c.source, mentions.c.brand, func.count(),
-                       func.sum(func.cast(mentions.c.is_complaint, mentions.c.author_reach.type)))
+                       func.sum(case((mentions.c.is_complaint, 1), else_=0)))
                 .group_by(mentions.c.source, mentions.c.brand).order_by(mentions.c.source, mentions.c.brand)
             ).all()
             outbox_counts = dict(conn.execute(select(outbox.c.status, func.count()).group_by(outbox.c.status)).all())
@@ -309,4 +313,5 @@ class MentionStore:
         with self.engine.begin() as conn:
             stmt = self._insert_new(digest_runs, ["brand", "day", "target"]).values(
                 brand=brand, day=day, target=target, status=status, created_at=utcnow(), detail=detail)
-            return conn.execute(stmt).rowcount == 1
+            # RETURNING, not rowcount: drivers disagree on rowcount for INSERT ... ON CONFLICT.
+            return conn.execute(stmt.returning(digest_runs.c.id)).first() is not None

@@ -1,0 +1,38 @@
+"""Fixtures: stores on SQLite and, when MONITOR_TEST_DATABASE_URL is set, PostgreSQL."""
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from monitor.storage import MentionStore
+from tests.support import PG_SKIP, PG_URL
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request, tmp_path):
+    """A fresh empty database: a SQLite file, or a private schema on the test PostgreSQL."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'monitor.db'}"
+        return
+    if not PG_URL:
+        pytest.skip(PG_SKIP)
+    import sqlalchemy as sa
+
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(PG_URL)
+    with admin.begin() as conn:
+        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    sep = "&" if "?" in PG_URL else "?"
+    yield f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
+    with admin.begin() as conn:
+        conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()
+
+
+@pytest.fixture
+def store(db_url):
+    s = MentionStore(db_url)
+    s.upgrade()
+    yield s
+    s.close()

@@ -1,0 +1,118 @@
+"""Outbox delivery: retries with backoff, dead letters, retry command, one bad sink never blocks another."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from monitor.config import DeliveryConfig
+from monitor.delivery import OutboxDelivery
+from monitor.schema import utcnow
+from monitor.service import MonitorService
+from tests.support import RecordingSink, build_config, write_jsonl
+
+COMPLAINTS = [{"id": str(i), "text": f"pixelcart order {i} still not delivered", "author": f"u{i}"} for i in range(3)]
+
+
+def service(tmp_path, db_url, failures, max_attempts=3):
+    write_jsonl(tmp_path / "feed.jsonl", COMPLAINTS)
+    config = build_config(tmp_path, db_url,
+                          alerts={"sinks": {"rec": {"type": "test-recording", "failures": failures}}},
+                          delivery={"backoff_base": "1s", "max_attempts": max_attempts})
+    svc = MonitorService(config)
+    svc.prepare()
+    return svc
+
+
+def sweep_later(svc, seconds=3600):
+    """Runs a sweep as if the backoff had passed."""
+    later = utcnow() + timedelta(seconds=seconds)
+    original = svc.store.due_alerts
+    svc.store.due_alerts = lambda limit, now=None: original(limit, later)
+    try:
+        return svc.delivery.deliver_due()
+    finally:
+        svc.store.due_alerts = original
+
+
+def test_transient_failure_is_retried_then_delivered_once(tmp_path, db_url):
+    svc = service(tmp_path, db_url, ["retry"])
+    svc.run_once()
+    # The first send failed and blocked the sink for the rest of that sweep.
+    assert RecordingSink.sent["rec"] == []
+    assert svc.store.stats()["outbox"] == {"pending": 3, "delivered": 0, "dead": 0}
+    assert svc.delivery.deliver_due() == (2, 0)  # the others go; the failed one waits out its backoff
+    assert svc.delivery.deliver_due() == (0, 0)
+    assert sweep_later(svc) == (1, 0)
+    assert sorted(a.external_id for a in RecordingSink.sent["rec"]) == ["0", "1", "2"]
+    assert sweep_later(svc) == (0, 0)  # exactly once
+    first = next(a for a in RecordingSink.sent["rec"] if a.external_id == "0")
+    assert first.attempt == 2
+    svc.close()
+
+
+@pytest.mark.parametrize("outcome", ["permanent", "crash"])
+def test_permanent_errors_dead_letter_and_retry_command_revives(tmp_path, db_url, outcome):
+    failures = [outcome] if outcome == "permanent" else ["crash", "crash", "crash"]
+    svc = service(tmp_path, db_url, failures, max_attempts=1 if outcome == "crash" else 3)
+    svc.run_once()
+    for _ in range(3):
+        sweep_later(svc)
+    dead = svc.store.dead_alerts()
+    assert dead and all(d["last_error"] for d in dead)
+    assert len(RecordingSink.sent["rec"]) == 3 - len(dead)
+    assert svc.store.retry_dead([dead[0]["id"]]) == 1
+    svc.delivery.deliver_due()
+    assert len(RecordingSink.sent["rec"]) == 4 - len(dead)
+    svc.close()
+
+
+def test_max_attempts_dead_letters(tmp_path, db_url):
+    svc = service(tmp_path, db_url, ["retry"] * 10, max_attempts=2)
+    svc.run_once()
+    sweep_later(svc)
+    sweep_later(svc)
+    stats = svc.store.stats()["outbox"]
+    assert stats["dead"] >= 1 and stats["delivered"] + stats["dead"] + stats["pending"] == 3
+    svc.close()
+
+
+def test_retry_after_is_honoured(tmp_path, db_url):
+    svc = service(tmp_path, db_url, ["retry-after"])
+    svc.run_once()
+    # retry_after=0 from the sink: due again at once, delivered on the next sweep.
+    assert svc.delivery.deliver_due() == (3, 0)
+    svc.close()
+
+
+def test_backoff_doubles_with_jitter_and_is_capped():
+    delivery = OutboxDelivery(store=None, sinks={}, config=DeliveryConfig(backoff_base=2, backoff_max=60))
+    for attempt, ceiling in [(1, 2), (2, 4), (3, 8), (10, 60)]:
+        delays = [delivery.backoff(attempt) for _ in range(50)]
+        assert all(ceiling / 2 <= d <= ceiling for d in delays)
+        assert len(set(delays)) > 1
+    assert delivery.backoff(5, retry_after=7) == 7
+
+
+def test_unknown_sink_in_outbox_fails_without_blocking_others(tmp_path, db_url):
+    svc = service(tmp_path, db_url, [])
+    svc.run_once()
+    assert len(RecordingSink.sent["rec"]) == 3
+    svc.delivery.sinks = {}  # sink removed from the config while alerts were pending
+    svc.store.retry_dead()
+    assert svc.delivery.deliver_due() == (0, 0)
+    svc.close()
+
+
+def test_concurrent_kicks_coalesce(tmp_path, db_url):
+    import threading
+
+    svc = service(tmp_path, db_url, [])
+    svc.pipeline.poll(svc.connectors["feed"])
+    threads = [threading.Thread(target=svc.delivery.kick) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(a.external_id for a in RecordingSink.sent["rec"]) == ["0", "1", "2"]
+    svc.close()

@@ -1,0 +1,125 @@
+"""Normalizer and scorer under hostile input: nothing crashes, everything is stored or rejected with a reason."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from monitor.config import BrandConfig
+from monitor.model import RawPost
+from monitor.normalize import MAX_TEXT_CHARS, TRUNCATION_MARK, BrandFilter, Rejected, clean_text, normalize, parse_time
+from monitor.scoring import ComplaintScorer
+
+NOW = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
+SCORER = ComplaintScorer()
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
+    max_leaves=5,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.one_of(st.text(max_size=3000), st.binary(max_size=500), json_values),
+       ident=json_values, author=json_values, reach=json_values, url=json_values, created=json_values)
+def test_normalize_then_score_never_crashes(text, ident, author, reach, url, created):
+    raw = RawPost(external_id=ident, text=text, author=author, author_reach=reach, url=url, created_at=created)
+    try:
+        mention = normalize(raw, "fuzz", NOW)
+    except Rejected as why:
+        assert str(why)
+        return
+    assert mention.text and len(mention.text) <= MAX_TEXT_CHARS + 50
+    assert mention.external_id and len(mention.external_id) <= 256
+    assert mention.author_reach >= 0
+    assert mention.url is None or mention.url.startswith(("http://", "https://"))
+    assert mention.created_at <= NOW.replace(minute=5)
+    mention.text.encode("utf-8")  # storable
+    score = SCORER.score(mention.text, mention.author_reach)
+    assert -1 <= score.compound <= 1 and 0 <= score.confidence <= 1 and 0 <= score.priority <= 100
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet=st.characters(codec="utf-8"), min_size=1, max_size=400))
+def test_scorer_is_total_on_unicode(text):
+    score = SCORER.score(text)
+    assert isinstance(score.is_complaint, bool)
+
+
+def test_huge_text_is_truncated_with_mark():
+    text = clean_text("still no refund " * 7000)  # ~112 KB
+    assert len(text) == MAX_TEXT_CHARS + len(TRUNCATION_MARK)
+    assert text.endswith(TRUNCATION_MARK)
+
+
+def test_binary_garbage_is_rejected():
+    with pytest.raises(Rejected, match="not readable"):
+        clean_text(bytes(range(128, 256)) * 4)
+
+
+def test_control_bidi_and_ansi_are_removed():
+    text = clean_text("\x1b[31mred\x1b[0m \u202eevil\u202c \x00nul\u0007 ok")
+    assert "\x1b" not in text and "\u202e" not in text and "\x00" not in text and "\x07" not in text
+    assert "red" in text and "evil" in text
+
+
+def test_lone_surrogates_become_storable():
+    text = clean_text("bad \ud800 surrogate")
+    text.encode("utf-8")
+
+
+@pytest.mark.parametrize("value", ["", "   ", "\n\t", None, 42, ["list"]])
+def test_empty_or_non_text_is_rejected(value):
+    with pytest.raises(Rejected):
+        clean_text(value)
+
+
+def test_missing_id_gets_stable_content_hash():
+    raw = RawPost(text="still no refund", author="ann", created_at="2026-11-20T10:00:00Z")
+    a, b = normalize(raw, "s", NOW), normalize(raw, "s", NOW)
+    assert a.external_id == b.external_id and a.external_id.startswith("sha256:")
+
+
+def test_unsafe_url_is_dropped():
+    raw = RawPost(external_id="1", text="x", url="javascript:alert(1)")
+    assert normalize(raw, "s", NOW).url is None
+
+
+@pytest.mark.parametrize("value, expected", [
+    ("2026-11-20T10:00:00Z", datetime(2026, 11, 20, 10, tzinfo=timezone.utc)),
+    (1763632800, datetime(2025, 11, 20, 10, tzinfo=timezone.utc)),
+    (1763632800000, datetime(2025, 11, 20, 10, tzinfo=timezone.utc)),
+    ("not a date", None),
+    ("2999-01-01T00:00:00Z", NOW.replace(minute=5)),
+])
+def test_parse_time(value, expected):
+    assert parse_time(value, NOW) == expected
+
+
+BRANDS = [BrandConfig(name="Pixelcart", terms=["pixelcart", "@pixelcart"], exclude=["giveaway"],
+                      own_accounts=["@PixelcartHelp"]),
+          BrandConfig(name="Northwind Air", terms=["northwind"], languages=["en"])]
+
+
+@pytest.mark.parametrize("text, author, lang, outcome", [
+    ("pixelcart lost my parcel", "ann", None, "Pixelcart"),
+    ("@Pixelcart help", "ann", None, "Pixelcart"),
+    ("#pixelcart fail", "ann", None, None),  # hashtag not configured as a term
+    ("pixelcartography is fun", "ann", None, None),
+    ("pixelcart GIVEAWAY time", "ann", None, "contains excluded term"),
+    ("pixelcart update", "pixelcarthelp", None, "own account"),
+    ("northwind late", "bob", "de", "language"),
+    ("northwind late", "bob", "en", "Northwind Air"),
+])
+def test_brand_filter(text, author, lang, outcome):
+    mention = normalize(RawPost(external_id="1", text=text, author=author, language=lang), "s", NOW)
+    filt = BrandFilter(BRANDS)
+    if outcome in ("Pixelcart", "Northwind Air"):
+        assert filt.assign(mention).brand == outcome
+    else:
+        with pytest.raises(Rejected) as why:
+            filt.assign(mention)
+        assert (outcome or "mentions no configured brand") in str(why.value)

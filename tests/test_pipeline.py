@@ -1,0 +1,149 @@
+"""The whole flow on a real database: file source -> normalize -> dedup -> score -> store + outbox -> deliver."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from monitor.components import Connector, SourceError
+from monitor.config import SourceConfig
+from monitor.model import Batch, RawPost
+from monitor.registry import connectors
+from monitor.schema import mentions, outbox
+from monitor.service import MonitorService
+from tests.support import RecordingSink, build_config, write_jsonl
+
+POSTS = [
+    {"id": "1", "text": "@pixelcart still no refund after 3 weeks", "author": "ann", "followers": 1200},
+    {"id": "2", "text": "pixelcart delivered early, love it", "author": "bob"},
+    {"id": "3", "text": "northwind lost my bag, nobody answers the phone", "author": "cy", "lang": "en"},
+    {"id": "4", "text": "pixelcart is down again??", "author": "pixelcart"},           # own account
+    {"id": "5", "text": "pixelcart GIVEAWAY retweet to win", "author": "dee"},          # excluded term
+    {"id": "6", "text": "northwind verspätet schon wieder", "author": "eve", "lang": "de"},  # language
+    {"id": "1", "text": "@pixelcart still no refund after 3 weeks", "author": "ann"},  # duplicate in batch
+    {"id": "7", "text": "", "author": "fay"},                                          # empty
+    {"id": "8", "text": "unrelated post about cats", "author": "gus"},                  # no brand
+]
+
+
+def service(tmp_path, db_url, **sections):
+    svc = MonitorService(build_config(tmp_path, db_url, **sections))
+    svc.prepare()
+    return svc
+
+
+def count(svc, table, *where) -> int:
+    with svc.store.engine.connect() as conn:
+        return conn.execute(sa.select(sa.func.count()).select_from(table).where(*where)).scalar_one()
+
+
+def test_run_once_stores_scores_routes_and_delivers(tmp_path, db_url):
+    write_jsonl(tmp_path / "feed.jsonl", POSTS)
+    svc = service(tmp_path, db_url)
+    [result] = svc.run_once()
+    assert (result.stored, result.duplicates, result.filtered, result.rejected) == (3, 1, 3, 2)
+    assert result.complaints == 2 and result.alerts == 2 and result.error is None
+    sent = RecordingSink.sent["rec"]
+    assert sorted(a.external_id for a in sent) == ["1", "3"]
+    alert = next(a for a in sent if a.external_id == "1")
+    assert alert.brand == "Pixelcart" and alert.author_reach == 1200 and alert.topic == "billing"
+    assert "waiting" in alert.reasons_text()
+    assert count(svc, outbox, outbox.c.status == "delivered") == 2
+    with svc.store.engine.connect() as conn:
+        row = conn.execute(sa.select(mentions).where(mentions.c.external_id == "2")).one()._mapping
+    assert row["is_complaint"] is False and row["compound"] > 0 and row["brand"] == "Pixelcart"
+    svc.close()
+
+
+def test_restart_reads_only_new_posts_and_never_alerts_twice(tmp_path, db_url):
+    feed = write_jsonl(tmp_path / "feed.jsonl", POSTS[:3])
+    svc = service(tmp_path, db_url)
+    svc.run_once()
+    svc.close()
+    write_jsonl(feed, [POSTS[0], {"id": "9", "text": "pixelcart charged me twice", "author": "hal"}])
+    svc = service(tmp_path, db_url)  # a restart: new process state, same database
+    [result] = svc.run_once()
+    assert result.read == 2 and result.stored == 1 and result.duplicates == 1
+    assert [a.external_id for a in RecordingSink.sent["rec"]] == ["9"]
+    assert count(svc, mentions) == 4
+    [again] = svc.run_once()
+    assert again.read == 0 and RecordingSink.sent["rec"] == [a for a in RecordingSink.sent["rec"]]
+    svc.close()
+
+
+def test_a_rewritten_file_is_deduplicated_by_the_database(tmp_path, db_url):
+    feed = write_jsonl(tmp_path / "feed.jsonl", POSTS[:3])
+    svc = service(tmp_path, db_url)
+    svc.run_once()
+    feed.unlink()
+    write_jsonl(feed, POSTS[2::-1])  # an export re-made in another order: read again, stored once
+    [result] = svc.run_once()
+    assert result.read == 3 and result.stored == 0 and result.duplicates == 3
+    assert count(svc, outbox) == 2
+    svc.close()
+
+
+class ExplodingConfig(SourceConfig):
+    pass
+
+
+@connectors.register("test-exploding")
+class ExplodingConnector(Connector):
+    config_model = ExplodingConfig
+
+    def fetch(self, cursor):
+        yield Batch([RawPost(external_id="x1", text="pixelcart still broken")], {"page": "1"})
+        raise SourceError("HTTP 500 from upstream")
+
+
+def test_one_failing_source_does_not_stop_the_others(tmp_path, db_url):
+    write_jsonl(tmp_path / "feed.jsonl", POSTS[:3])
+    svc = service(tmp_path, db_url, sources={
+        "boom": {"type": "test-exploding"},
+        "feed": {"type": "file", "path": str(tmp_path / "feed.jsonl")},
+    })
+    boom, feed = svc.run_once()
+    assert boom.error == "HTTP 500 from upstream" and boom.stored == 1  # the batch before the failure is kept
+    assert feed.error is None and feed.stored == 3
+    health = {h["source"]: h for h in svc.store.source_health()}
+    assert health["boom"]["consecutive_failures"] == 1 and "HTTP 500" in health["boom"]["last_error"]
+    assert health["feed"]["consecutive_failures"] == 0
+    assert svc.store.load_cursor("boom") == {"page": "1"}
+    svc.close()
+
+
+def test_routes_filter_by_brand_topic_and_priority(tmp_path, db_url):
+    write_jsonl(tmp_path / "feed.jsonl", POSTS[:3])
+    svc = service(tmp_path, db_url, alerts={
+        "sinks": {"rec": {"type": "test-recording"}, "air": {"type": "test-recording"}},
+        "routes": [
+            {"name": "air-desk", "sink": "air", "brands": ["Northwind Air"]},
+            {"name": "vip", "sink": "rec", "min_priority": 99.9},
+            {"name": "rest", "sink": "rec", "fallback": True},
+        ]})
+    svc.run_once()
+    assert [a.external_id for a in RecordingSink.sent["air"]] == ["3"]
+    assert [(a.external_id, a.route) for a in RecordingSink.sent["rec"]] == [("1", "rest")]
+    svc.close()
+
+
+def test_large_batches_score_in_worker_processes(tmp_path, db_url):
+    posts = [{"id": str(i), "text": f"pixelcart order {i} still not here" if i % 2 else f"pixelcart thanks {i}"}
+             for i in range(600)]
+    write_jsonl(tmp_path / "feed.jsonl", posts)
+    svc = service(tmp_path, db_url, scoring={"workers": 2},
+                  sources={"feed": {"type": "file", "path": str(tmp_path / "feed.jsonl"), "batch_size": 600}})
+    [result] = svc.run_once()
+    assert result.stored == 600 and result.complaints == 300
+    svc.close()
+
+
+def test_stop_event_finishes_the_batch_in_flight(tmp_path, db_url):
+    write_jsonl(tmp_path / "feed.jsonl", [{"id": str(i), "text": f"pixelcart {i}"} for i in range(30)])
+    svc = service(tmp_path, db_url, sources={
+        "feed": {"type": "file", "path": str(tmp_path / "feed.jsonl"), "batch_size": 10}})
+    svc.pipeline.on_stored = svc.stop.set  # ask to stop as soon as something is stored
+    svc.stop.set()
+    result = svc.pipeline.poll(svc.connectors["feed"])
+    assert result.batches == 1 and result.stored == 10
+    svc.stop.clear()
+    assert svc.pipeline.poll(svc.connectors["feed"]).stored == 20
+    svc.close()
