@@ -110,7 +110,7 @@ class ComponentConfig(StrictModel):
     """Common keys of every source and sink entry."""
 
     type: Optional[str] = Field(None, description="component type; defaults to the entry's name")
-    enabled: bool = True
+    enabled: bool = Field(True, description="false keeps the entry in the file but never runs it")
 
 
 class SourceConfig(ComponentConfig):
@@ -212,7 +212,7 @@ class DeliveryConfig(StrictModel):
 
 
 class DigestConfig(StrictModel):
-    enabled: bool = True
+    enabled: bool = Field(True, description="false keeps the entry in the file but never runs it")
     time: str = Field("08:00", description="local time of the daily digest, HH:MM")
     timezone: TimeZoneName = "UTC"
 

@@ -39,16 +39,24 @@ def clean_text(value: Any) -> str:
         value = value.decode("utf-8", errors="replace")
     if not isinstance(value, str):
         raise Rejected(f"text is {type(value).__name__}, not a string")
-    # Lone surrogates (from JSON \ud800 escapes) cannot be encoded for storage.
-    value = value.encode("utf-8", errors="surrogatepass").decode("utf-8", errors="replace")
-    value = _ANSI_ESCAPE.sub("", value)
-    value = unicodedata.normalize("NFC", value.replace("\r\n", "\n").replace("\r", "\n"))
+    plain = value.isascii()  # most posts: no surrogates, nothing for NFC to do, nothing unreadable
+    if not plain:
+        # Lone surrogates (from JSON \ud800 escapes) cannot be encoded for storage.
+        value = value.encode("utf-8", errors="surrogatepass").decode("utf-8", errors="replace")
+    if "\x1b" in value:
+        value = _ANSI_ESCAPE.sub("", value)
+    if "\r" in value:
+        value = value.replace("\r\n", "\n").replace("\r", "\n")
+    if not plain:
+        value = unicodedata.normalize("NFC", value)
     value = _UNSAFE_CHARS.sub("", value)
     value = _BLANK_LINES.sub("\n\n", _SPACE_RUNS.sub("  ", value)).strip()
     if not value:
         raise Rejected("empty text")
     if len(value) > MAX_TEXT_CHARS:
         value = value[:MAX_TEXT_CHARS] + TRUNCATION_MARK
+    if plain:
+        return value
     sample = value[:2000]
     unreadable = sum(1 for ch in sample if ch == "\ufffd" or unicodedata.category(ch) in ("Co", "Cn", "Cs"))
     if unreadable > max(8, len(sample) * 0.3):

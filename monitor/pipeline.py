@@ -7,6 +7,7 @@ import os
 import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Callable, Optional
@@ -50,12 +51,22 @@ class ScoringEngine:
         self._lock = threading.Lock()
 
     def score(self, items: list[tuple[str, int]]) -> list[Score]:
+        return self.submit(items).result()
+
+    def submit(self, items: list[tuple[str, int]]) -> "ScoringJob":
+        """Starts scoring; the caller can prepare or store other batches while the workers run."""
         if self.workers <= 1 or len(items) < POOL_MIN_BATCH:
-            return self.scorer.score_many(items)
+            return ScoringJob(self, done=self.scorer.score_many(items))
         pool = self._get_pool()
         size = -(-len(items) // (self.workers * 2))
-        chunks = [items[i:i + size] for i in range(0, len(items), size)]
-        return [score for part in pool.map(_score_chunk, chunks) for score in part]
+        return ScoringJob(self, futures=[pool.submit(_score_chunk, items[i:i + size])
+                                         for i in range(0, len(items), size)])
+
+    def _discard_pool(self) -> None:
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
 
     def _get_pool(self) -> ProcessPoolExecutor:
         with self._lock:
@@ -72,6 +83,20 @@ class ScoringEngine:
             if self._pool is not None:
                 self._pool.shutdown(wait=True, cancel_futures=True)
                 self._pool = None
+
+
+class ScoringJob:
+    def __init__(self, engine: ScoringEngine, done: Optional[list[Score]] = None, futures: Optional[list] = None):
+        self._engine, self._done, self._futures = engine, done, futures or []
+
+    def result(self) -> list[Score]:
+        if self._done is None:
+            try:
+                self._done = [score for f in self._futures for score in f.result()]
+            except BrokenProcessPool:
+                self._engine._discard_pool()  # a worker died (OOM killer?): start fresh next time
+                raise
+        return self._done
 
 
 class Router:
@@ -108,6 +133,15 @@ class PollResult:
     drop_reasons: dict[str, int] = field(default_factory=dict)
 
 
+@dataclass
+class Prepared:
+    """A batch after normalizing, filtering and dedup: what is left to score and store."""
+
+    batch: Batch
+    todo: list[Mention]
+    rejected: int
+
+
 class Pipeline:
     def __init__(self, config: Config, store: MentionStore, engine: ScoringEngine,
                  stop: Optional[threading.Event] = None,
@@ -132,11 +166,30 @@ class Pipeline:
             return result
         try:
             cursor = self.store.load_cursor(connector.name)
-            for batch in connector.fetch(cursor):
-                self._process(connector.name, batch, result)
+            # Batch k is scored by the workers while batch k+1 is read and batch k-1 stored.
+            in_flight: Optional[tuple[Prepared, ScoringJob]] = None
+            batches = iter(connector.fetch(cursor))
+            fetch_error: Optional[Exception] = None
+            while True:
+                try:
+                    batch = next(batches)
+                except StopIteration:
+                    break
+                except Exception as exc:  # noqa: BLE001 - keep what was read before the failure
+                    fetch_error = exc
+                    break
+                prepared = self._prepare(connector.name, batch, result)
+                job = self.engine.submit([(m.text, m.author_reach) for m in prepared.todo])
+                if in_flight:
+                    self._store(connector.name, *in_flight, result)
+                in_flight = (prepared, job)
                 if self.stop.is_set():
                     log.info("source=%s stopping after the batch in flight", connector.name)
                     break
+            if in_flight:
+                self._store(connector.name, *in_flight, result)
+            if fetch_error is not None:
+                raise fetch_error
             self._paused_until.pop(connector.name, None)
             if self.store.record_success(connector.name):
                 log.warning("source=%s recovered", connector.name)
@@ -163,7 +216,7 @@ class Pipeline:
         except Exception as db_exc:  # noqa: BLE001 - the database may be the thing that failed
             log.error("source=%s could not record the failure: %s", source, db_exc)
 
-    def _process(self, source: str, batch: Batch, result: PollResult) -> None:
+    def _prepare(self, source: str, batch: Batch, result: PollResult) -> "Prepared":
         now = utcnow()
         result.batches += 1
         result.read += len(batch.posts) + batch.rejected
@@ -192,16 +245,18 @@ class Pipeline:
         known = self.store.known_ids(source, fresh) if fresh else set()
         result.duplicates += len(known)
         todo = [m for ext, m in fresh.items() if ext not in known]
-        scores = self.engine.score([(m.text, m.author_reach) for m in todo]) if todo else []
-        rows, routes = [], []
-        for mention, score in zip(todo, scores):
+        return Prepared(batch, todo, rejected)
+
+    def _store(self, source: str, prepared: "Prepared", job: ScoringJob, result: PollResult) -> None:
+        batch, rows, routes = prepared.batch, [], []
+        for mention, score in zip(prepared.todo, job.result()):
             rows.append(_row(mention, score))
             routes.append(self.router.routes_for(mention.brand, score.topic, score.priority)
                           if score.is_complaint else [])
             result.complaints += score.is_complaint
         saved = self.store.store_batch(source, rows, routes, batch.cursor,
                                        read=len(batch.posts) + batch.rejected,
-                                       rejected=rejected)
+                                       rejected=prepared.rejected)
         result.stored += saved.stored
         result.duplicates += saved.duplicates
         result.alerts += saved.alerts

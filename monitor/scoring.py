@@ -19,6 +19,7 @@ from monitor.config import ScoringConfig
 from monitor.model import Score
 
 _TOKEN = re.compile(r"[\w']+")
+_DIGIT = re.compile(r"\d")
 _GLUED_NUMBER = re.compile(r"(\d)([a-z])")
 _SLOT = re.compile(r"\{[^}]*\}|\S+")
 _END = "$"
@@ -30,7 +31,7 @@ RULE_CAP = 1.5  # a rule contributes at most this many times its weight
 
 def tokenize(text: str) -> list[str]:
     lower = text.lower().replace("’", "'").replace("‘", "'")
-    if any(c.isdigit() for c in lower):
+    if _DIGIT.search(lower):
         lower = _GLUED_NUMBER.sub(r"\1 \2", lower)
     tokens = []
     for raw in _TOKEN.findall(lower):
@@ -78,8 +79,9 @@ class PhraseMatcher:
     def find(self, tokens: list[str]) -> list[Match]:
         found: list[Match] = []
         root = self._root
+        numbers = "#" in root
         for i, token in enumerate(tokens):
-            if token in root or (_is_number(token) and "#" in root):
+            if token in root or (numbers and _is_number(token)):
                 self._walk(root, tokens, i, i, found)
         return found
 
