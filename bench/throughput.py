@@ -7,8 +7,8 @@ Each size runs in a fresh child process: it writes N posts to a JSON-lines file,
 runs the whole pipeline on it (file source -> normalize -> dedup -> score ->
 SQLite mentions + outbox rows, one transaction per batch), then times raw
 ``SentimentIntensityAnalyzer.polarity_scores`` over the same texts. Peak RSS is
-read after the pipeline, before VADER runs, for the child and (separately) for
-its scoring worker processes. Delivery to sinks is not part of the figure: it
+read in the child after the pipeline, before VADER runs (each scoring worker
+process holds one scorer, whatever N is). Delivery to sinks is not part of the figure: it
 is bound by the sink's API, not by this code.
 """
 from __future__ import annotations
@@ -74,8 +74,7 @@ def child(n: int, workers: int, batch_size: int) -> dict:
         pipeline_s = time.perf_counter() - started
         rss = peak_rss_mb(resource.RUSAGE_SELF)
         stats = service.store.stats()
-        service.close()  # stops the scoring workers, so their peak RSS is counted below
-        workers_rss = peak_rss_mb(resource.RUSAGE_CHILDREN)
+        service.close()
 
         from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
@@ -89,7 +88,7 @@ def child(n: int, workers: int, batch_size: int) -> dict:
         raise SystemExit(f"pipeline failed: {result.error}")
     return {"n": n, "stored": result.stored, "complaints": result.complaints, "alerts": result.alerts,
             "outbox": stats["outbox"]["pending"], "pipeline_s": pipeline_s, "vader_s": vader_s,
-            "rss_mb": rss, "baseline_rss_mb": baseline_rss, "workers_rss_mb": workers_rss,
+            "rss_mb": rss, "baseline_rss_mb": baseline_rss,
             "workers": service.engine.workers}
 
 
@@ -118,11 +117,11 @@ def main() -> int:
 
     print(f"CPUs: {os.cpu_count()}, scoring workers: {runs[0]['workers']}, batch size: {args.batch_size}, SQLite")
     print(f"{'posts':>8} {'stored':>8} {'alerts':>7} {'pipeline/s':>11} {'VADER/s':>9} {'ratio':>6} "
-          f"{'RSS MB':>7} {'workers MB':>10}")
+          f"{'RSS MB':>7}")
     for r in runs:
         p_rate, v_rate = r["n"] / r["pipeline_s"], r["n"] / r["vader_s"]
         print(f"{r['n']:>8} {r['stored']:>8} {r['alerts']:>7} {p_rate:>11,.0f} {v_rate:>9,.0f} "
-              f"{p_rate / v_rate:>6.2f} {r['rss_mb']:>7.0f} {r['workers_rss_mb']:>10.0f}")
+              f"{p_rate / v_rate:>6.2f} {r['rss_mb']:>7.0f}")
     main_run = runs[-1]
     ratio = (main_run["n"] / main_run["pipeline_s"]) / (main_run["n"] / main_run["vader_s"])
     growth = main_run["rss_mb"] / runs[0]["rss_mb"] if len(runs) > 1 else 1.0
