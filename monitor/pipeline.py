@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import signal
 import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -29,6 +30,9 @@ _worker_scorer = None
 
 def _init_worker(scoring: dict, topics: dict) -> None:
     global _worker_scorer
+    # Ctrl-C and systemd signal the whole process group; the parent finishes the batch and shuts us down.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     from monitor.scoring import ComplaintScorer
 
     _worker_scorer = ComplaintScorer(ScoringConfig.model_validate(scoring), topics)
@@ -267,7 +271,8 @@ class Pipeline:
     def _log_result(r: PollResult) -> None:
         if r.skipped:
             return
-        level = logging.WARNING if r.error else logging.INFO
+        # An idle poll every few seconds would drown the log: it is DEBUG unless something happened.
+        level = logging.WARNING if r.error else logging.INFO if r.read else logging.DEBUG
         log.log(level, "source=%s read=%d stored=%d complaints=%d alerts=%d duplicates=%d filtered=%d "
                 "rejected=%d batches=%d seconds=%.2f%s", r.source, r.read, r.stored, r.complaints, r.alerts,
                 r.duplicates, r.filtered, r.rejected, r.batches, r.seconds, " (failed)" if r.error else "")
