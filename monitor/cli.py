@@ -101,10 +101,15 @@ def check_config(ctx: click.Context) -> None:
         own = f"; own accounts: {', '.join(b.own_accounts)}" if b.own_accounts else ""
         out.append(f"  {b.name}: {', '.join(b.terms)}{extra}{own}")
     out.append("sources:")
+    usage = _usage_this_month(config)
     for name, comp in config.sources.items():
         state = "enabled" if comp.config.enabled else "disabled"
         every = f", every {comp.config.interval:g}s" if comp.config.enabled else ""
-        out.append(f"  {name} ({comp.type_name}): {state}{every}")
+        budget = comp.config.monthly_post_budget
+        read = usage.get(name, {}).get("posts_read", 0) if usage is not None else None
+        reads = "" if read is None and not budget else \
+            f"; read this month: {'unknown' if read is None else f'{read:,}'}" + (f" of {budget:,}" if budget else "")
+        out.append(f"  {name} ({comp.type_name}): {state}{every}{reads}")
     if not config.sources:
         out.append("  none: nothing will be polled")
     out.append("alert sinks:")
@@ -120,6 +125,23 @@ def check_config(ctx: click.Context) -> None:
     out.append(f"digest: {'daily at ' + d.time + ' ' + d.timezone if d.enabled else 'disabled'}")
     out.append(f"delivery: every {root.delivery.interval:g}s, dead-letter after {root.delivery.max_attempts} attempts")
     click.echo("\n".join(out))
+
+
+def _usage_this_month(config) -> Optional[dict]:
+    """Monthly reads per source, or None when the database is missing or unreachable (check-config works offline)."""
+    from monitor.storage import MentionStore, StoreError
+
+    url = config.database_url
+    if url.startswith("sqlite:///") and not Path(url[len("sqlite:///"):]).exists():
+        return {}
+    try:
+        store = MentionStore(url)
+        try:
+            return store.usage()
+        finally:
+            store.close()
+    except (StoreError, Exception):  # noqa: BLE001 - best effort: validation must not need the database
+        return None
 
 
 @cli.command()
@@ -225,6 +247,8 @@ def stats(ctx: click.Context, as_json: bool) -> None:
     click.echo(f"alerts: {o['delivered']} delivered, {o['pending']} pending, {o['dead']} dead")
     if figures["complaint_topics"]:
         click.echo("complaint topics: " + ", ".join(f"{t['topic']} {t['complaints']}" for t in figures["complaint_topics"]))
+    for source, used in sorted(figures["usage_this_month"].items()):
+        click.echo(f"API usage this month: {source} {used['posts_read']:,} posts in {used['requests']:,} requests")
     click.echo("sources:")
     for s in figures["sources"]:
         state = "UNHEALTHY" if s["unhealthy"] else ("failing" if s["consecutive_failures"] else "ok")
@@ -233,6 +257,8 @@ def stats(ctx: click.Context, as_json: bool) -> None:
                 f" rejected {s['posts_rejected']}")
         if s["consecutive_failures"]:
             line += f"; {s['consecutive_failures']} failure(s), last: {s['last_error']}"
+        if s["paused_until"] and s["paused_until"] > _now():
+            line += f"; paused until {s['paused_until']:%Y-%m-%d %H:%M} UTC"
         click.echo(line)
 
 
@@ -281,6 +307,12 @@ def digest(ctx: click.Context, day, brand: Optional[str]) -> None:
     for name in names:
         figures = brand_day(store, name, when, cfg.timezone, scoring.negative_threshold, scoring.positive_threshold)
         click.echo(render_text(figures))
+
+
+def _now():
+    from monitor.schema import utcnow
+
+    return utcnow()
 
 
 def _yesterday(tz: str) -> date:

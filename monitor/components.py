@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import ClassVar, Iterator, Optional
+from typing import ClassVar, Iterator, Optional, Protocol
 
 from monitor.config import BrandConfig, SinkConfig, SourceConfig
 from monitor.model import Alert, Batch
@@ -22,6 +22,30 @@ class SourceError(Exception):
         self.unhealthy = unhealthy
 
 
+class UsageMeter(Protocol):
+    """Counts a source's API reads per calendar month and enforces its monthly budget."""
+
+    def used(self) -> int:
+        """Posts read this month."""
+
+    def reserve(self, posts: int) -> None:
+        """Raise SourceError (paused until next month) if reading ``posts`` more would pass the budget."""
+
+    def add(self, posts: int, requests: int = 1) -> None:
+        """Record one API response."""
+
+
+class _NoMeter:
+    def used(self) -> int:
+        return 0
+
+    def reserve(self, posts: int) -> None:
+        pass
+
+    def add(self, posts: int, requests: int = 1) -> None:
+        pass
+
+
 class Connector(ABC):
     """Reads public posts for the configured brands, newest cursor first."""
 
@@ -34,6 +58,12 @@ class Connector(ABC):
         self.name = name
         self.config = config
         self.brands = brands
+        self.meter: UsageMeter = _NoMeter()  # the service plugs in one backed by the database
+
+    @classmethod
+    def check_config(cls, name: str, config: SourceConfig, brands: list[BrandConfig]) -> list[str]:
+        """Problems that need the brands to see (e.g. a search query too long); 'key.path: message' each."""
+        return []
 
     @abstractmethod
     def fetch(self, cursor: dict[str, str]) -> Iterator[Batch]:

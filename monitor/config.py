@@ -117,6 +117,8 @@ class SourceConfig(ComponentConfig):
     interval: Duration = Field(60.0, description="time between polls, e.g. 30s, 2m")
     jitter: Duration = Field(0.0, description="random delay added to each poll so sources spread out")
     batch_size: int = Field(500, ge=1, le=10_000, description="posts stored per transaction")
+    monthly_post_budget: int = Field(0, ge=0, description="posts the source may read per calendar month "
+                                     "(UTC) before it pauses; 0 = no limit")
 
 
 class NetworkSourceConfig(SourceConfig):
@@ -419,6 +421,9 @@ def parse_config(raw: Any, source: str = "", environ: Optional[dict[str, str]] =
     sinks, sink_problems = _validate_components("alerts.sinks", root.alerts.sinks, registry.sinks)
     problems += [p for p in source_problems + sink_problems if p.split(":")[0] not in missing_paths]
     problems += _check_references(root, sinks)
+    for name, comp in sources.items():
+        if comp.config.enabled:
+            problems += comp.cls.check_config(name, comp.config, root.brands)
     if problems:
         raise ConfigError(problems, source)
     return Config(root=root, sources=sources, sinks=sinks, path=source, env_missing=[m.var for m in missing])

@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 
 # Below this many posts a batch is scored in-process: the pool's round trip costs more.
 POOL_MIN_BATCH = 256
+MAX_FAILURE_BACKOFF = 900.0
 
 _worker_scorer = None
 
@@ -158,6 +159,7 @@ class Pipeline:
         self.brand_filter = BrandFilter(config.brands)
         self.router = Router(config.routes())
         self._paused_until: dict[str, datetime] = {}
+        self._pauses_loaded = False
 
     def poll(self, connector: Connector) -> PollResult:
         """One poll of one source. Never raises: a failing source must not stop the others."""
@@ -165,10 +167,15 @@ class Pipeline:
         started = time.monotonic()
         paused = self._paused_until.get(connector.name)
         if paused and utcnow() < paused:
-            result.skipped = f"rate limited until {paused:%H:%M:%S} UTC"
-            log.info("source=%s skipped: %s", connector.name, result.skipped)
+            result.skipped = f"paused until {paused:%Y-%m-%d %H:%M:%S} UTC"
+            log.debug("source=%s skipped: %s", connector.name, result.skipped)
             return result
         try:
+            if not self._pauses_loaded:  # a restart honours rate limits, budgets and backoff
+                self._paused_until.update(self.store.paused_sources())
+                self._pauses_loaded = True
+                if connector.name in self._paused_until:
+                    return self.poll(connector)
             cursor = self.store.load_cursor(connector.name)
             # Batch k is scored by the workers while batch k+1 is read and batch k-1 stored.
             in_flight: Optional[tuple[Prepared, ScoringJob]] = None
@@ -198,27 +205,31 @@ class Pipeline:
             if self.store.record_success(connector.name):
                 log.warning("source=%s recovered", connector.name)
         except Exception as exc:  # noqa: BLE001 - any failure is contained to this source
-            self._fail(connector.name, exc, result)
+            self._fail(connector, exc, result)
         result.seconds = time.monotonic() - started
         self._log_result(result)
         return result
 
-    def _fail(self, source: str, exc: Exception, result: PollResult) -> None:
+    def _fail(self, connector: Connector, exc: Exception, result: PollResult) -> None:
+        source = connector.name
         result.error = f"{type(exc).__name__}: {exc}"
-        paused_until = None
-        unhealthy = False
+        retry_after, unhealthy = None, False
         if isinstance(exc, SourceError):
             result.error = str(exc)
-            unhealthy = exc.unhealthy
-            if exc.retry_after:
-                paused_until = utcnow() + timedelta(seconds=exc.retry_after)
-                self._paused_until[source] = paused_until
+            retry_after, unhealthy = exc.retry_after, exc.unhealthy
         log.error("source=%s poll failed: %s", source, result.error,
                   exc_info=not isinstance(exc, SourceError) and log.isEnabledFor(logging.DEBUG))
         try:
-            self.store.record_failure(source, result.error, paused_until=paused_until, unhealthy=unhealthy)
+            failures = self.store.record_failure(source, result.error, unhealthy=unhealthy)
         except Exception as db_exc:  # noqa: BLE001 - the database may be the thing that failed
             log.error("source=%s could not record the failure: %s", source, db_exc)
+            failures = 1
+        if retry_after is None:
+            # Repeated failures back off: next run, then 1, 3, 7... intervals skipped, at most 15 minutes.
+            retry_after = min(MAX_FAILURE_BACKOFF, connector.config.interval * (2 ** (failures - 1) - 1))
+        if retry_after > 0:
+            self._paused_until[source] = utcnow() + timedelta(seconds=retry_after)
+            self.store.set_paused(source, self._paused_until[source])
 
     def _prepare(self, source: str, batch: Batch, result: PollResult) -> "Prepared":
         now = utcnow()

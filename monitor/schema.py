@@ -136,3 +136,13 @@ source_health = Table(
     Column("unhealthy", Boolean, nullable=False, default=False),
     Column("updated_at", UTCDateTime, nullable=False),
 )
+
+# Posts and requests per source and calendar month (UTC): paid APIs cap monthly reads.
+source_usage = Table(
+    "source_usage", metadata,
+    Column("source", String(64), primary_key=True),
+    Column("period", String(7), primary_key=True),  # YYYY-MM
+    Column("posts_read", BigInteger, nullable=False),
+    Column("requests", BigInteger, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)

@@ -13,7 +13,7 @@ from monitor.components import Connector, Sink
 from monitor.config import Config
 from monitor.delivery import OutboxDelivery
 from monitor.pipeline import Pipeline, PollResult, ScoringEngine
-from monitor.storage import MentionStore
+from monitor.storage import MentionStore, SourceMeter
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +27,8 @@ class MonitorService:
         self.connectors: dict[str, Connector] = {
             name: c.cls(name, c.config, config.brands) for name, c in config.enabled_sources().items()}
         self.sinks: dict[str, Sink] = {name: c.cls(name, c.config) for name, c in config.enabled_sinks().items()}
+        for name, connector in self.connectors.items():
+            connector.meter = SourceMeter(self.store, name, connector.config.monthly_post_budget)
         self.delivery = OutboxDelivery(self.store, self.sinks, config.root.delivery, self.stop)
         self.pipeline = Pipeline(config, self.store, self.engine, self.stop)
         self._scheduler = None

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Iterable, Optional
 
@@ -12,7 +12,7 @@ from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
 from monitor.model import Alert
-from monitor.schema import cursors, digest_runs, mentions, outbox, source_health, utcnow
+from monitor.schema import cursors, digest_runs, mentions, outbox, source_health, source_usage, utcnow
 
 log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -212,17 +212,48 @@ class MentionStore:
                 updated_at=utcnow()))
         return before > 0
 
-    def record_failure(self, source: str, error: str, *, paused_until: Optional[datetime] = None,
-                       unhealthy: bool = False) -> int:
+    def record_failure(self, source: str, error: str, *, unhealthy: bool = False) -> int:
         """Returns the number of consecutive failures including this one."""
         with self.engine.begin() as conn:
             self._ensure_health_row(conn, source)
             conn.execute(update(source_health).where(source_health.c.source == source).values(
                 last_error_at=utcnow(), last_error=error[:2000],
                 consecutive_failures=source_health.c.consecutive_failures + 1,
-                paused_until=paused_until, unhealthy=unhealthy, updated_at=utcnow()))
+                unhealthy=unhealthy, updated_at=utcnow()))
             return conn.execute(select(source_health.c.consecutive_failures)
                                 .where(source_health.c.source == source)).scalar_one()
+
+    def add_usage(self, source: str, posts: int, requests: int) -> None:
+        """Counts API reads at once, in their own transaction: they are billed even if the batch is not stored."""
+        period = utcnow().strftime("%Y-%m")
+        key = {"source": source, "period": period}
+        with self.engine.begin() as conn:
+            self._insert_or_ignore(conn, source_usage, key, {"posts_read": 0, "requests": 0, "updated_at": utcnow()})
+            conn.execute(update(source_usage).where(source_usage.c.source == source, source_usage.c.period == period)
+                         .values(posts_read=source_usage.c.posts_read + posts,
+                                 requests=source_usage.c.requests + requests, updated_at=utcnow()))
+
+    def usage(self, period: Optional[str] = None) -> dict[str, dict]:
+        """{source: {posts_read, requests}} for a month (default: this month, UTC)."""
+        period = period or utcnow().strftime("%Y-%m")
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(source_usage).where(source_usage.c.period == period))
+            return {r.source: {"posts_read": r.posts_read, "requests": r.requests} for r in rows}
+
+    def _insert_or_ignore(self, conn: Connection, table, keys: dict, values: dict) -> None:
+        conn.execute(self._insert_new(table, list(keys)).values(**keys, **values))
+
+    def set_paused(self, source: str, until: Optional[datetime]) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(update(source_health).where(source_health.c.source == source).values(paused_until=until))
+
+    def paused_sources(self) -> dict[str, datetime]:
+        """Sources paused past now (rate limit, budget, backoff): a restart honours them."""
+        now = utcnow()
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(source_health.c.source, source_health.c.paused_until)
+                                .where(source_health.c.paused_until > now))
+            return {r.source: r.paused_until for r in rows}
 
     def source_health(self) -> list[dict]:
         with self.engine.connect() as conn:
@@ -306,6 +337,7 @@ class MentionStore:
             "outbox": {k: outbox_counts.get(k, 0) for k in ("pending", "delivered", "dead")},
             "complaint_topics": [{"topic": t, "complaints": n} for t, n in topics],
             "sources": self.source_health(),
+            "usage_this_month": self.usage(),
         }
 
     def record_digest(self, brand: str, day, target: str, status: str, detail: str = "") -> bool:
@@ -315,3 +347,29 @@ class MentionStore:
                 brand=brand, day=day, target=target, status=status, created_at=utcnow(), detail=detail)
             # RETURNING, not rowcount: drivers disagree on rowcount for INSERT ... ON CONFLICT.
             return conn.execute(stmt.returning(digest_runs.c.id)).first() is not None
+
+
+class SourceMeter:
+    """A connector's UsageMeter backed by the source_usage table."""
+
+    def __init__(self, store: MentionStore, source: str, monthly_budget: int = 0) -> None:
+        self.store, self.source, self.budget = store, source, monthly_budget
+
+    def used(self) -> int:
+        return self.store.usage().get(self.source, {}).get("posts_read", 0)
+
+    def reserve(self, posts: int) -> None:
+        if not self.budget:
+            return
+        used = self.used()
+        if used + posts > self.budget:
+            now = utcnow()
+            next_month = (now.replace(day=1, hour=0, minute=0, second=0, microsecond=0) + timedelta(days=32)).replace(day=1)
+            from monitor.components import SourceError
+
+            raise SourceError(f"monthly post budget reached: {used:,} of {self.budget:,} read in {now:%Y-%m}; "
+                              f"paused until {next_month:%Y-%m-%d} (raise monthly_post_budget to resume)",
+                              retry_after=(next_month - now).total_seconds())
+
+    def add(self, posts: int, requests: int = 1) -> None:
+        self.store.add_usage(self.source, posts, requests)

@@ -62,7 +62,7 @@ def write_jsonl(path: Path, posts: list[Any]) -> Path:
     return path
 
 
-def build_config(tmp_path: Path, db_url: Optional[str] = None, **sections: Any):
+def build_config(tmp_path: Path, db_url: Optional[str] = None, environ: Optional[dict] = None, **sections: Any):
     raw = {
         "database": {"url": db_url or f"sqlite:///{tmp_path / 'monitor.db'}"},
         "brands": BRANDS,
@@ -71,6 +71,6 @@ def build_config(tmp_path: Path, db_url: Optional[str] = None, **sections: Any):
         "delivery": {"backoff_base": "1s", "max_attempts": 3},
     }
     raw.update(sections)
-    return parse_config(raw, "test", environ={})
+    return parse_config(raw, "test", environ=environ or {})
 
 

@@ -1,0 +1,117 @@
+"""Local stand-ins for the X API v2 and Reddit, answering in their documented formats.
+
+They run inside pytest-httpserver on 127.0.0.1; the real tweepy and praw
+clients talk to them over HTTP. Each keeps the requests it saw so tests can
+check what the client sent (since_id, pagination tokens, auth).
+"""
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime, timedelta, timezone
+from typing import Optional
+
+from werkzeug import Request, Response
+
+
+
+def problem(status: int, title: str, detail: str, headers: Optional[dict] = None) -> Response:
+    body = {"title": title, "detail": detail, "type": "about:blank", "status": status}
+    return Response(json.dumps(body), status, headers or {}, content_type="application/problem+json")
+
+
+class FakeX:
+    """GET /2/tweets/search/recent, /2/users/by/username/:u and /2/users/:id/mentions."""
+
+    TOKEN = "test-bearer-token"
+    ACCOUNTS = {"northwindair": "900", "pixelcart": "901"}  # the brands' own accounts
+
+    def __init__(self) -> None:
+        self.tweets: list[dict] = []   # oldest first
+        self.users: dict[str, dict] = {}
+        self.requests: list[dict] = []
+        self.failures: list[Response] = []  # answered instead of the next requests
+        self.t0 = datetime.now(timezone.utc) - timedelta(minutes=30)  # inside the default 1 h backfill
+
+    def install(self, httpserver) -> None:
+        httpserver.expect_request("/2/tweets/search/recent").respond_with_handler(self.search)
+        httpserver.expect_request(re.compile(r"^/2/users/by/username/\w+$")).respond_with_handler(self.user_lookup)
+        httpserver.expect_request(re.compile(r"^/2/users/\d+/mentions$")).respond_with_handler(self.mentions)
+
+    def user(self, username: str, followers: int) -> dict:
+        ident = str(100 + len(self.users))
+        self.users[username] = {"id": ident, "name": username.title(), "username": username,
+                                "public_metrics": {"followers_count": followers, "following_count": 5,
+                                                   "tweet_count": 50, "listed_count": 0}}
+        return self.users[username]
+
+    def post(self, text: str, username: str = "ann", followers: int = 120, lang: str = "en",
+             mentions_of: Optional[str] = None) -> str:
+        author = self.users.get(username) or self.user(username, followers)
+        ident = str(1_860_000_000_000_000_000 + len(self.tweets) * 1000)
+        when = self.t0 + timedelta(seconds=10 * len(self.tweets))
+        self.tweets.append({
+            "id": ident, "text": text, "author_id": author["id"], "lang": lang, "conversation_id": ident,
+            "created_at": when.strftime("%Y-%m-%dT%H:%M:%S.000Z"), "edit_history_tweet_ids": [ident],
+            "public_metrics": {"retweet_count": 0, "reply_count": 1, "like_count": 2, "quote_count": 0},
+            "_mentions": mentions_of})
+        return ident
+
+    # -- handlers -------------------------------------------------------------
+
+    def _guard(self, request: Request) -> Optional[Response]:
+        self.requests.append({"path": request.path, **request.args.to_dict()})
+        if request.headers.get("Authorization") != f"Bearer {self.TOKEN}":
+            return problem(401, "Unauthorized", "Unauthorized")
+        if self.failures:
+            return self.failures.pop(0)
+        return None
+
+    def search(self, request: Request) -> Response:
+        if (failure := self._guard(request)) is not None:
+            return failure
+        words = {w.strip('()"').lower() for w in request.args["query"].split() if not w.startswith("-")}
+        found = [t for t in self.tweets if any(w and w in t["text"].lower() for w in words - {"or"})]
+        return self._page(request, found, "next_token")
+
+    def mentions(self, request: Request) -> Response:
+        if (failure := self._guard(request)) is not None:
+            return failure
+        user_id = request.path.split("/")[3]
+        return self._page(request, [t for t in self.tweets if t["_mentions"] == user_id], "pagination_token")
+
+    def user_lookup(self, request: Request) -> Response:
+        if (failure := self._guard(request)) is not None:
+            return failure
+        username = request.path.rsplit("/", 1)[1]
+        ident = self.ACCOUNTS.get(username.lower())
+        if ident is None:
+            body = {"errors": [{"value": username, "detail": f"Could not find user with username: [{username}].",
+                                "title": "Not Found Error", "resource_type": "user", "parameter": "username",
+                                "resource_id": username, "type": "https://api.twitter.com/2/problems/resource-not-found"}]}
+        else:
+            body = {"data": {"id": ident, "name": username.title(), "username": username}}
+        return Response(json.dumps(body), 200, content_type="application/json")
+
+    def _page(self, request: Request, found: list[dict], token_param: str) -> Response:
+        args = request.args
+        since = int(args.get("since_id", 0))
+        start = args.get("start_time")
+        newest_first = [t for t in reversed(found) if int(t["id"]) > since
+                        and (not start or t["created_at"] >= start.replace("Z", ".000Z"))]
+        if token := args.get(token_param):
+            newest_first = [t for t in newest_first if int(t["id"]) < int(token.removeprefix("b26v89c19zqg8o3f"))]
+        size = int(args.get("max_results", 10))
+        page, rest = newest_first[:size], newest_first[size:]
+        meta: dict = {"result_count": len(page)}
+        body: dict = {}
+        if page:
+            fields = set(args.get("tweet.fields", "").split(",")) | {"id", "text", "edit_history_tweet_ids"}
+            body["data"] = [{k: v for k, v in t.items() if k in fields} for t in page]
+            author_ids = {t["author_id"] for t in page}
+            body["includes"] = {"users": [u for u in self.users.values() if u["id"] in author_ids]}
+            meta.update(newest_id=page[0]["id"], oldest_id=page[-1]["id"])
+        if rest:
+            meta["next_token"] = "b26v89c19zqg8o3f" + page[-1]["id"]
+        body["meta"] = meta
+        return Response(json.dumps(body), 200, content_type="application/json")

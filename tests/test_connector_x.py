@@ -1,0 +1,268 @@
+"""X connector: the real tweepy Client against a local server speaking X API v2."""
+from __future__ import annotations
+
+import time
+
+import pytest
+import sqlalchemy as sa
+from werkzeug import Response
+
+from connectors.x import build_query
+from monitor.config import BrandConfig, ConfigError
+from monitor.schema import mentions
+from monitor.service import MonitorService
+from tests.fake_apis import FakeX, problem
+from tests.support import RecordingSink, build_config, write_jsonl
+
+ENV = {"X_BEARER_TOKEN": FakeX.TOKEN}
+
+
+@pytest.fixture
+def fake_x(httpserver):
+    fake = FakeX()
+    fake.install(httpserver)
+    return fake
+
+
+def x_source(httpserver, **extra):
+    return {"type": "x", "bearer_token": "${X_BEARER_TOKEN}", "api_base_url": httpserver.url_for("/"), **extra}
+
+
+def service(tmp_path, db_url, httpserver, environ=ENV, **x_options):
+    sources = {"x": x_source(httpserver, **x_options)}
+    config = build_config(tmp_path, db_url, environ=environ, sources=sources)
+    svc = MonitorService(config)
+    svc.prepare()
+    return svc
+
+
+def searches(fake):
+    return [r for r in fake.requests if r["path"] == "/2/tweets/search/recent"]
+
+
+def stored_ids(svc):
+    with svc.store.engine.connect() as conn:
+        return sorted(conn.execute(sa.select(mentions.c.external_id)).scalars())
+
+
+@pytest.mark.parametrize("brand, query", [
+    (BrandConfig(name="P", terms=["pixelcart"]), "pixelcart -is:retweet"),
+    (BrandConfig(name="N", terms=["northwind", "northwind air", "@NorthwindAir", "#northwindair"],
+                 exclude=["northwind traders", "giveaway"], languages=["en"]),
+     '(northwind OR "northwind air" OR @NorthwindAir OR #northwindair) -is:retweet '
+     '-"northwind traders" -giveaway lang:en'),
+    (BrandConfig(name="Q", terms=['say "hi"', "a-b"], languages=["en", "de"]),
+     '("say hi" OR "a-b") -is:retweet (lang:en OR lang:de)'),
+])
+def test_query_builder(brand, query):
+    assert build_query(brand) == query
+
+
+def test_query_over_the_limit_is_a_config_error(tmp_path):
+    terms = [f"brandterm{i:03d}" for i in range(60)]
+    with pytest.raises(ConfigError) as info:
+        build_config(tmp_path, environ=ENV, brands=[{"name": "Big", "terms": terms}],
+                     sources={"x": {"type": "x", "bearer_token": "${X_BEARER_TOKEN}"}})
+    [message] = info.value.problems
+    assert message.startswith("brands[0].terms: the X query for Big is") and "sources.x.query_limit (512)" in message
+
+
+def test_missing_token_names_the_variable(tmp_path):
+    with pytest.raises(ConfigError) as info:
+        build_config(tmp_path, sources={"x": {"type": "x", "bearer_token": "${X_BEARER_TOKEN}"}})
+    assert info.value.problems == ["sources.x.bearer_token: environment variable X_BEARER_TOKEN is not set"]
+
+
+def test_two_polls_read_each_post_once_and_second_sends_since_id(tmp_path, db_url, httpserver, fake_x):
+    first = [fake_x.post("@pixelcart still no refund after 3 weeks", "ann", 5000),
+             fake_x.post("pixelcart delivered early, love it", "bob"),
+             fake_x.post("northwind lost my bag and nobody answers", "cy")]
+    svc = service(tmp_path, db_url, httpserver)
+    [r1] = svc.run_once()
+    assert r1.error is None and r1.stored == 3 and r1.alerts == 2
+    alert = next(a for a in RecordingSink.sent["rec"] if a.external_id == first[0])
+    assert alert.author == "ann" and alert.author_reach == 5000
+    assert alert.url == f"https://x.com/ann/status/{first[0]}"
+    req = searches(fake_x)[0]
+    assert "since_id" not in req and "start_time" in req and req["max_results"] == "100"
+    assert {"created_at", "lang", "public_metrics", "conversation_id"} <= set(req["tweet.fields"].split(","))
+    assert req["expansions"] == "author_id" and "public_metrics" in req["user.fields"]
+    newer = fake_x.post("pixelcart app crashes every time I pay", "dee")
+    fake_x.requests.clear()
+    [r2] = svc.run_once()
+    assert r2.stored == 1 and r2.read == 1 and r2.duplicates == 0
+    pixel = next(r for r in searches(fake_x) if "pixelcart" in r["query"])
+    assert pixel["since_id"] == first[1]  # the newest Pixelcart post of the first poll
+    assert stored_ids(svc) == sorted(first + [newer])
+    assert len(RecordingSink.sent["rec"]) == 3
+    svc.close()
+
+
+def test_pagination_is_capped_per_poll_and_resumed(tmp_path, db_url, httpserver, fake_x):
+    ids = [fake_x.post(f"pixelcart order {i} is late", f"u{i}") for i in range(25)]
+    svc = service(tmp_path, db_url, httpserver, max_results=10, max_pages=2)
+    [r1] = svc.run_once()
+    assert r1.stored == 20
+    fake_x.post("pixelcart is down again??", "late")
+    fake_x.requests.clear()
+    [r2] = svc.run_once()
+    # The unfinished pagination is finished first (5 older posts); the new one waits for the next poll.
+    assert r2.stored == 5 and "next_token" in searches(fake_x)[0] and "since_id" not in searches(fake_x)[0]
+    fake_x.requests.clear()
+    [r3] = svc.run_once()
+    assert r3.stored == 1 and searches(fake_x)[0]["since_id"] == ids[-1]
+    assert len(stored_ids(svc)) == 26
+    svc.close()
+
+
+def test_empty_results_cost_one_request_per_brand(tmp_path, db_url, httpserver, fake_x):
+    svc = service(tmp_path, db_url, httpserver)
+    [r] = svc.run_once()
+    assert r.error is None and r.stored == 0 and len(searches(fake_x)) == 2
+    svc.close()
+
+
+def test_rate_limit_pauses_only_this_source_then_recovers(tmp_path, db_url, httpserver, fake_x):
+    fake_x.post("pixelcart still broken")
+    reset = int(time.time()) + 2
+    fake_x.failures.append(problem(429, "Too Many Requests", "Too Many Requests",
+                                   {"x-rate-limit-reset": str(reset), "x-rate-limit-remaining": "0"}))
+    write_jsonl(tmp_path / "feed.jsonl", [{"id": "f1", "text": "pixelcart charged me twice"}])
+    config = build_config(tmp_path, db_url, environ=ENV, sources={
+        "x": x_source(httpserver), "feed": {"type": "file", "path": str(tmp_path / "feed.jsonl")}})
+    svc = MonitorService(config)
+    svc.prepare()
+    x, feed = svc.run_once()
+    assert "rate limit" in x.error and feed.stored == 1
+    before = len(fake_x.requests)
+    x2, _ = svc.run_once()
+    assert x2.skipped and len(fake_x.requests) == before  # no request while paused
+    time.sleep(max(0.0, reset - time.time()) + 1.1)
+    x3, _ = svc.run_once()
+    assert x3.error is None and x3.stored == 1
+    assert svc.store.source_health()[1]["consecutive_failures"] == 0
+    svc.close()
+
+
+def test_unauthorized_marks_source_unhealthy_with_the_fix(tmp_path, db_url, httpserver, fake_x):
+    svc = service(tmp_path, db_url, httpserver, environ={"X_BEARER_TOKEN": "revoked"})
+    [r] = svc.run_once()
+    assert "401" in r.error and "X_BEARER_TOKEN" in r.error and "revoked" not in r.error
+    health = {h["source"]: h for h in svc.store.source_health()}["x"]
+    assert health["unhealthy"] and health["consecutive_failures"] == 1
+    svc.close()
+
+
+def test_forbidden_names_the_access_problem(tmp_path, db_url, httpserver, fake_x):
+    fake_x.failures.append(problem(403, "Client Forbidden", "This request must be made using an approved "
+                                   "developer account that is enrolled in the requested endpoint."))
+    svc = service(tmp_path, db_url, httpserver)
+    [r] = svc.run_once()
+    assert "403" in r.error and "plan" in r.error and "enrolled" in r.error
+    svc.close()
+
+
+@pytest.mark.parametrize("failure, expected", [
+    (Response("upstream exploded", 503), "X server error 503"),
+    (Response("<html>not json</html>", 200, content_type="application/json"), "malformed"),
+    (Response('{"data": "nope", "meta": {}}', 200, content_type="application/json"), "malformed"),
+])
+def test_server_errors_and_bad_bodies_fail_the_poll_and_lose_nothing(tmp_path, db_url, httpserver, fake_x,
+                                                                     failure, expected):
+    fake_x.post("pixelcart still no refund")
+    fake_x.failures.append(failure)
+    svc = service(tmp_path, db_url, httpserver)
+    [r1] = svc.run_once()
+    assert expected in r1.error
+    health = {h["source"]: h for h in svc.store.source_health()}["x"]
+    assert not health["unhealthy"]
+    [r2] = svc.run_once()  # first failure: retried at the next run
+    assert r2.error is None and r2.stored == 1
+    svc.close()
+
+
+def test_network_error_is_a_source_error(tmp_path, db_url):
+    config = build_config(tmp_path, db_url, environ=ENV, sources={"x": {
+        "type": "x", "bearer_token": "${X_BEARER_TOKEN}", "api_base_url": "http://127.0.0.1:9", "timeout": "2s"}})
+    svc = MonitorService(config)
+    svc.prepare()
+    [r] = svc.run_once()
+    assert "cannot reach the X API" in r.error
+    svc.close()
+
+
+def test_restart_reads_nothing_twice_and_misses_nothing(tmp_path, db_url, httpserver, fake_x):
+    fake_x.post("pixelcart lost my parcel")
+    svc = service(tmp_path, db_url, httpserver)
+    svc.run_once()
+    svc.close()
+    newer = fake_x.post("pixelcart charged me twice")
+    svc = service(tmp_path, db_url, httpserver)  # new process state, same database
+    fake_x.requests.clear()
+    [r] = svc.run_once()
+    assert r.read == 1 and r.stored == 1 and [a.external_id for a in RecordingSink.sent["rec"]] == [newer]
+    assert all("since_id" in q for q in searches(fake_x) if "pixelcart" in q["query"])
+    svc.close()
+
+
+def test_monthly_budget_pauses_the_source_and_counts_reads(tmp_path, db_url, httpserver, fake_x):
+    for i in range(30):
+        fake_x.post(f"pixelcart order {i} never arrived")
+    svc = service(tmp_path, db_url, httpserver, max_results=10, monthly_post_budget=15)
+    [r] = svc.run_once()
+    assert r.stored == 10 and "monthly post budget reached: 10 of 15" in r.error
+    assert svc.store.usage()["x"] == {"posts_read": 10, "requests": 1}
+    before = len(fake_x.requests)
+    [again] = svc.run_once()
+    assert again.skipped and len(fake_x.requests) == before
+    svc.close()
+    svc = service(tmp_path, db_url, httpserver, max_results=10, monthly_post_budget=15)  # restart: still paused
+    [after_restart] = svc.run_once()
+    assert after_restart.skipped and len(fake_x.requests) == before
+    svc.close()
+
+
+def test_own_account_mentions_timeline(tmp_path, db_url, httpserver, fake_x):
+    mention = fake_x.post("@northwindair my flight was cancelled and no refund", "eve", mentions_of="900")
+    svc = service(tmp_path, db_url, httpserver, own_mentions=True)
+    [r] = svc.run_once()
+    assert r.error is None and mention in stored_ids(svc)
+    paths = [q["path"] for q in fake_x.requests]
+    assert "/2/users/by/username/northwindair" in paths and "/2/users/900/mentions" in paths
+    fake_x.requests.clear()
+    svc.run_once()
+    assert "/2/users/by/username/northwindair" not in [q["path"] for q in fake_x.requests]  # id is cached
+    svc.close()
+
+
+def test_unknown_own_account_is_unhealthy(tmp_path, db_url, httpserver, fake_x):
+    config = build_config(tmp_path, db_url, environ=ENV, sources={"x": x_source(httpserver, own_mentions=True)},
+                          brands=[{"name": "Ghost", "terms": ["ghostbrand"], "own_accounts": ["nosuchhandle"]}])
+    svc = MonitorService(config)
+    svc.prepare()
+    [r] = svc.run_once()
+    assert "no account @nosuchhandle" in r.error
+    svc.close()
+
+
+def test_check_config_and_stats_show_monthly_reads(tmp_path, httpserver, fake_x, monkeypatch):
+    import yaml
+    from click.testing import CliRunner
+
+    from monitor.cli import cli
+    from tests.support import BRANDS
+
+    fake_x.post("pixelcart still no refund")
+    monkeypatch.setenv("X_BEARER_TOKEN", FakeX.TOKEN)
+    path = tmp_path / "c.yaml"
+    path.write_text(yaml.safe_dump({
+        "database": {"url": f"sqlite:///{tmp_path / 'm.db'}"}, "brands": BRANDS,
+        "sources": {"x": {**x_source(httpserver), "monthly_post_budget": 10000}}}))
+    runner = CliRunner()
+    assert "read this month: 0 of 10,000" in runner.invoke(cli, ["--config", str(path), "check-config"]).output
+    assert runner.invoke(cli, ["--config", str(path), "run", "--once"]).exit_code == 0
+    assert "read this month: 1 of 10,000" in runner.invoke(cli, ["--config", str(path), "check-config"]).output
+    assert "x 1 posts in 2 requests" in runner.invoke(cli, ["--config", str(path), "stats"]).output
+    monkeypatch.delenv("X_BEARER_TOKEN")
+    missing = runner.invoke(cli, ["--config", str(path), "check-config"])
+    assert missing.exit_code == 2 and "X_BEARER_TOKEN is not set" in missing.output
