@@ -17,7 +17,7 @@ from typing import Any, Callable, Iterator, Optional
 
 from pydantic import Field, SecretStr
 
-from monitor.components import Connector, SourceError
+from monitor.components import Connector, SourceError, load_state
 from monitor.config import BrandConfig, Duration, NetworkSourceConfig
 from monitor.http import route_session
 from monitor.model import Batch, RawPost
@@ -109,7 +109,7 @@ class XConnector(Connector):
 
     def _pages(self, key: str, cursor: dict[str, str], brand: BrandConfig, token_param: str,
                call: Callable[..., Any], extra: Optional[dict[str, str]] = None) -> Iterator[Batch]:
-        state = _load_state(cursor.get(key))
+        state = load_state(cursor.get(key))
         if not state.get("since_id") and not state.get("start_time"):
             state["start_time"] = (utcnow() - timedelta(seconds=self.config.backfill)).strftime("%Y-%m-%dT%H:%M:%SZ")
         for _ in range(self.config.max_pages):
@@ -176,14 +176,6 @@ class XConnector(Connector):
 
     def close(self) -> None:
         self.client.session.close()
-
-
-def _load_state(value: Optional[str]) -> dict:
-    try:
-        state = json.loads(value) if value else {}
-    except ValueError:
-        return {}
-    return state if isinstance(state, dict) else {}
 
 
 def _posts(body: dict, brand: BrandConfig) -> tuple[list[RawPost], int]:

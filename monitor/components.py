@@ -1,6 +1,7 @@
 """The two small interfaces the core knows components by: Connector and Sink."""
 from __future__ import annotations
 
+import json
 from abc import ABC, abstractmethod
 from typing import ClassVar, Iterator, Optional, Protocol
 
@@ -44,6 +45,15 @@ class _NoMeter:
 
     def add(self, posts: int, requests: int = 1) -> None:
         pass
+
+
+def load_state(value: Optional[str]) -> dict:
+    """A JSON cursor value as a dict; anything unreadable starts the query afresh."""
+    try:
+        state = json.loads(value) if value else {}
+    except ValueError:
+        return {}
+    return state if isinstance(state, dict) else {}
 
 
 class Connector(ABC):

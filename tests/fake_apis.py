@@ -115,3 +115,87 @@ class FakeX:
             meta["next_token"] = "b26v89c19zqg8o3f" + page[-1]["id"]
         body["meta"] = meta
         return Response(json.dumps(body), 200, content_type="application/json")
+
+
+class FakeReddit:
+    """POST /api/v1/access_token, GET /r/{subs}/search and /r/{subs}/comments as Reddit's Listings."""
+
+    CLIENT_ID, SECRET, TOKEN = "test-client-id", "test-client-secret", "fake-access-token"
+
+    def __init__(self) -> None:
+        self.things: list[dict] = []  # oldest first; kind t3 (submission) or t1 (comment)
+        self.requests: list[dict] = []
+        self.failures: list[Response] = []
+        self.t0 = datetime.now(timezone.utc).timestamp() - 1800
+        self.token_requests = 0
+
+    def install(self, httpserver) -> None:
+        httpserver.expect_request("/api/v1/access_token", method="POST").respond_with_handler(self.access_token)
+        httpserver.expect_request(re.compile(r"^/r/[\w+]+/search/?$")).respond_with_handler(self.search)
+        httpserver.expect_request(re.compile(r"^/r/[\w+]+/comments/?$")).respond_with_handler(self.comments)
+
+    def submission(self, title: str, body: str = "", sub: str = "all", author: str = "ann", score: int = 3,
+                   comments: int = 1, age: Optional[float] = None) -> str:
+        ident = f"{len(self.things) + 1:x}abc"
+        created = self.t0 + 10 * len(self.things) if age is None else datetime.now(timezone.utc).timestamp() - age
+        self.things.append({"kind": "t3", "data": {
+            "id": ident, "name": f"t3_{ident}", "title": title, "selftext": body, "author": author,
+            "created_utc": created, "score": score, "num_comments": comments, "subreddit": sub,
+            "permalink": f"/r/{sub}/comments/{ident}/post/", "url": f"https://www.reddit.com/r/{sub}/comments/{ident}/",
+            "over_18": False, "is_self": True}})
+        return f"t3_{ident}"
+
+    def comment(self, body: str, sub: str = "travel", author: str = "bob", score: int = 2) -> str:
+        ident = f"{len(self.things) + 1:x}cmt"
+        self.things.append({"kind": "t1", "data": {
+            "id": ident, "name": f"t1_{ident}", "body": body, "author": author, "score": score,
+            "created_utc": self.t0 + 10 * len(self.things), "subreddit": sub, "link_id": "t3_parent",
+            "parent_id": "t3_parent", "permalink": f"/r/{sub}/comments/parent/post/{ident}/"}})
+        return f"t1_{ident}"
+
+    def access_token(self, request: Request) -> Response:
+        self.token_requests += 1
+        auth = request.authorization
+        if not auth or (auth.username, auth.password) != (self.CLIENT_ID, self.SECRET):
+            return Response(json.dumps({"message": "Unauthorized", "error": 401}), 401,
+                            content_type="application/json")
+        return Response(json.dumps({"access_token": self.TOKEN, "token_type": "bearer", "expires_in": 86400,
+                                    "scope": "*"}), 200, content_type="application/json")
+
+    def _guard(self, request: Request) -> Optional[Response]:
+        self.requests.append({"path": request.path, **request.args.to_dict()})
+        if request.headers.get("Authorization") != f"bearer {self.TOKEN}":
+            return Response(json.dumps({"message": "Unauthorized", "error": 401}), 401,
+                            content_type="application/json")
+        if self.failures:
+            return self.failures.pop(0)
+        return None
+
+    def search(self, request: Request) -> Response:
+        if (failure := self._guard(request)) is not None:
+            return failure
+        subs = request.path.split("/")[2].lower().split("+")
+        words = [w.strip('"').lower() for w in request.args["q"].split(" OR ")]
+        found = [t for t in self.things if t["kind"] == "t3" and ("all" in subs or t["data"]["subreddit"] in subs)
+                 and any(w in (t["data"]["title"] + " " + t["data"]["selftext"]).lower() for w in words)]
+        return self._listing(request, found)
+
+    def comments(self, request: Request) -> Response:
+        if (failure := self._guard(request)) is not None:
+            return failure
+        subs = request.path.split("/")[2].lower().split("+")
+        return self._listing(request, [t for t in self.things if t["kind"] == "t1" and t["data"]["subreddit"] in subs])
+
+    @staticmethod
+    def _listing(request: Request, found: list[dict]) -> Response:
+        newest_first = list(reversed(found))
+        if after := request.args.get("after"):
+            names = [t["data"]["name"] for t in newest_first]
+            newest_first = newest_first[names.index(after) + 1:] if after in names else []
+        size = min(100, int(request.args.get("limit", 25)))
+        page = newest_first[:size]
+        after_name = page[-1]["data"]["name"] if len(newest_first) > size else None
+        body = {"kind": "Listing", "data": {"after": after_name, "dist": len(page), "modhash": "", "geo_filter": "",
+                                            "children": page, "before": None}}
+        headers = {"x-ratelimit-remaining": "595.0", "x-ratelimit-used": "5", "x-ratelimit-reset": "300"}
+        return Response(json.dumps(body), 200, headers, content_type="application/json")

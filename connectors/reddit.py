@@ -1,0 +1,199 @@
+"""Reddit search and comment scans through praw (read-only, app-only OAuth).
+
+For each brand, a search sorted by newest in the configured subreddits (or all
+of Reddit); optionally the newest comments of some subreddits, kept when they
+name a brand. Listings are newest first and praw's own de-duplication lives in
+memory only, so the cursor per query is the newest (created time, fullname)
+stored; each poll reads back to that point minus an overlap window (Reddit's
+search index lags) and the database drops the repeats. A query's cursor is
+saved with its last batch only, so an interrupted poll re-reads rather than
+skips.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import time
+from typing import Any, Iterable, Iterator, Optional
+
+from pydantic import Field, SecretStr, field_validator
+
+from monitor.components import Connector, SourceError, load_state
+from monitor.config import BrandConfig, Duration, NetworkSourceConfig
+from monitor.model import Batch, RawPost
+from monitor.normalize import term_pattern
+from monitor.registry import connectors
+from monitor.schema import utcnow
+
+log = logging.getLogger(__name__)
+
+DEFAULT_USER_AGENT = "server:complaint-monitor:1.0 (self-hosted brand complaint monitor)"
+
+
+class RedditSourceConfig(NetworkSourceConfig):
+    client_id: SecretStr = Field(description="app client id: write ${REDDIT_CLIENT_ID}")
+    client_secret: SecretStr = Field(description="app secret: write ${REDDIT_CLIENT_SECRET}")
+    user_agent: str = Field(DEFAULT_USER_AGENT, min_length=10,
+                            description="honest user agent, e.g. 'server:acme-monitor:1.0 (by /u/acme_support)'")
+    subreddits: list[str] = Field(default_factory=list, description="search only these; empty = all of Reddit")
+    comment_subreddits: list[str] = Field(default_factory=list,
+                                          description="also scan the newest comments of these for brand terms")
+    max_items: int = Field(250, ge=1, le=1000, description="items read per query per poll at most")
+    overlap: Duration = Field(600.0, ge=0, description="re-check this far behind the cursor (search index lag)")
+    backfill: Duration = Field(3600.0, ge=0, description="first run: how far back to read")
+
+    @field_validator("subreddits", "comment_subreddits")
+    @classmethod
+    def _names(cls, values: list[str]) -> list[str]:
+        names = [v.strip().removeprefix("/").removeprefix("r/") for v in values]
+        bad = [n for n in names if not n.replace("_", "").isalnum()]
+        if bad:
+            raise ValueError(f"not a subreddit name: {bad[0]!r}")
+        return names
+
+
+def build_query(brand: BrandConfig) -> str:
+    terms = []
+    for term in brand.terms:
+        word = term.replace('"', "").strip().lstrip("@#")
+        terms.append(word if word.replace("_", "").isalnum() else f'"{word}"')
+    return " OR ".join(dict.fromkeys(terms))
+
+
+def _field(item: Any, name: str) -> Any:
+    # Read what the listing carried; a missing praw attribute would trigger a lazy fetch (an extra request).
+    fields = getattr(item, "__dict__", None)
+    return fields.get(name) if isinstance(fields, dict) else None
+
+
+def _count(item: Any, name: str) -> int:
+    value = _field(item, name)
+    return max(0, value) if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+def _raw(item: Any, brand: Optional[str]) -> RawPost:
+    fullname = _field(item, "name")
+    if str(fullname or "").startswith("t1_"):  # a comment
+        text = _field(item, "body")
+    else:
+        title, body = _field(item, "title"), _field(item, "selftext")
+        text = f"{title}\n\n{body}".strip() if isinstance(title, str) and isinstance(body, str) and body else title
+    reach = _count(item, "score") + _count(item, "num_comments")
+    author = _field(item, "author")
+    permalink = _field(item, "permalink")
+    return RawPost(external_id=fullname, text=text, author=str(author) if author else "[deleted]",
+                   author_reach=reach, url=f"https://www.reddit.com{permalink}" if isinstance(permalink, str) else None,
+                   created_at=_field(item, "created_utc"), brand=brand, ref=f"reddit:{fullname}")
+
+
+@connectors.register("reddit")
+class RedditConnector(Connector):
+    config_model = RedditSourceConfig
+    required_env = ("REDDIT_CLIENT_ID", "REDDIT_CLIENT_SECRET")
+
+    def __init__(self, name: str, config: RedditSourceConfig, brands: list[BrandConfig]) -> None:
+        super().__init__(name, config, brands)
+        import praw  # heavy: only when a Reddit source is enabled
+        import prawcore
+        import requests
+
+        self._errors = prawcore.exceptions
+        self._session = requests.Session()
+        urls = {"oauth_url": config.api_base_url, "reddit_url": config.api_base_url} if config.api_base_url else {}
+        self.reddit = praw.Reddit(
+            client_id=config.client_id.get_secret_value(), client_secret=config.client_secret.get_secret_value(),
+            user_agent=config.user_agent, check_for_async=False, check_for_updates=False,
+            requestor_kwargs={"timeout": config.timeout, "session": self._session}, **urls)
+        self.reddit.read_only = True
+        self._brand_patterns = [(b.name, term_pattern(b.terms)) for b in brands]
+
+    def describe(self) -> str:
+        where = "+".join(self.config.subreddits) or "all"
+        return f"Reddit search in r/{where} for {len(self.brands)} brand(s)"
+
+    def fetch(self, cursor: dict[str, str]) -> Iterator[Batch]:
+        where = "+".join(self.config.subreddits) or "all"
+        for brand in self.brands:
+            query = build_query(brand)
+            yield from self._read(f"search:{brand.name}", cursor, lambda limit, q=query: self.reddit.subreddit(where)
+                                  .search(q, sort="new", time_filter="week", limit=limit), brand.name)
+        if self.config.comment_subreddits:
+            subs = "+".join(self.config.comment_subreddits)
+            yield from self._read(f"comments:{subs}", cursor,
+                                  lambda limit: self.reddit.subreddit(subs).comments(limit=limit), None)
+
+    def _read(self, key: str, cursor: dict[str, str], listing, brand: Optional[str]) -> Iterator[Batch]:
+        state = load_state(cursor.get(key))
+        newest = float(state.get("created") or 0)
+        stop_at = newest - self.config.overlap if newest else utcnow().timestamp() - self.config.backfill
+        self._respect_rate_limit()
+        posts, rejected, top = [], 0, state
+        for item in self._guarded(listing(self.config.max_items)):
+            created = _field(item, "created_utc")
+            if not isinstance(created, (int, float)):
+                rejected += 1
+                continue
+            if created < stop_at:
+                break  # newest first: everything further down was read before
+            if created > float(top.get("created") or 0):
+                top = {"created": created, "fullname": _field(item, "name")}
+            raw = _raw(item, brand if brand else self._brand_of(item))
+            if raw.brand:
+                posts.append(raw)
+        read = len(posts) + rejected
+        self.meter.add(read, requests=max(1, -(-read // 100)))  # listings come 100 to a page
+        # The cursor moves with the last batch only: an interrupted poll re-reads instead of skipping.
+        size = self.config.batch_size
+        chunks = [posts[i:i + size] for i in range(0, len(posts), size)] or [[]]
+        for i, chunk in enumerate(chunks):
+            last = i == len(chunks) - 1
+            yield Batch(chunk, {key: json.dumps(top)} if last else {}, rejected if last else 0)
+
+    def _brand_of(self, item: Any) -> Optional[str]:
+        body = _field(item, "body") or ""
+        if not isinstance(body, str):
+            return None
+        return next((name for name, pattern in self._brand_patterns if pattern and pattern.search(body)), None)
+
+    def _respect_rate_limit(self) -> None:
+        """Pause the source instead of letting prawcore sleep in the scheduler's thread."""
+        limits = self.reddit.auth.limits
+        remaining, reset = limits.get("remaining"), limits.get("reset_timestamp")
+        if remaining is not None and remaining < 2 and reset and reset > time.time():
+            raise SourceError(f"Reddit rate limit nearly used ({remaining:.0f} left); paused until the window resets",
+                              retry_after=reset - time.time())
+
+    def _guarded(self, items: Iterable[Any]) -> Iterator[Any]:
+        """Iterates a praw listing, turning prawcore errors into SourceErrors that say what to do."""
+        e = self._errors
+        try:
+            yield from items
+        except e.TooManyRequests as exc:
+            headers = exc.response.headers
+            wait = float(headers.get("x-ratelimit-reset") or headers.get("retry-after") or 60)
+            raise SourceError(f"Reddit rate limit reached (429); paused for {wait:.0f}s", retry_after=wait) from None
+        except (e.OAuthException, e.InvalidToken) as exc:
+            raise SourceError(f"Reddit rejected the app credentials ({exc}): check REDDIT_CLIENT_ID and "
+                              "REDDIT_CLIENT_SECRET (an app at reddit.com/prefs/apps)", unhealthy=True) from None
+        except e.Forbidden:
+            raise SourceError("Reddit refused access (403): a configured subreddit is private, banned or "
+                              "quarantined, or the app is blocked; check sources subreddits", unhealthy=True) from None
+        except (e.NotFound, e.Redirect):
+            raise SourceError("Reddit has no such subreddit (404/redirect): check the subreddit names",
+                              unhealthy=True) from None
+        except e.ServerError as exc:
+            raise SourceError(f"Reddit server error {exc.response.status_code}; retrying at later runs") from None
+        except e.BadJSON:
+            raise SourceError("Reddit returned a malformed response (not JSON)") from None
+        except e.ResponseException as exc:
+            if exc.response.status_code == 401:
+                raise SourceError("Reddit rejected the app credentials (401): check REDDIT_CLIENT_ID and "
+                                  "REDDIT_CLIENT_SECRET", unhealthy=True) from None
+            raise SourceError(f"Reddit answered {exc.response.status_code}: {exc}"[:300]) from None
+        except e.RequestException as exc:
+            raise SourceError(f"cannot reach Reddit: {exc.original_exception!r}"[:300]) from None
+        except (KeyError, TypeError, AttributeError, ValueError) as exc:
+            raise SourceError(f"Reddit returned a malformed listing ({type(exc).__name__}: {exc})"[:300]) from None
+
+    def close(self) -> None:
+        self._session.close()

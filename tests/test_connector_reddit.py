@@ -1,0 +1,178 @@
+"""Reddit connector: the real praw client against a local server speaking Reddit's OAuth and Listing formats."""
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+from werkzeug import Response
+
+from connectors.reddit import build_query
+from monitor.config import BrandConfig, ConfigError
+from monitor.schema import mentions
+from monitor.service import MonitorService
+from tests.fake_apis import FakeReddit
+from tests.support import RecordingSink, build_config, write_jsonl
+
+ENV = {"REDDIT_CLIENT_ID": FakeReddit.CLIENT_ID, "REDDIT_CLIENT_SECRET": FakeReddit.SECRET}
+
+
+@pytest.fixture
+def fake_reddit(httpserver):
+    fake = FakeReddit()
+    fake.install(httpserver)
+    return fake
+
+
+def reddit_source(httpserver, **extra):
+    return {"type": "reddit", "client_id": "${REDDIT_CLIENT_ID}", "client_secret": "${REDDIT_CLIENT_SECRET}",
+            "api_base_url": httpserver.url_for("").rstrip("/"), "user_agent": "test:complaint-monitor:1.0 (tests)",
+            **extra}
+
+
+def service(tmp_path, db_url, httpserver, environ=ENV, extra_sources=None, **options):
+    sources = {"reddit": reddit_source(httpserver, **options), **(extra_sources or {})}
+    svc = MonitorService(build_config(tmp_path, db_url, environ=environ, sources=sources))
+    svc.prepare()
+    return svc
+
+
+def listings(fake):
+    return [r for r in fake.requests if r["path"].endswith(("/search", "/search/", "/comments", "/comments/"))]
+
+
+def stored(svc):
+    with svc.store.engine.connect() as conn:
+        return {r.external_id: r for r in conn.execute(sa.select(mentions))}
+
+
+def test_query_builder():
+    brand = BrandConfig(name="N", terms=["northwind", "northwind air", "@NorthwindAir", "#northwind"])
+    assert build_query(brand) == 'northwind OR "northwind air" OR NorthwindAir'
+
+
+def test_missing_credentials_name_the_variables(tmp_path):
+    with pytest.raises(ConfigError) as info:
+        build_config(tmp_path, sources={"reddit": {"type": "reddit", "client_id": "${REDDIT_CLIENT_ID}",
+                                                   "client_secret": "${REDDIT_CLIENT_SECRET}"}})
+    assert info.value.problems == [
+        "sources.reddit.client_id: environment variable REDDIT_CLIENT_ID is not set",
+        "sources.reddit.client_secret: environment variable REDDIT_CLIENT_SECRET is not set"]
+
+
+def test_bad_subreddit_name_is_a_config_error(tmp_path):
+    with pytest.raises(ConfigError, match=r"sources.reddit.subreddits: .*not a subreddit name: 'no spaces'"):
+        build_config(tmp_path, environ=ENV, sources={"reddit": {
+            "type": "reddit", "client_id": "a", "client_secret": "b", "subreddits": ["r/ok", "no spaces"]}})
+
+
+def test_search_reads_submissions_once_across_polls(tmp_path, db_url, httpserver, fake_reddit):
+    first = fake_reddit.submission("Pixelcart charged me twice", "and support never replied", author="ann",
+                                   score=40, comments=12)
+    fake_reddit.submission("Northwind lost my bag in Lisbon", sub="travel")
+    svc = service(tmp_path, db_url, httpserver)
+    [r1] = svc.run_once()
+    assert r1.error is None and r1.stored == 2 and r1.alerts == 2
+    row = stored(svc)[first]
+    assert row.author == "ann" and row.author_reach == 52 and row.brand == "Pixelcart"
+    assert row.url == f"https://www.reddit.com/r/all/comments/{first[3:]}/post/"
+    assert row.text.startswith("Pixelcart charged me twice\n\nand support")
+    req = listings(fake_reddit)[0]
+    assert req["sort"] == "new" and req["q"] == "pixelcart" and req["path"].startswith("/r/all/search")
+    newer = fake_reddit.submission("pixelcart app is down again")
+    fake_reddit.requests.clear()
+    [r2] = svc.run_once()
+    # The overlap window re-reads the older ones; the database drops them; only the new one is stored.
+    assert r2.stored == 1 and newer in stored(svc)
+    assert len(RecordingSink.sent["rec"]) == 3
+    assert fake_reddit.token_requests == 1  # the token is reused
+    svc.close()
+
+
+def test_listing_pages_and_per_poll_cap(tmp_path, db_url, httpserver, fake_reddit):
+    for i in range(130):
+        fake_reddit.submission(f"pixelcart order {i} never arrived")
+    svc = service(tmp_path, db_url, httpserver, max_items=120)
+    [r] = svc.run_once()
+    assert r.stored == 120
+    pixel = [q for q in listings(fake_reddit) if q["q"].startswith("pixelcart")]
+    assert len(pixel) == 2 and "after" in pixel[1]  # 100 + 20 over two pages
+    svc.close()
+
+
+def test_backfill_window_bounds_the_first_run(tmp_path, db_url, httpserver, fake_reddit):
+    fake_reddit.submission("pixelcart old news", age=7200)
+    recent = fake_reddit.submission("pixelcart still no refund", age=60)
+    svc = service(tmp_path, db_url, httpserver, backfill="1h")
+    svc.run_once()
+    assert list(stored(svc)) == [recent]
+    svc.close()
+
+
+def test_comment_scan_keeps_only_brand_mentions(tmp_path, db_url, httpserver, fake_reddit):
+    hit = fake_reddit.comment("northwind cancelled my flight and no refund yet", sub="travel")
+    fake_reddit.comment("anyone been to Porto?", sub="travel")
+    svc = service(tmp_path, db_url, httpserver, comment_subreddits=["travel"])
+    [r] = svc.run_once()
+    rows = stored(svc)
+    assert list(rows) == [hit] and rows[hit].brand == "Northwind Air"
+    assert any(q["path"].startswith("/r/travel/comments") for q in fake_reddit.requests)
+    svc.close()
+
+
+def test_restart_neither_misses_nor_repeats(tmp_path, db_url, httpserver, fake_reddit):
+    fake_reddit.submission("pixelcart lost my parcel")
+    svc = service(tmp_path, db_url, httpserver)
+    svc.run_once()
+    svc.close()
+    newer = fake_reddit.submission("pixelcart charged me twice")
+    svc = service(tmp_path, db_url, httpserver)
+    [r] = svc.run_once()
+    assert r.stored == 1 and [a.external_id for a in RecordingSink.sent["rec"]] == [newer]
+    svc.close()
+
+
+def test_bad_credentials_mark_unhealthy(tmp_path, db_url, httpserver, fake_reddit):
+    svc = service(tmp_path, db_url, httpserver, environ={**ENV, "REDDIT_CLIENT_SECRET": "wrong"})
+    [r] = svc.run_once()
+    assert "REDDIT_CLIENT_ID" in r.error and "wrong" not in r.error
+    assert {h["source"]: h for h in svc.store.source_health()}["reddit"]["unhealthy"]
+    svc.close()
+
+
+def test_rate_limit_pauses_only_this_source(tmp_path, db_url, httpserver, fake_reddit):
+    fake_reddit.submission("pixelcart still broken")
+    fake_reddit.failures.append(Response('{"message": "Too Many Requests", "error": 429}', 429,
+                                         {"x-ratelimit-remaining": "0", "x-ratelimit-used": "600",
+                                          "x-ratelimit-reset": "1"}, content_type="application/json"))
+    write_jsonl(tmp_path / "feed.jsonl", [{"id": "f1", "text": "pixelcart charged me twice"}])
+    svc = service(tmp_path, db_url, httpserver, extra_sources={
+        "feed": {"type": "file", "path": str(tmp_path / "feed.jsonl")}})
+    reddit, feed = svc.run_once()
+    assert "rate limit" in reddit.error and feed.stored == 1
+    assert svc.run_once()[0].skipped
+    svc.close()
+
+
+@pytest.mark.parametrize("failures, expected", [
+    ([Response("oops", 503)] * 3, "Reddit server error 503"),
+    ([Response("<html>", 200, content_type="application/json")], "malformed"),
+    ([Response('{"kind": "Listing", "data": {"after": null, "children": [{"kind": "t3"}, 7]}}', 200,
+               content_type="application/json")], "malformed"),
+    ([Response('{"kind": "Listing", "data": {"after": null, "children": [{"kind": "t3"}]}}', 200,
+               content_type="application/json")], None),
+    ([Response('{"kind": "Listing", "data": {"after": null, "children": [{"kind": "t3", "data": {"id": "x"}}]}}', 200,
+               content_type="application/json")], None),
+])
+def test_errors_and_bad_bodies_fail_the_poll_and_lose_nothing(tmp_path, db_url, httpserver, fake_reddit,
+                                                             failures, expected):
+    fake_reddit.submission("pixelcart still no refund")
+    fake_reddit.failures.extend(failures)
+    svc = service(tmp_path, db_url, httpserver)
+    [r1] = svc.run_once()
+    if expected:
+        assert expected in r1.error
+        assert not {h["source"]: h for h in svc.store.source_health()}["reddit"]["unhealthy"]
+    else:
+        assert r1.error is None and r1.rejected >= 1  # an item without created time is counted, not stored
+    [r2] = svc.run_once()
+    assert r2.error is None and len(stored(svc)) == 1
+    svc.close()
