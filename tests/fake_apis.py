@@ -20,17 +20,38 @@ def problem(status: int, title: str, detail: str, headers: Optional[dict] = None
     return Response(json.dumps(body), status, headers or {}, content_type="application/problem+json")
 
 
-class FakeX:
+class FakeAPI:
+    """Records each request, checks its bearer token, and answers scripted failures first."""
+
+    AUTH_SCHEME = "Bearer"
+    TOKEN = ""
+
+    def __init__(self) -> None:
+        self.requests: list[dict] = []
+        self.failures: list[Response] = []  # answered instead of the next requests
+
+    def unauthorized(self) -> Response:
+        raise NotImplementedError
+
+    def _guard(self, request: Request) -> Optional[Response]:
+        self.requests.append({"path": request.path, **request.args.to_dict()})
+        if request.headers.get("Authorization") != f"{self.AUTH_SCHEME} {self.TOKEN}":
+            return self.unauthorized()
+        if self.failures:
+            return self.failures.pop(0)
+        return None
+
+
+class FakeX(FakeAPI):
     """GET /2/tweets/search/recent, /2/users/by/username/:u and /2/users/:id/mentions."""
 
     TOKEN = "test-bearer-token"
     ACCOUNTS = {"northwindair": "900", "pixelcart": "901"}  # the brands' own accounts
 
     def __init__(self) -> None:
+        super().__init__()
         self.tweets: list[dict] = []   # oldest first
         self.users: dict[str, dict] = {}
-        self.requests: list[dict] = []
-        self.failures: list[Response] = []  # answered instead of the next requests
         self.t0 = datetime.now(timezone.utc) - timedelta(minutes=30)  # inside the default 1 h backfill
 
     def install(self, httpserver) -> None:
@@ -59,13 +80,8 @@ class FakeX:
 
     # -- handlers -------------------------------------------------------------
 
-    def _guard(self, request: Request) -> Optional[Response]:
-        self.requests.append({"path": request.path, **request.args.to_dict()})
-        if request.headers.get("Authorization") != f"Bearer {self.TOKEN}":
-            return problem(401, "Unauthorized", "Unauthorized")
-        if self.failures:
-            return self.failures.pop(0)
-        return None
+    def unauthorized(self) -> Response:
+        return problem(401, "Unauthorized", "Unauthorized")
 
     def search(self, request: Request) -> Response:
         if (failure := self._guard(request)) is not None:
@@ -117,15 +133,15 @@ class FakeX:
         return Response(json.dumps(body), 200, content_type="application/json")
 
 
-class FakeReddit:
+class FakeReddit(FakeAPI):
     """POST /api/v1/access_token, GET /r/{subs}/search and /r/{subs}/comments as Reddit's Listings."""
 
     CLIENT_ID, SECRET, TOKEN = "test-client-id", "test-client-secret", "fake-access-token"
+    AUTH_SCHEME = "bearer"
 
     def __init__(self) -> None:
+        super().__init__()
         self.things: list[dict] = []  # oldest first; kind t3 (submission) or t1 (comment)
-        self.requests: list[dict] = []
-        self.failures: list[Response] = []
         self.t0 = datetime.now(timezone.utc).timestamp() - 1800
         self.token_requests = 0
 
@@ -162,14 +178,8 @@ class FakeReddit:
         return Response(json.dumps({"access_token": self.TOKEN, "token_type": "bearer", "expires_in": 86400,
                                     "scope": "*"}), 200, content_type="application/json")
 
-    def _guard(self, request: Request) -> Optional[Response]:
-        self.requests.append({"path": request.path, **request.args.to_dict()})
-        if request.headers.get("Authorization") != f"bearer {self.TOKEN}":
-            return Response(json.dumps({"message": "Unauthorized", "error": 401}), 401,
-                            content_type="application/json")
-        if self.failures:
-            return self.failures.pop(0)
-        return None
+    def unauthorized(self) -> Response:
+        return Response(json.dumps({"message": "Unauthorized", "error": 401}), 401, content_type="application/json")
 
     def search(self, request: Request) -> Response:
         if (failure := self._guard(request)) is not None:
