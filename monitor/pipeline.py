@@ -229,7 +229,10 @@ class Pipeline:
             retry_after = min(MAX_FAILURE_BACKOFF, connector.config.interval * (2 ** (failures - 1) - 1))
         if retry_after > 0:
             self._paused_until[source] = utcnow() + timedelta(seconds=retry_after)
-            self.store.set_paused(source, self._paused_until[source])
+            try:
+                self.store.set_paused(source, self._paused_until[source])
+            except Exception as db_exc:  # noqa: BLE001 - the pause still holds in this process
+                log.error("source=%s could not record the pause: %s", source, db_exc)
 
     def _prepare(self, source: str, batch: Batch, result: PollResult) -> "Prepared":
         now = utcnow()

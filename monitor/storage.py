@@ -194,12 +194,9 @@ class MentionStore:
             updated_at=utcnow()))
 
     def _ensure_health_row(self, conn: Connection, source: str) -> None:
-        exists = conn.execute(select(source_health.c.source).where(source_health.c.source == source)).first()
-        if not exists:
-            stmt = self._insert_new(source_health, ["source"]).values(
-                source=source, consecutive_failures=0, posts_read=0, posts_stored=0, posts_rejected=0,
-                unhealthy=False, updated_at=utcnow())
-            conn.execute(stmt)
+        self._insert_or_ignore(conn, source_health, {"source": source}, {
+            "consecutive_failures": 0, "posts_read": 0, "posts_stored": 0, "posts_rejected": 0,
+            "unhealthy": False, "updated_at": utcnow()})
 
     def record_success(self, source: str) -> bool:
         """Returns True when the source was failing before (it recovered)."""

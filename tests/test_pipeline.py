@@ -147,3 +147,20 @@ def test_stop_event_finishes_the_batch_in_flight(tmp_path, db_url):
     svc.stop.clear()
     assert svc.pipeline.poll(svc.connectors["feed"]).stored == 20
     svc.close()
+
+
+def test_database_failure_mid_poll_loses_nothing(tmp_path, db_url):
+    write_jsonl(tmp_path / "feed.jsonl", POSTS[:3])
+    svc = service(tmp_path, db_url)
+    real_store_batch = svc.store.store_batch
+
+    def database_gone(*args, **kwargs):
+        raise sa.exc.OperationalError("INSERT ...", {}, Exception("server closed the connection unexpectedly"))
+
+    svc.store.store_batch = database_gone
+    [failed] = svc.run_once()
+    assert "server closed the connection" in failed.error and failed.stored == 0
+    svc.store.store_batch = real_store_batch  # the database is back
+    [recovered] = svc.run_once()
+    assert recovered.stored == 3 and sorted(a.external_id for a in RecordingSink.sent["rec"]) == ["1", "3"]
+    svc.close()
