@@ -10,7 +10,7 @@ from pydantic import Field
 
 from monitor.components import Sink
 from monitor.config import SinkConfig
-from monitor.model import Alert
+from monitor.model import Alert, Spike
 from monitor.registry import sinks
 
 _print_lock = threading.Lock()
@@ -26,11 +26,24 @@ class ConsoleSink(Sink):
     config_model = ConsoleSinkConfig
 
     def send(self, alert: Alert) -> Optional[str]:
+        self._write(self.render(alert))
+        return f"console:{alert.outbox_id}"
+
+    def notify(self, text: str, channel: Optional[str]) -> Optional[str]:
+        self._write("═" * self.config.width + "\n" + textwrap.fill(text, width=self.config.width) + "\n")
+        return "console:notice"
+
+    def send_spike(self, spike: Spike) -> Optional[str]:
+        lines = [spike.text(), "Top posts by reach:"]
+        lines += [f"  @{p['author']} ({p['author_reach']:,}): {p['text'][:120]}" for p in spike.top_posts]
+        self._write("═" * self.config.width + "\nSPIKE  " + "\n".join(lines) + "\n")
+        return f"console:spike:{spike.brand}"
+
+    def _write(self, text: str) -> None:
         stream = sys.stdout if self.config.stream == "stdout" else sys.stderr
         with _print_lock:
-            stream.write(self.render(alert))
+            stream.write(text)
             stream.flush()
-        return f"console:{alert.outbox_id}"
 
     def render(self, alert: Alert) -> str:
         width = self.config.width
@@ -39,7 +52,8 @@ class ConsoleSink(Sink):
                              replace_whitespace=True, max_lines=12, placeholder=" …")
         lines = [
             "─" * width,
-            f"COMPLAINT  {alert.brand} · {alert.source} · priority {alert.priority:.0f} · topic {alert.topic}"
+            ("  ↳ BURST " if alert.thread_ref else "COMPLAINT  ")
+            + f"{alert.brand} · {alert.source} · priority {alert.priority:.0f} · topic {alert.topic}"
             + (f" · {alert.channel}" if alert.channel else ""),
             f"  {author} ({alert.author_reach:,} followers) · {alert.created_at:%Y-%m-%d %H:%M} UTC",
             body,

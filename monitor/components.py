@@ -6,7 +6,7 @@ from abc import ABC, abstractmethod
 from typing import ClassVar, Iterator, Optional, Protocol
 
 from monitor.config import BrandConfig, SinkConfig, SourceConfig
-from monitor.model import Alert, Batch
+from monitor.model import Alert, Batch, Spike
 
 
 class SourceError(Exception):
@@ -17,10 +17,12 @@ class SourceError(Exception):
     message names the fix.
     """
 
-    def __init__(self, message: str, *, retry_after: Optional[float] = None, unhealthy: bool = False) -> None:
+    def __init__(self, message: str, *, retry_after: Optional[float] = None, unhealthy: bool = False,
+                 notice: bool = False) -> None:
         super().__init__(message)
         self.retry_after = retry_after
         self.unhealthy = unhealthy
+        self.notice = notice or unhealthy  # tell the ops channel now, not after repeated failures
 
 
 class UsageMeter(Protocol):
@@ -107,7 +109,20 @@ class Sink(ABC):
 
     @abstractmethod
     def send(self, alert: Alert) -> Optional[str]:
-        """Deliver ``alert`` or raise DeliveryError."""
+        """Deliver ``alert`` (in the thread of ``alert.thread_ref`` when set) or raise DeliveryError."""
+
+    @abstractmethod
+    def notify(self, text: str, channel: Optional[str]) -> Optional[str]:
+        """Post a plain notice (ops messages, test alerts) or raise DeliveryError."""
+
+    def send_spike(self, spike: Spike) -> Optional[str]:
+        """Post the summary that opens a burst; its reference becomes the replies' thread_ref."""
+        return self.notify(spike.text(), spike.channel)
+
+    def find_delivered(self, alert: Alert, claimed_at) -> Optional[str]:
+        """After a crash mid-send: the reference of the message if it did reach the sink, else None.
+        Sinks that cannot tell return None and the alert is sent again."""
+        return None
 
     def describe(self, channel: Optional[str]) -> str:
         return self.type_name + (f" -> {channel}" if channel else "")

@@ -200,9 +200,16 @@ class RouteConfig(StrictModel):
     fallback: bool = Field(False, description="used only when no other route matched")
 
 
+class OpsConfig(StrictModel):
+    sink: str = Field(min_length=1, description="name of an entry under alerts.sinks")
+    channel: Optional[str] = Field(None, description="sink-specific destination, e.g. #monitor-ops")
+    after_failures: int = Field(3, ge=1, description="consecutive failed polls before a source is reported")
+
+
 class AlertsConfig(StrictModel):
     sinks: dict[str, dict[str, Any]] = Field(default_factory=lambda: {"console": {}})
     routes: list[RouteConfig] = Field(default_factory=list)
+    ops: Optional[OpsConfig] = Field(None, description="where failing and recovered sources are reported")
 
 
 class DeliveryConfig(StrictModel):
@@ -211,6 +218,9 @@ class DeliveryConfig(StrictModel):
     max_attempts: int = Field(8, ge=1, le=100, description="then the alert is dead-lettered")
     backoff_base: Duration = Field(2.0, description="first retry delay; doubles per attempt")
     backoff_max: Duration = Field(900.0, description="longest retry delay")
+    burst_threshold: int = Field(10, ge=0, description="more complaints than this for one brand on one route "
+                                 "within burst_window become one spike message with the rest threaded; 0 = off")
+    burst_window: Duration = Field(600.0, ge=1, description="window for burst detection")
 
 
 class DigestConfig(StrictModel):
@@ -432,6 +442,9 @@ def parse_config(raw: Any, source: str = "", environ: Optional[dict[str, str]] =
 def _check_references(root: RootConfig, sinks: dict[str, Component]) -> list[str]:
     problems = []
     brand_names = {b.name for b in root.brands}
+    ops = root.alerts.ops
+    if ops and ops.sink not in sinks:
+        problems.append(f"alerts.ops.sink: no sink named {ops.sink!r} under alerts.sinks")
     for i, route in enumerate(root.alerts.routes):
         if route.sink not in sinks:
             problems.append(f"alerts.routes[{i}].sink: no sink named {route.sink!r} under alerts.sinks")

@@ -1,4 +1,5 @@
-"""Delivers the alert outbox: oldest first, retried with backoff, dead-lettered after max attempts."""
+"""Delivers the alert outbox: oldest first, claimed before each send, retried with backoff,
+dead-lettered after max attempts, and grouped into one spike plus thread replies during bursts."""
 from __future__ import annotations
 
 import logging
@@ -9,6 +10,7 @@ from typing import Optional
 
 from monitor.components import DeliveryError, Sink
 from monitor.config import DeliveryConfig
+from monitor.model import Alert, Spike
 from monitor.schema import utcnow
 from monitor.storage import MentionStore
 
@@ -24,6 +26,7 @@ class OutboxDelivery:
         self.stop = stop or threading.Event()
         self._running = threading.Lock()
         self._dirty = threading.Event()
+        self._recovered = False
 
     def kick(self) -> None:
         """Deliver what is due now. Concurrent kicks coalesce into the running one."""
@@ -40,8 +43,10 @@ class OutboxDelivery:
 
     def deliver_due(self) -> tuple[int, int]:
         """One sweep over due alerts; returns (delivered, failed)."""
+        if not self._recovered:
+            self.recover_claims()
         delivered = failed = 0
-        blocked: set[str] = set()  # sinks that asked us to back off during this sweep
+        blocked: set[str] = set()  # sinks that failed during this sweep: the rest waits for the next one
         while not self.stop.is_set():
             alerts = [a for a in self.store.due_alerts(self.config.batch_size) if a.sink not in blocked]
             if not alerts:
@@ -49,6 +54,8 @@ class OutboxDelivery:
             for alert in alerts:
                 if self.stop.is_set() or alert.sink in blocked:
                     break
+                if not self.store.claim(alert.outbox_id):
+                    continue  # another instance is sending it
                 if self._deliver_one(alert):
                     delivered += 1
                 else:
@@ -60,12 +67,32 @@ class OutboxDelivery:
             log.info("delivery delivered=%d failed=%d", delivered, failed)
         return delivered, failed
 
-    def _deliver_one(self, alert) -> bool:
+    def recover_claims(self) -> None:
+        """Alerts a crashed process was sending: keep those the sink already has, send the rest again."""
+        self._recovered = True
+        for alert, claimed_at in self.store.claimed_alerts():
+            sink = self.sinks.get(alert.sink)
+            ref = None
+            if sink is not None:
+                try:
+                    ref = sink.find_delivered(alert, claimed_at)
+                except Exception as exc:  # noqa: BLE001 - cannot tell: sending again is the safe side
+                    log.warning("alert %d: could not check whether it was delivered: %s", alert.outbox_id, exc)
+            if ref:
+                log.info("alert %d had reached %s before the restart; not sending it again", alert.outbox_id, alert.sink)
+                self.store.mark_delivered(alert.outbox_id, ref)
+            else:
+                self.store.release(alert.outbox_id)
+
+    def _deliver_one(self, alert: Alert) -> bool:
         sink = self.sinks.get(alert.sink)
         if sink is None:
             self._failed(alert, DeliveryError(f"sink {alert.sink!r} is not configured or disabled"))
             return False
         try:
+            burst = self._burst(alert, sink)
+            if burst:
+                alert.thread_ref = burst["message_ref"]
             ref = sink.send(alert)
         except DeliveryError as exc:
             self._failed(alert, exc)
@@ -73,10 +100,31 @@ class OutboxDelivery:
         except Exception as exc:  # noqa: BLE001 - a sink bug must not stop delivery of the rest
             self._failed(alert, DeliveryError(f"{type(exc).__name__}: {exc}"))
             return False
-        self.store.mark_delivered(alert.outbox_id, ref)
+        self.store.mark_delivered(alert.outbox_id, ref, burst["id"] if burst else None)
         return True
 
-    def _failed(self, alert, exc: DeliveryError) -> None:
+    def _burst(self, alert: Alert, sink: Sink) -> Optional[dict]:
+        """The burst this alert belongs to, opening it (and posting its spike) when the threshold is passed."""
+        if not self.config.burst_threshold:
+            return None
+        since = utcnow() - timedelta(seconds=self.config.burst_window)
+        burst = self.store.open_burst(alert.route, alert.brand, since)
+        if burst is None:
+            if self.store.recent_complaints(alert.route, alert.brand, since) <= self.config.burst_threshold:
+                return None
+            burst = self.store.start_burst(alert.route, alert.brand)
+            log.warning("burst: more than %d complaints about %s on route %s within %.0f min",
+                        self.config.burst_threshold, alert.brand, alert.route, self.config.burst_window / 60)
+        if not burst["message_ref"]:
+            summary = self.store.burst_summary(alert.route, alert.brand, since)
+            spike = Spike(route=alert.route, channel=alert.channel, brand=alert.brand,
+                          complaints=self.store.recent_complaints(alert.route, alert.brand, since),
+                          window_minutes=round(self.config.burst_window / 60), **summary)
+            burst["message_ref"] = sink.send_spike(spike) or f"spike:{burst['id']}"
+        self.store.update_burst(burst["id"], burst["message_ref"])
+        return burst
+
+    def _failed(self, alert: Alert, exc: DeliveryError) -> None:
         if exc.permanent or alert.attempt >= self.config.max_attempts:
             log.error("alert %d to %s dead-lettered after %d attempt(s): %s",
                       alert.outbox_id, alert.route, alert.attempt, exc)

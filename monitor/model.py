@@ -114,6 +114,7 @@ class Alert:
     topic: str
     priority: float
     sink: str = ""
+    thread_ref: Optional[str] = None  # set when the alert belongs to a burst: reply in the spike's thread
 
     def reasons_text(self, limit: int = 6) -> str:
         """'waiting ("still no"), no reply ("no response"), VADER -0.42': why it was flagged."""
@@ -124,3 +125,21 @@ class Alert:
             label, match = reason.get("label", reason.get("rule", "")), reason.get("match")
             parts.append(f'{label} ("{match}")' if match else label)
         return ", ".join(parts[:limit] + [f"VADER {self.compound:+.2f}"])
+
+
+@dataclass(slots=True)
+class Spike:
+    """A burst of complaints about one brand on one route: summarised once, the rest threaded under it."""
+
+    route: str
+    channel: Optional[str]
+    brand: str
+    complaints: int
+    window_minutes: int
+    top_topics: list[tuple[str, int]]
+    top_posts: list[dict]  # author, author_reach, text, url
+
+    def text(self) -> str:
+        topics = ", ".join(f"{t} ({n})" for t, n in self.top_topics) or "none"
+        return (f"Spike: {self.complaints} complaints about {self.brand} in the last {self.window_minutes} min. "
+                f"Top topics: {topics}. Further complaints of this burst follow as replies.")

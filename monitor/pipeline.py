@@ -150,12 +150,15 @@ class Prepared:
 class Pipeline:
     def __init__(self, config: Config, store: MentionStore, engine: ScoringEngine,
                  stop: Optional[threading.Event] = None,
-                 on_stored: Optional[Callable[[], None]] = None) -> None:
+                 on_stored: Optional[Callable[[], None]] = None,
+                 ops: Optional[Callable[[str], None]] = None) -> None:
         self.config = config
         self.store = store
         self.engine = engine
         self.stop = stop or threading.Event()
         self.on_stored = on_stored
+        self.ops = ops  # posts a notice to the ops channel; raises when it could not
+        self.ops_after = config.root.alerts.ops.after_failures if config.root.alerts.ops else 0
         self.brand_filter = BrandFilter(config.brands)
         self.router = Router(config.routes())
         self._paused_until: dict[str, datetime] = {}
@@ -204,6 +207,8 @@ class Pipeline:
             self._paused_until.pop(connector.name, None)
             if self.store.record_success(connector.name):
                 log.warning("source=%s recovered", connector.name)
+                if self.ops and self.store.ops_notified(connector.name):
+                    self._tell_ops(connector.name, f"Source {connector.name} recovered and is polling again.", False)
         except Exception as exc:  # noqa: BLE001 - any failure is contained to this source
             self._fail(connector, exc, result)
         result.seconds = time.monotonic() - started
@@ -224,6 +229,14 @@ class Pipeline:
         except Exception as db_exc:  # noqa: BLE001 - the database may be the thing that failed
             log.error("source=%s could not record the failure: %s", source, db_exc)
             failures = 1
+        if self.ops and (failures >= self.ops_after or getattr(exc, "notice", False)):
+            try:
+                told = self.store.ops_notified(source)
+            except Exception:  # noqa: BLE001 - the database is down: the notice waits for the next failure
+                told = True
+            if not told:
+                self._tell_ops(source, f"Source {source} is failing ({failures} poll(s) in a row): "
+                                       f"{result.error}", True)
         if retry_after is None:
             # Repeated failures back off: next run, then 1, 3, 7... intervals skipped, at most 15 minutes.
             retry_after = min(MAX_FAILURE_BACKOFF, connector.config.interval * (2 ** (failures - 1) - 1))
@@ -233,6 +246,14 @@ class Pipeline:
                 self.store.set_paused(source, self._paused_until[source])
             except Exception as db_exc:  # noqa: BLE001 - the pause still holds in this process
                 log.error("source=%s could not record the pause: %s", source, db_exc)
+
+    def _tell_ops(self, source: str, text: str, failing: bool) -> None:
+        """One notice when a source starts failing and one when it recovers, never one per failed run."""
+        try:
+            self.ops(text)
+            self.store.set_ops_notified(source, failing)
+        except Exception as exc:  # noqa: BLE001 - a failing ops channel must not fail the poll
+            log.error("source=%s could not notify the ops channel: %s", source, exc)
 
     def _prepare(self, source: str, batch: Batch, result: PollResult) -> "Prepared":
         now = utcnow()

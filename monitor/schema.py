@@ -92,6 +92,19 @@ cursors = Table(
     Column("updated_at", UTCDateTime, nullable=False),
 )
 
+# A burst: more than N complaints for one brand on one route within a window, posted as one spike
+# message with the complaints as replies in its thread.
+bursts = Table(
+    "bursts", metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("route", String(128), nullable=False),
+    Column("brand", String(128), nullable=False),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("last_at", UTCDateTime, nullable=False),
+    Column("message_ref", String(256)),
+    Index(None, "route", "brand", "last_at"),
+)
+
 outbox = Table(
     "outbox", metadata,
     Column("id", Id, primary_key=True, autoincrement=True),
@@ -99,13 +112,16 @@ outbox = Table(
     Column("route", String(128), nullable=False),
     Column("sink", String(64), nullable=False),
     Column("channel", String(256)),
-    Column("status", String(16), nullable=False, default="pending"),  # pending | delivered | dead
+    Column("status", String(16), nullable=False, default="pending"),  # pending | sending | delivered | dead
     Column("attempts", Integer, nullable=False, default=0),
     Column("next_attempt_at", UTCDateTime, nullable=False),
     Column("last_error", Text),
     Column("created_at", UTCDateTime, nullable=False),
     Column("delivered_at", UTCDateTime),
     Column("message_ref", String(256)),
+    # Set just before a send: a row still 'sending' after a crash may have reached the sink.
+    Column("claimed_at", UTCDateTime),
+    Column("burst_id", Id, ForeignKey("bursts.id", ondelete="SET NULL")),
     UniqueConstraint("mention_id", "route"),
     Index(None, "status", "next_attempt_at"),
 )
@@ -135,6 +151,7 @@ source_health = Table(
     Column("paused_until", UTCDateTime),
     Column("unhealthy", Boolean, nullable=False, default=False),
     Column("updated_at", UTCDateTime, nullable=False),
+    Column("ops_notified", Boolean, nullable=False, default=False),  # the ops channel was told it is failing
 )
 
 # Posts and requests per source and calendar month (UTC): paid APIs cap monthly reads.

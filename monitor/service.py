@@ -30,8 +30,15 @@ class MonitorService:
         for name, connector in self.connectors.items():
             connector.meter = SourceMeter(self.store, name, connector.config.monthly_post_budget)
         self.delivery = OutboxDelivery(self.store, self.sinks, config.root.delivery, self.stop)
-        self.pipeline = Pipeline(config, self.store, self.engine, self.stop)
+        self.pipeline = Pipeline(config, self.store, self.engine, self.stop, ops=self._ops_notifier())
         self._scheduler = None
+
+    def _ops_notifier(self):
+        ops = self.config.root.alerts.ops
+        if ops is None or ops.sink not in self.sinks:
+            return None
+        sink = self.sinks[ops.sink]
+        return lambda text: sink.notify(text, ops.channel)
 
     def prepare(self) -> None:
         self.store.upgrade()

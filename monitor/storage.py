@@ -12,7 +12,7 @@ from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
 from monitor.model import Alert
-from monitor.schema import cursors, digest_runs, mentions, outbox, source_health, source_usage, utcnow
+from monitor.schema import bursts, cursors, digest_runs, mentions, outbox, source_health, source_usage, utcnow
 
 log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -258,21 +258,39 @@ class MentionStore:
 
     # -- outbox -------------------------------------------------------------------
 
+    def _alert_query(self):
+        return (
+            select(outbox.c.id, outbox.c.route, outbox.c.channel, outbox.c.attempts, outbox.c.sink,
+                   outbox.c.claimed_at, mentions.c.id.label("mention_id"), mentions.c.source, mentions.c.brand,
+                   mentions.c.external_id, mentions.c.author, mentions.c.author_reach, mentions.c.url,
+                   mentions.c.text, mentions.c.created_at, mentions.c.compound, mentions.c.confidence,
+                   mentions.c.reasons, mentions.c.topic, mentions.c.priority)
+            .join(mentions, mentions.c.id == outbox.c.mention_id)
+        )
+
     def due_alerts(self, limit: int, now: Optional[datetime] = None) -> list[Alert]:
         now = now or utcnow()
-        stmt = (
-            select(outbox.c.id, outbox.c.route, outbox.c.channel, outbox.c.attempts, outbox.c.sink,
-                   mentions.c.id.label("mention_id"), mentions.c.source, mentions.c.brand, mentions.c.external_id,
-                   mentions.c.author, mentions.c.author_reach, mentions.c.url, mentions.c.text,
-                   mentions.c.created_at, mentions.c.compound, mentions.c.confidence, mentions.c.reasons,
-                   mentions.c.topic, mentions.c.priority)
-            .join(mentions, mentions.c.id == outbox.c.mention_id)
-            .where(outbox.c.status == "pending", outbox.c.next_attempt_at <= now)
-            .order_by(outbox.c.id)
-            .limit(limit)
-        )
+        stmt = self._alert_query().where(outbox.c.status == "pending", outbox.c.next_attempt_at <= now) \
+            .order_by(outbox.c.id).limit(limit)
         with self.engine.connect() as conn:
             return [self._alert(row) for row in conn.execute(stmt)]
+
+    def claimed_alerts(self) -> list[tuple[Alert, datetime]]:
+        """Alerts a crashed process was sending: they may or may not have reached the sink."""
+        stmt = self._alert_query().where(outbox.c.status == "sending").order_by(outbox.c.id)
+        with self.engine.connect() as conn:
+            return [(self._alert(row), row.claimed_at) for row in conn.execute(stmt)]
+
+    def claim(self, outbox_id: int) -> bool:
+        """Marks an alert as being sent; False if another delivery took it first."""
+        with self.engine.begin() as conn:
+            return conn.execute(update(outbox).where(outbox.c.id == outbox_id, outbox.c.status == "pending")
+                                .values(status="sending", claimed_at=utcnow())).rowcount == 1
+
+    def release(self, outbox_id: int) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(update(outbox).where(outbox.c.id == outbox_id, outbox.c.status == "sending")
+                         .values(status="pending", claimed_at=None))
 
     @staticmethod
     def _alert(row: Any) -> Alert:
@@ -285,19 +303,19 @@ class MentionStore:
             reasons=m["reasons"] or [], topic=m["topic"], priority=m["priority"], sink=m["sink"])
         return alert
 
-    def mark_delivered(self, outbox_id: int, message_ref: Optional[str]) -> None:
+    def mark_delivered(self, outbox_id: int, message_ref: Optional[str], burst_id: Optional[int] = None) -> None:
         with self.engine.begin() as conn:
             conn.execute(update(outbox).where(outbox.c.id == outbox_id).values(
                 status="delivered", delivered_at=utcnow(), message_ref=message_ref,
-                attempts=outbox.c.attempts + 1, last_error=None))
+                attempts=outbox.c.attempts + 1, last_error=None, burst_id=burst_id))
 
     def mark_failed(self, outbox_id: int, error: str, next_attempt_at: Optional[datetime]) -> None:
         """Schedules a retry, or dead-letters the alert when next_attempt_at is None."""
-        values: dict[str, Any] = {"attempts": outbox.c.attempts + 1, "last_error": error[:2000]}
+        values: dict[str, Any] = {"attempts": outbox.c.attempts + 1, "last_error": error[:2000], "claimed_at": None}
         if next_attempt_at is None:
             values["status"] = "dead"
         else:
-            values["next_attempt_at"] = next_attempt_at
+            values.update(status="pending", next_attempt_at=next_attempt_at)
         with self.engine.begin() as conn:
             conn.execute(update(outbox).where(outbox.c.id == outbox_id).values(**values))
 
@@ -315,6 +333,64 @@ class MentionStore:
         with self.engine.connect() as conn:
             return [dict(r._mapping) for r in conn.execute(stmt)]
 
+    # -- bursts -------------------------------------------------------------------
+
+    def open_burst(self, route: str, brand: str, since: datetime) -> Optional[dict]:
+        """The burst still running for a route and brand: its last complaint is inside the window."""
+        stmt = (select(bursts).where(bursts.c.route == route, bursts.c.brand == brand, bursts.c.last_at >= since)
+                .order_by(bursts.c.id.desc()).limit(1))
+        with self.engine.connect() as conn:
+            row = conn.execute(stmt).first()
+            return dict(row._mapping) if row else None
+
+    def start_burst(self, route: str, brand: str) -> dict:
+        now = utcnow()
+        with self.engine.begin() as conn:
+            ident = conn.execute(insert(bursts).values(route=route, brand=brand, started_at=now, last_at=now)
+                                 .returning(bursts.c.id)).scalar_one()
+        return {"id": ident, "route": route, "brand": brand, "started_at": now, "last_at": now, "message_ref": None}
+
+    def update_burst(self, burst_id: int, message_ref: Optional[str] = None) -> None:
+        values: dict[str, Any] = {"last_at": utcnow()}
+        if message_ref is not None:
+            values["message_ref"] = message_ref
+        with self.engine.begin() as conn:
+            conn.execute(update(bursts).where(bursts.c.id == burst_id).values(**values))
+
+    def _recent(self, route: str, brand: str, since: datetime):
+        return (outbox.c.route == route, mentions.c.brand == brand, outbox.c.created_at >= since)
+
+    def recent_complaints(self, route: str, brand: str, since: datetime) -> int:
+        stmt = (select(func.count()).select_from(outbox.join(mentions, mentions.c.id == outbox.c.mention_id))
+                .where(*self._recent(route, brand, since)))
+        with self.engine.connect() as conn:
+            return conn.execute(stmt).scalar_one()
+
+    def burst_summary(self, route: str, brand: str, since: datetime, top: int = 3) -> dict:
+        joined = outbox.join(mentions, mentions.c.id == outbox.c.mention_id)
+        where = self._recent(route, brand, since)
+        with self.engine.connect() as conn:
+            topics = conn.execute(select(mentions.c.topic, func.count()).select_from(joined).where(*where)
+                                  .group_by(mentions.c.topic).order_by(func.count().desc(), mentions.c.topic)
+                                  .limit(3)).all()
+            posts = conn.execute(select(mentions.c.author, mentions.c.author_reach, mentions.c.text, mentions.c.url)
+                                 .select_from(joined).where(*where)
+                                 .order_by(mentions.c.author_reach.desc(), mentions.c.id).limit(top)).all()
+        return {"top_topics": [(t, n) for t, n in topics], "top_posts": [dict(p._mapping) for p in posts]}
+
+    # -- ops notices ------------------------------------------------------------------
+
+    def set_ops_notified(self, source: str, notified: bool) -> None:
+        with self.engine.begin() as conn:
+            self._ensure_health_row(conn, source)
+            conn.execute(update(source_health).where(source_health.c.source == source)
+                         .values(ops_notified=notified))
+
+    def ops_notified(self, source: str) -> bool:
+        with self.engine.connect() as conn:
+            return bool(conn.execute(select(source_health.c.ops_notified)
+                                     .where(source_health.c.source == source)).scalar())
+
     # -- figures ----------------------------------------------------------------
 
     def stats(self) -> dict:
@@ -331,7 +407,7 @@ class MentionStore:
             ).all()
         return {
             "mentions": [{"source": s, "brand": b, "mentions": n, "complaints": int(c or 0)} for s, b, n, c in by_brand],
-            "outbox": {k: outbox_counts.get(k, 0) for k in ("pending", "delivered", "dead")},
+            "outbox": {k: outbox_counts.get(k, 0) for k in ("pending", "sending", "delivered", "dead")},
             "complaint_topics": [{"topic": t, "complaints": n} for t, n in topics],
             "sources": self.source_health(),
             "usage_this_month": self.usage(),
@@ -366,7 +442,7 @@ class SourceMeter:
 
             raise SourceError(f"monthly post budget reached: {used:,} of {self.budget:,} read in {now:%Y-%m}; "
                               f"paused until {next_month:%Y-%m-%d} (raise monthly_post_budget to resume)",
-                              retry_after=(next_month - now).total_seconds())
+                              retry_after=(next_month - now).total_seconds(), notice=True)
 
     def add(self, posts: int, requests: int = 1) -> None:
         self.store.add_usage(self.source, posts, requests)

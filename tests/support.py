@@ -34,11 +34,13 @@ class RecordingSink(Sink):
 
     config_model = RecordingSinkConfig
     sent: dict[str, list] = {}
+    notices: dict[str, list] = {}
 
     def __init__(self, name: str, config: RecordingSinkConfig) -> None:
         super().__init__(name, config)
         self.script = list(config.failures)
         RecordingSink.sent[name] = []
+        RecordingSink.notices[name] = []
 
     def send(self, alert):
         outcome = self.script.pop(0) if self.script else "ok"
@@ -52,6 +54,10 @@ class RecordingSink(Sink):
             raise RuntimeError("bug in the sink")
         RecordingSink.sent[self.name].append(alert)
         return f"ref-{alert.outbox_id}"
+
+    def notify(self, text, channel):
+        RecordingSink.notices[self.name].append((channel, text))
+        return "notice"
 
 
 def write_jsonl(path: Path, posts: list[Any]) -> Path:

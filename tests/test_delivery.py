@@ -40,7 +40,7 @@ def test_transient_failure_is_retried_then_delivered_once(tmp_path, db_url):
     svc.run_once()
     # The first send failed and blocked the sink for the rest of that sweep.
     assert RecordingSink.sent["rec"] == []
-    assert svc.store.stats()["outbox"] == {"pending": 3, "delivered": 0, "dead": 0}
+    assert svc.store.stats()["outbox"] == {"pending": 3, "sending": 0, "delivered": 0, "dead": 0}
     assert svc.delivery.deliver_due() == (2, 0)  # the others go; the failed one waits out its backoff
     assert svc.delivery.deliver_due() == (0, 0)
     assert sweep_later(svc) == (1, 0)
@@ -115,4 +115,45 @@ def test_concurrent_kicks_coalesce(tmp_path, db_url):
     for t in threads:
         t.join()
     assert sorted(a.external_id for a in RecordingSink.sent["rec"]) == ["0", "1", "2"]
+    svc.close()
+
+
+def test_crash_mid_send_is_recovered_without_duplicate_when_the_sink_can_tell(tmp_path, db_url):
+    svc = service(tmp_path, db_url, [])
+    svc.pipeline.poll(svc.connectors["feed"])
+    first, second = svc.store.due_alerts(10)[:2]
+    # A previous process claimed two alerts and died: the sink has the first, not the second.
+    assert svc.store.claim(first.outbox_id) and svc.store.claim(second.outbox_id)
+    svc.sinks["rec"].find_delivered = lambda alert, claimed_at: "ts-1" if alert.outbox_id == first.outbox_id else None
+    fresh = OutboxDelivery(svc.store, svc.sinks, svc.config.root.delivery)  # the restarted process
+    assert fresh.deliver_due() == (2, 0)
+    sent = [a.outbox_id for a in RecordingSink.sent["rec"]]
+    assert first.outbox_id not in sent and second.outbox_id in sent and len(sent) == 2
+    assert svc.store.stats()["outbox"]["delivered"] == 3
+    svc.close()
+
+
+def test_burst_becomes_one_spike_with_threaded_replies(tmp_path, db_url):
+    posts = [{"id": f"b{i}", "text": f"pixelcart is down, checkout error {i}", "author": f"u{i}", "followers": i * 10}
+             for i in range(40)]
+    write_jsonl(tmp_path / "feed.jsonl", posts)
+    config = build_config(tmp_path, db_url, delivery={"burst_threshold": 5, "burst_window": "10m"})
+    svc = MonitorService(config)
+    svc.prepare()
+    svc.run_once()
+    sent = RecordingSink.sent["rec"]
+    [(channel, spike)] = RecordingSink.notices["rec"]
+    assert "Spike: 40 complaints about Pixelcart" in spike and "outage" in spike
+    assert len(sent) == 40 and all(a.thread_ref == "notice" for a in sent)
+    # A later complaint inside the window joins the same burst; no second spike.
+    write_jsonl(tmp_path / "feed.jsonl", [{"id": "late", "text": "pixelcart still down"}])
+    svc.run_once()
+    assert len(RecordingSink.notices["rec"]) == 1 and RecordingSink.sent["rec"][-1].thread_ref == "notice"
+    svc.close()
+
+
+def test_below_threshold_no_burst(tmp_path, db_url):
+    svc = service(tmp_path, db_url, [])
+    svc.run_once()
+    assert RecordingSink.notices.get("rec", []) == [] and all(a.thread_ref is None for a in RecordingSink.sent["rec"])
     svc.close()
