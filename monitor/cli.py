@@ -262,6 +262,39 @@ def stats(ctx: click.Context, as_json: bool) -> None:
         click.echo(line)
 
 
+@cli.command("test-alert")
+@click.option("--route", "route_name", help="Only this route (default: every route).")
+@click.pass_context
+def test_alert(ctx: click.Context, route_name: Optional[str]) -> None:
+    """Send a test alert through the configured routes and say what each sink answered."""
+    from monitor.components import DeliveryError
+    from monitor.model import Alert
+    from monitor.schema import utcnow
+
+    config = _load(ctx)
+    routes = [r for r in config.routes() if not route_name or r.name == route_name]
+    if not routes:
+        click.echo(f"no route named {route_name!r}", err=True)
+        sys.exit(EXIT_CONFIG)
+    sinks = {name: c.cls(name, c.config) for name, c in config.enabled_sinks().items()}
+    failed = 0
+    for i, route in enumerate(routes, 1):
+        alert = Alert(outbox_id=-i, route=route.name, channel=route.channel, attempt=1, mention_id=0, source="test",
+                      brand=config.brands[0].name, external_id="test", author="complaint-monitor", author_reach=0,
+                      url=None, text="This is a test alert from the complaint monitor: if you can read it, the "
+                      f"route {route.name!r} works.", created_at=utcnow(), compound=0.0, confidence=1.0,
+                      reasons=[{"rule": "test", "label": "test alert"}], topic="test", priority=0.0, sink=route.sink)
+        try:
+            ref = sinks[route.sink].send(alert)
+            click.echo(f"{route.name}: sent via {route.sink} ({ref})")
+        except DeliveryError as exc:
+            failed += 1
+            click.echo(f"{route.name}: FAILED via {route.sink}: {exc}")
+    for sink in sinks.values():
+        sink.close()
+    sys.exit(1 if failed else 0)
+
+
 @cli.group()
 def alerts() -> None:
     """Dead-lettered alerts."""

@@ -409,6 +409,12 @@ def _under_disabled(path: str, raw: dict) -> bool:
     return False
 
 
+def _from_missing(problem: str, missing_paths: set[str]) -> bool:
+    """A problem at a missing variable's key, or at its parent (an empty value failing a cross-field check)."""
+    path = problem.split(":")[0]
+    return path in missing_paths or any(m.startswith(path + ".") for m in missing_paths)
+
+
 def parse_config(raw: Any, source: str = "", environ: Optional[dict[str, str]] = None) -> Config:
     """Validate a parsed YAML document into a Config, or raise ConfigError."""
     if raw is None:
@@ -419,17 +425,17 @@ def parse_config(raw: Any, source: str = "", environ: Optional[dict[str, str]] =
     expanded = _expand_env(raw, "", missing, dict(os.environ if environ is None else environ))
     relevant_missing = [m for m in missing if not _under_disabled(m.path, expanded)]
     problems = [f"{m.path}: environment variable {m.var} is not set" for m in relevant_missing]
-    missing_paths = {m.path for m in relevant_missing}
+    missing_paths = {m.path for m in missing}  # also silences follow-on errors under disabled entries
 
     try:
         root = RootConfig.model_validate(expanded)
     except ValidationError as exc:
-        problems += [p for p in _messages(exc, "") if p.split(":")[0] not in missing_paths]
+        problems += [p for p in _messages(exc, "") if not _from_missing(p, missing_paths)]
         raise ConfigError(problems, source) from None
 
     sources, source_problems = _validate_components("sources", root.sources, registry.connectors)
     sinks, sink_problems = _validate_components("alerts.sinks", root.alerts.sinks, registry.sinks)
-    problems += [p for p in source_problems + sink_problems if p.split(":")[0] not in missing_paths]
+    problems += [p for p in source_problems + sink_problems if not _from_missing(p, missing_paths)]
     problems += _check_references(root, sinks)
     for name, comp in sources.items():
         if comp.config.enabled:

@@ -1,6 +1,6 @@
-"""Local stand-ins for the X API v2 and Reddit, answering in their documented formats.
+"""Local stand-ins for the X API v2, Reddit and the Slack Web API, answering in their documented formats.
 
-They run inside pytest-httpserver on 127.0.0.1; the real tweepy and praw
+They run inside pytest-httpserver on 127.0.0.1; the real tweepy, praw and slack_sdk
 clients talk to them over HTTP. Each keeps the requests it saw so tests can
 check what the client sent (since_id, pagination tokens, auth).
 """
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from datetime import datetime, timedelta, timezone
 from typing import Optional
 
@@ -34,7 +35,8 @@ class FakeAPI:
         raise NotImplementedError
 
     def _guard(self, request: Request) -> Optional[Response]:
-        self.requests.append({"path": request.path, **request.args.to_dict()})
+        self.requests.append({"path": request.path, **request.values.to_dict(),
+                              "authorization": request.headers.get("Authorization")})
         if request.headers.get("Authorization") != f"{self.AUTH_SCHEME} {self.TOKEN}":
             return self.unauthorized()
         if self.failures:
@@ -209,3 +211,95 @@ class FakeReddit(FakeAPI):
                                             "children": page, "before": None}}
         headers = {"x-ratelimit-remaining": "595.0", "x-ratelimit-used": "5", "x-ratelimit-reset": "300"}
         return Response(json.dumps(body), 200, headers, content_type="application/json")
+
+
+class FakeSlack(FakeAPI):
+    """The Slack Web API methods the sink uses, plus an incoming webhook, as Slack documents them."""
+
+    TOKEN = "xoxb-test-token"
+    CHANNELS = {"C0SUPPORT", "C0ESCALATE", "C0OPS", "#support"}
+    NOT_IN = {"C0PRIVATE"}
+    WEBHOOK_PATH = "/services/T000/B000/XXXXXXXX"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.messages: list[dict] = []
+        self.webhook_posts: list[dict] = []
+        self.down = False  # answer 500 to everything while True
+        self._ts = time.time()
+
+    def install(self, httpserver) -> None:
+        httpserver.expect_request("/api/chat.postMessage", method="POST").respond_with_handler(self.post_message)
+        httpserver.expect_request("/api/conversations.history").respond_with_handler(self.history)
+        httpserver.expect_request("/api/conversations.replies").respond_with_handler(self.replies)
+        httpserver.expect_request(self.WEBHOOK_PATH, method="POST").respond_with_handler(self.webhook)
+
+    @staticmethod
+    def _ok(**body) -> Response:
+        return Response(json.dumps({"ok": True, **body}), 200, content_type="application/json")
+
+    @staticmethod
+    def _fail(error: str, status: int = 200, headers: Optional[dict] = None) -> Response:
+        return Response(json.dumps({"ok": False, "error": error}), status, headers or {},
+                        content_type="application/json")
+
+    def unauthorized(self) -> Response:
+        return self._fail("invalid_auth")
+
+    def _gate(self, request: Request) -> Optional[Response]:
+        if self.down:
+            self.requests.append({"path": request.path})
+            return Response("upstream connect error", 500)
+        return self._guard(request)
+
+    def post_message(self, request: Request) -> Response:
+        if (failure := self._gate(request)) is not None:
+            return failure
+        body = request.get_json(silent=True) or request.form.to_dict()
+        channel = body.get("channel")
+        if channel in self.NOT_IN:
+            return self._fail("not_in_channel")
+        if channel not in self.CHANNELS:
+            return self._fail("channel_not_found")
+        if len(body.get("blocks") or []) > 50 or any(
+                len((b.get("text") or {}).get("text", "")) > 3000 for b in body.get("blocks") or []):
+            return self._fail("invalid_blocks")
+        self._ts += 0.000100
+        ts = f"{self._ts:.6f}"
+        self.messages.append({**body, "ts": ts, "received": time.monotonic()})
+        return self._ok(channel=channel if channel.startswith("C") else "C0SUPPORT", ts=ts,
+                        message={"type": "message", "text": body.get("text"), "ts": ts, "bot_id": "B0BOT"})
+
+    def _listed(self, message: dict, with_metadata: bool) -> dict:
+        out = {"type": "message", "ts": message["ts"], "text": message.get("text")}
+        if message.get("thread_ts"):
+            out["thread_ts"] = message["thread_ts"]
+        if with_metadata and message.get("metadata"):
+            out["metadata"] = message["metadata"]
+        return out
+
+    def history(self, request: Request) -> Response:
+        if (failure := self._gate(request)) is not None:
+            return failure
+        args = request.values  # slack_sdk may send GET query args or a POST form
+        oldest = float(args.get("oldest", 0))
+        found = [self._listed(m, args.get("include_all_metadata") in ("1", "true", "True"))
+                 for m in reversed(self.messages) if m["channel"] == args["channel"] and float(m["ts"]) > oldest
+                 and not m.get("thread_ts")]
+        return self._ok(messages=found, has_more=False)
+
+    def replies(self, request: Request) -> Response:
+        if (failure := self._gate(request)) is not None:
+            return failure
+        args = request.values
+        found = [self._listed(m, args.get("include_all_metadata") in ("1", "true", "True"))
+                 for m in self.messages if m["channel"] == args["channel"]
+                 and (m["ts"] == args["ts"] or m.get("thread_ts") == args["ts"])]
+        return self._ok(messages=found, has_more=False)
+
+    def webhook(self, request: Request) -> Response:
+        self.requests.append({"path": request.path})
+        if self.failures:
+            return self.failures.pop(0)
+        self.webhook_posts.append(request.get_json())
+        return Response("ok", 200, content_type="text/html")

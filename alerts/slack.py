@@ -1,0 +1,230 @@
+"""Slack alerts through slack_sdk: Block Kit messages with a bot token (chat.postMessage), or an
+incoming webhook for the simple setup.
+
+Post text is untrusted. It goes into plain_text objects (no mrkdwn, no mentions, no links) with
+&, < and > escaped as Slack asks, so no post can ping @channel, mention anyone, hide a link or
+imitate the alert's own fields. Each message carries its outbox id as message metadata, so after a
+crash mid-send the alert can be found in the channel instead of being posted twice.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from datetime import datetime
+from typing import Any, Optional
+
+from pydantic import Field, SecretStr, model_validator
+
+from monitor.components import DeliveryError, Sink
+from monitor.config import Duration, SinkConfig
+from monitor.model import Alert, Spike
+from monitor.registry import sinks
+
+TEXT_LIMIT = 3000           # Slack's limit for one text object
+POST_LIMIT = 2800           # room left for the truncation note
+EVENT_TYPE = "complaint_alert"
+FIX = {
+    "invalid_auth": "the bot token is invalid or revoked: set SLACK_BOT_TOKEN to the app's xoxb- token",
+    "not_authed": "no token was sent: set SLACK_BOT_TOKEN",
+    "token_revoked": "the bot token was revoked: reinstall the app and update SLACK_BOT_TOKEN",
+    "account_inactive": "the bot token belongs to a deactivated app or user: reinstall the app",
+    "channel_not_found": "the channel does not exist or the bot cannot see it: check the route's channel "
+                         "(prefer channel IDs like C0123456789)",
+    "not_in_channel": "the bot is not a member of the channel: /invite the app to it",
+    "is_archived": "the channel is archived: choose another channel for the route",
+    "missing_scope": "the app lacks a scope: add chat:write (and channels:history to find messages after a "
+                     "restart) and reinstall",
+    "no_service": "the webhook URL is disabled or wrong: create a new incoming webhook",
+    "action_prohibited": "an admin blocked this webhook",
+    "invalid_blocks": "Slack rejected the message layout",
+}
+PERMANENT = set(FIX) - {"invalid_blocks"}
+
+
+def escape(text: str) -> str:
+    """Slack's control characters as entities: nothing in the text can become a mention or a link."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def plain(text: str, limit: int = TEXT_LIMIT) -> dict:
+    return {"type": "plain_text", "text": escape(text)[:limit] or " ", "emoji": True}
+
+
+def _post_text(text: str) -> str:
+    if len(text) <= POST_LIMIT:
+        return text
+    return f"{text[:POST_LIMIT]}… [truncated: {len(text) - POST_LIMIT:,} more characters, see the post]"
+
+
+def _link(url: Optional[str]) -> str:
+    # The normalizer only keeps http(s) URLs without spaces or angle brackets; '|' would end the link target.
+    return f"<{escape(url).replace('|', '%7C')}|open post>" if url else "no link"
+
+
+def _fallback(text: str) -> str:
+    """The notification text: escaped, without mrkdwn formatting characters."""
+    return escape(text.translate(str.maketrans("", "", "*_~`")))
+
+
+def alert_message(alert: Alert) -> dict:
+    when = alert.created_at.strftime("%Y-%m-%d %H:%M UTC") if isinstance(alert.created_at, datetime) else ""
+    blocks = [
+        {"type": "section", "text": {"type": "mrkdwn", "text":
+            f":rotating_light: *Complaint* · *{escape(alert.brand)}* · priority *{alert.priority:.0f}* · "
+            f"topic *{escape(alert.topic)}*"}},
+        {"type": "context", "elements": [
+            {"type": "mrkdwn", "text": f"{escape(alert.source)} · {_link(alert.url)} · {when}"},
+            plain(f"@{alert.author or 'unknown'} · {alert.author_reach:,} followers", 300)]},
+        {"type": "section", "text": plain(_post_text(alert.text))},
+        {"type": "context", "elements": [plain("Why: " + alert.reasons_text(), 1000)]},
+    ]
+    text = f"Complaint about {alert.brand} (priority {alert.priority:.0f}, {alert.topic}): {alert.text[:200]}"
+    return {"text": _fallback(text), "blocks": blocks,
+            "metadata": {"event_type": EVENT_TYPE, "event_payload": {"outbox_id": alert.outbox_id}}}
+
+
+def spike_message(spike: Spike) -> dict:
+    topics = ", ".join(f"{escape(t)} ({n})" for t, n in spike.top_topics) or "none"
+    blocks: list[dict[str, Any]] = [
+        {"type": "section", "text": {"type": "mrkdwn", "text":
+            f":fire: *Spike: {spike.complaints} complaints about {escape(spike.brand)}* in the last "
+            f"{spike.window_minutes} min\nTop topics: {topics}\nFurther complaints follow in this thread."}},
+    ]
+    for post in spike.top_posts[:3]:
+        snippet = post["text"] if len(post["text"]) <= 300 else post["text"][:300] + "…"
+        blocks.append({"type": "context", "elements": [
+            plain(f"@{post['author'] or 'unknown'} · {post['author_reach']:,} followers: {snippet}", 700),
+            {"type": "mrkdwn", "text": _link(post.get("url"))}]})
+    return {"text": _fallback(spike.text()), "blocks": blocks}
+
+
+class SlackSinkConfig(SinkConfig):
+    token: Optional[SecretStr] = Field(None, description="bot token (xoxb-): write ${SLACK_BOT_TOKEN}")
+    webhook_url: Optional[SecretStr] = Field(None, description="incoming webhook URL: write ${SLACK_WEBHOOK_URL}; "
+                                             "no threads, no channel choice")
+    default_channel: Optional[str] = Field(None, description="channel for routes that name none (ID or #name)")
+    api_base_url: Optional[str] = Field(None, description="Web API base URL (proxies, tests); "
+                                        "default https://slack.com/api/")
+    timeout: Duration = Field(10.0, description="HTTP timeout per request")
+    min_interval: Duration = Field(1.0, description="at least this long between two messages to one channel")
+    recovery_window: Duration = Field(3600.0, description="after a crash, look this far back in the channel "
+                                      "for an alert that was being sent")
+
+    @model_validator(mode="after")
+    def _one_mode(self) -> "SlackSinkConfig":
+        if bool(self.token) == bool(self.webhook_url):
+            raise ValueError("set exactly one of token (bot) or webhook_url (incoming webhook)")
+        return self
+
+
+@sinks.register("slack")
+class SlackSink(Sink):
+    config_model = SlackSinkConfig
+
+    def __init__(self, name: str, config: SlackSinkConfig) -> None:
+        super().__init__(name, config)
+        self._last_post: dict[str, float] = {}
+        self._pace = threading.Lock()
+        if config.token:
+            from slack_sdk import WebClient  # heavy: only when a Slack sink is enabled
+
+            base = (config.api_base_url or WebClient.BASE_URL).rstrip("/") + "/"
+            self.client = WebClient(token=config.token.get_secret_value(), base_url=base, timeout=int(config.timeout))
+            self.webhook = None
+        else:
+            from slack_sdk.webhook import WebhookClient
+
+            self.client = None
+            self.webhook = WebhookClient(url=config.webhook_url.get_secret_value(), timeout=int(config.timeout))
+
+    def describe(self, channel: Optional[str]) -> str:
+        return "slack webhook" if self.webhook else f"slack -> {channel or self.config.default_channel}"
+
+    # -- Sink -------------------------------------------------------------------------
+
+    def send(self, alert: Alert) -> Optional[str]:
+        return self._post(alert.channel, alert_message(alert), alert.thread_ref)
+
+    def send_spike(self, spike: Spike) -> Optional[str]:
+        return self._post(spike.channel, spike_message(spike), None)
+
+    def notify(self, text: str, channel: Optional[str]) -> Optional[str]:
+        return self._post(channel, {"text": escape(text), "blocks": [
+            {"type": "section", "text": plain(text)}]}, None)
+
+    def find_delivered(self, alert: Alert, claimed_at) -> Optional[str]:
+        """Looks for the alert's metadata in the channel (or the burst's thread) since it was claimed."""
+        if self.client is None:
+            return None
+        channel = self._channel(alert.channel)
+        oldest = f"{(claimed_at.timestamp() if claimed_at else time.time() - self.config.recovery_window) - 5:.6f}"
+        kwargs = {"channel": channel, "oldest": oldest, "include_all_metadata": True, "limit": 200}
+        if alert.thread_ref:
+            response = self._call(lambda: self.client.conversations_replies(ts=alert.thread_ref, **kwargs))
+        else:
+            response = self._call(lambda: self.client.conversations_history(**kwargs))
+        for message in response.get("messages") or []:
+            meta = message.get("metadata") or {}
+            if meta.get("event_type") == EVENT_TYPE and \
+                    (meta.get("event_payload") or {}).get("outbox_id") == alert.outbox_id:
+                return message.get("ts")
+        return None
+
+    # -- transport ----------------------------------------------------------------------
+
+    def _channel(self, channel: Optional[str]) -> str:
+        chosen = channel or self.config.default_channel
+        if not chosen:
+            raise DeliveryError("no Slack channel: set the route's channel or the sink's default_channel",
+                                permanent=True)
+        return chosen
+
+    def _post(self, channel: Optional[str], message: dict, thread_ts: Optional[str]) -> Optional[str]:
+        if self.webhook is not None:
+            self._wait_turn("webhook")
+            message = {k: v for k, v in message.items() if k != "metadata"}
+            response = self._call(lambda: self.webhook.send(**message))
+            return f"webhook:{int(time.time() * 1000)}" if response is not None else None
+        target = self._channel(channel)
+        self._wait_turn(target)
+        response = self._call(lambda: self.client.chat_postMessage(
+            channel=target, thread_ts=thread_ts, unfurl_links=False, unfurl_media=False, **message))
+        return response.get("ts")
+
+    def _wait_turn(self, channel: str) -> None:
+        """About one message per second per channel: Slack's posting limit."""
+        with self._pace:
+            wait = self._last_post.get(channel, 0.0) + self.config.min_interval - time.monotonic()
+            if wait > 0:
+                time.sleep(wait)
+            self._last_post[channel] = time.monotonic()
+
+    def _call(self, request):
+        from slack_sdk.errors import SlackApiError, SlackRequestError
+
+        try:
+            response = request()
+        except SlackApiError as exc:
+            raise self._error(exc.response.status_code, exc.response.headers, exc.response.get("error")) from None
+        except SlackRequestError as exc:
+            raise DeliveryError(f"Slack request failed: {exc}") from None
+        except OSError as exc:  # timeouts, refused connections, DNS
+            raise DeliveryError(f"cannot reach Slack: {type(exc).__name__}: {exc}"[:300]) from None
+        if self.webhook is not None and getattr(response, "status_code", 200) != 200:
+            raise self._error(response.status_code, response.headers or {}, (response.body or "").strip())
+        return response
+
+    @staticmethod
+    def _error(status: int, headers, code: Optional[str]) -> DeliveryError:
+        headers = {k.lower(): v for k, v in (headers or {}).items()}
+        if status == 429 or code == "ratelimited":
+            wait = float(headers.get("retry-after") or 30)
+            return DeliveryError(f"Slack rate limit (429); retry after {wait:.0f}s", retry_after=wait)
+        if code in FIX:
+            return DeliveryError(f"Slack refused the message ({code}): {FIX[code]}", permanent=code in PERMANENT)
+        if status >= 500:
+            return DeliveryError(f"Slack server error {status}")
+        return DeliveryError(f"Slack answered {status}: {code or 'error'}")
+
+    def close(self) -> None:
+        pass

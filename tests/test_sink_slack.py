@@ -1,0 +1,269 @@
+"""Slack sink: the real slack_sdk clients against a local server speaking the Slack Web API."""
+from __future__ import annotations
+
+import json
+import time
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from alerts.slack import SlackSink, SlackSinkConfig, alert_message, escape
+from monitor.config import ConfigError
+from monitor.delivery import OutboxDelivery
+from monitor.model import Alert
+from monitor.schema import utcnow
+from monitor.service import MonitorService
+from tests.fake_apis import FakeSlack
+from tests.support import build_config, write_jsonl
+
+ENV = {"SLACK_BOT_TOKEN": FakeSlack.TOKEN}
+HOSTILE = ("<!channel> <!here> <!everyone> <@U024BE7LH> <!subteam^SAZ94GDB8> <https://evil.example|your invoice> "
+           "*Priority: 100* _fake_ `code` & pixelcart still no refund")
+
+
+@pytest.fixture
+def fake_slack(httpserver):
+    fake = FakeSlack()
+    fake.install(httpserver)
+    return fake
+
+
+def slack(httpserver, **extra):
+    return {"type": "slack", "token": "${SLACK_BOT_TOKEN}", "api_base_url": httpserver.url_for("/api/"),
+            "default_channel": "C0SUPPORT", "min_interval": "0.02s", **extra}
+
+
+def service(tmp_path, db_url, httpserver, posts, environ=ENV, delivery=None, **alerts):
+    write_jsonl(tmp_path / "feed.jsonl", posts)
+    alerts = alerts or {"sinks": {"slack": slack(httpserver)}}
+    svc = MonitorService(build_config(tmp_path, db_url, environ=environ, alerts=alerts,
+                                      delivery=delivery or {"backoff_base": "1s", "max_attempts": 5}))
+    svc.prepare()
+    return svc
+
+
+def complaints(n, prefix="c"):
+    return [{"id": f"{prefix}{i}", "text": f"pixelcart order {i} still not delivered", "author": f"user{i}",
+             "followers": 10 * i} for i in range(n)]
+
+
+def sweep_later(svc, seconds=3600):
+    later = utcnow() + timedelta(seconds=seconds)
+    original = svc.store.due_alerts
+    svc.store.due_alerts = lambda limit, now=None: original(limit, later)
+    try:
+        return svc.delivery.deliver_due()
+    finally:
+        svc.store.due_alerts = original
+
+
+def sample_alert(**over) -> Alert:
+    base = dict(outbox_id=1, route="support", channel="C0SUPPORT", attempt=1, mention_id=1, source="x",
+                brand="Pixelcart", external_id="1", author="ann", author_reach=12000,
+                url="https://x.com/ann/status/1", text="still no refund", compound=-0.4, confidence=0.8,
+                created_at=datetime(2026, 11, 20, 9, 30, tzinfo=timezone.utc), topic="billing", priority=71.0,
+                reasons=[{"rule": "waiting", "label": "waiting", "match": "still no"}], sink="slack")
+    base.update(over)
+    return Alert(**base)
+
+
+def test_config_needs_exactly_one_mode(tmp_path):
+    with pytest.raises(ConfigError, match="set exactly one of token"):
+        build_config(tmp_path, alerts={"sinks": {"slack": {"type": "slack"}}})
+    with pytest.raises(ConfigError) as info:
+        build_config(tmp_path, alerts={"sinks": {"slack": {"type": "slack", "token": "${SLACK_BOT_TOKEN}"}}})
+    assert info.value.problems == ["alerts.sinks.slack.token: environment variable SLACK_BOT_TOKEN is not set"]
+
+
+def test_alert_is_posted_with_blocks_token_and_metadata(tmp_path, db_url, httpserver, fake_slack):
+    svc = service(tmp_path, db_url, httpserver, complaints(1))
+    [r] = svc.run_once()
+    assert r.alerts == 1
+    [msg] = fake_slack.messages
+    assert msg["channel"] == "C0SUPPORT" and msg["metadata"]["event_payload"]["outbox_id"] == 1
+    text = json.dumps(msg["blocks"], ensure_ascii=False)
+    assert "Pixelcart" in text and "priority" in text and "open post" not in text  # no url in the file post
+    assert "still not delivered" in text and "Why: " in text and "waiting (" in text and "VADER" in text
+    assert msg["text"].startswith("Complaint about Pixelcart")
+    assert svc.store.stats()["outbox"]["delivered"] == 1
+    [post] = [r for r in fake_slack.requests if r["path"] == "/api/chat.postMessage"]
+    assert post["authorization"] == f"Bearer {FakeSlack.TOKEN}"
+    svc.close()
+
+
+def test_hostile_post_cannot_mention_link_or_impersonate():
+    message = alert_message(sample_alert(text=HOSTILE, author="<!channel>*admin*"))
+    dumped = json.dumps(message)
+    for raw in ("<!channel>", "<!here>", "<!everyone>", "<@U024BE7LH>", "<!subteam", "<https://evil"):
+        assert raw not in dumped
+    assert "&lt;!channel&gt;" in dumped and "&amp; pixelcart" in dumped
+    post_block = message["blocks"][2]["text"]
+    assert post_block["type"] == "plain_text"  # no mrkdwn: *Priority: 100* stays literal text
+    author = message["blocks"][1]["elements"][1]
+    assert author["type"] == "plain_text" and "&lt;!channel&gt;" in author["text"]
+    assert "*" not in message["text"] and "<" not in message["text"]
+
+
+def test_long_post_is_truncated_visibly_within_limits():
+    message = alert_message(sample_alert(text="still no refund " * 1000))
+    body = message["blocks"][2]["text"]["text"]
+    assert len(body) <= 3000 and "[truncated:" in body
+    assert len(message["blocks"]) <= 50
+
+
+def test_link_cannot_break_out_of_its_target():
+    message = alert_message(sample_alert(url="https://x.com/a|click here"))
+    assert "<https://x.com/a%7Cclick here|open post>" in json.dumps(message["blocks"][1])
+
+
+def test_outage_then_recovery_delivers_everything_once_oldest_first(tmp_path, db_url, httpserver, fake_slack):
+    fake_slack.down = True
+    svc = service(tmp_path, db_url, httpserver, complaints(5), delivery={"backoff_base": "1s", "max_attempts": 20,
+                                                                          "burst_threshold": 0})
+    svc.run_once()
+    for _ in range(3):
+        sweep_later(svc)
+    assert fake_slack.messages == [] and svc.store.stats()["outbox"]["pending"] == 5
+    fake_slack.down = False
+    for _ in range(3):
+        sweep_later(svc)
+    ids = [m["metadata"]["event_payload"]["outbox_id"] for m in fake_slack.messages]
+    assert ids == [1, 2, 3, 4, 5]
+    svc.close()
+
+
+def test_rate_limit_retry_after_is_honoured(tmp_path, db_url, httpserver, fake_slack):
+    fake_slack.failures.append(FakeSlack._fail("ratelimited", 429, {"Retry-After": "1"}))
+    svc = service(tmp_path, db_url, httpserver, complaints(3), delivery={"burst_threshold": 0})
+    svc.run_once()
+    assert fake_slack.messages == []  # the sink is left alone for the rest of that sweep
+    assert svc.delivery.deliver_due() == (2, 0)  # the others were due; the limited one waits 1 s
+    time.sleep(1.1)
+    assert svc.delivery.deliver_due() == (1, 0)
+    assert len(fake_slack.messages) == 3
+    svc.close()
+
+
+@pytest.mark.parametrize("environ, channel, expected", [
+    ({"SLACK_BOT_TOKEN": "xoxb-revoked"}, "C0SUPPORT", "SLACK_BOT_TOKEN"),
+    (ENV, "C0NOPE", "channel_not_found"),
+    (ENV, "C0PRIVATE", "/invite the app"),
+])
+def test_permanent_errors_dead_letter_with_the_fix(tmp_path, db_url, httpserver, fake_slack, environ, channel,
+                                                   expected):
+    svc = service(tmp_path, db_url, httpserver, complaints(1), environ=environ,
+                  sinks={"slack": slack(httpserver, default_channel=channel)})
+    svc.run_once()
+    [dead] = svc.store.dead_alerts()
+    assert expected in dead["last_error"] and dead["attempts"] == 1
+    assert svc.store.retry_dead() == 1
+    svc.close()
+
+
+def test_server_errors_back_off_and_then_dead_letter(tmp_path, db_url, httpserver, fake_slack):
+    fake_slack.down = True
+    svc = service(tmp_path, db_url, httpserver, complaints(1), delivery={"backoff_base": "1s", "max_attempts": 3})
+    svc.run_once()
+    sweep_later(svc)
+    sweep_later(svc)
+    [dead] = svc.store.dead_alerts()
+    assert dead["attempts"] == 3 and "500" in dead["last_error"]
+    svc.close()
+
+
+def test_kill_mid_delivery_then_restart_posts_no_duplicate(tmp_path, db_url, httpserver, fake_slack):
+    svc = service(tmp_path, db_url, httpserver, complaints(3), delivery={"burst_threshold": 0})
+    svc.pipeline.poll(svc.connectors["feed"])  # stored, not delivered yet
+    first, second, _ = svc.store.due_alerts(10)
+    # The old process claimed two alerts; it posted the first and died before recording it.
+    svc.store.claim(first.outbox_id)
+    svc.store.claim(second.outbox_id)
+    svc.sinks["slack"].send(first)
+    svc.close()
+    restarted = service(tmp_path, db_url, httpserver, [], delivery={"burst_threshold": 0})
+    restarted.delivery.kick()
+    ids = sorted(m["metadata"]["event_payload"]["outbox_id"] for m in fake_slack.messages)
+    assert ids == [1, 2, 3]  # each exactly once
+    assert restarted.store.stats()["outbox"] == {"pending": 0, "sending": 0, "delivered": 3, "dead": 0}
+    restarted.close()
+
+
+def test_burst_of_200_is_one_spike_plus_thread_replies_paced(tmp_path, db_url, httpserver, fake_slack):
+    svc = service(tmp_path, db_url, httpserver, complaints(200),
+                  delivery={"burst_threshold": 10, "burst_window": "10m"},
+                  sinks={"slack": slack(httpserver, min_interval="0.01s")})
+    [r] = svc.run_once()
+    assert r.alerts == 200
+    top_level = [m for m in fake_slack.messages if not m.get("thread_ts")]
+    [spike] = top_level
+    assert "Spike: 200 complaints about Pixelcart" in spike["text"]
+    assert "user199" in json.dumps(spike["blocks"])  # top post by reach
+    replies = [m for m in fake_slack.messages if m.get("thread_ts") == spike["ts"]]
+    assert len(replies) == 200
+    gaps = [b["received"] - a["received"] for a, b in zip(fake_slack.messages, fake_slack.messages[1:])]
+    # Paced per channel: receipt times jitter a little around the client's spacing.
+    assert min(gaps) >= 0.007 and sum(gaps) >= 0.01 * len(gaps)
+    svc.close()
+
+
+def test_routes_send_high_priority_to_escalation(tmp_path, db_url, httpserver, fake_slack):
+    posts = [{"id": "big", "text": "pixelcart charged me twice, disgraceful", "followers": 2_000_000},
+             {"id": "small", "text": "pixelcart order still not here", "followers": 3}]
+    svc = service(tmp_path, db_url, httpserver, posts, delivery={"burst_threshold": 0},
+                  sinks={"slack": slack(httpserver)},
+                  routes=[{"name": "escalation", "sink": "slack", "channel": "C0ESCALATE", "min_priority": 40},
+                          {"name": "support", "sink": "slack", "channel": "C0SUPPORT", "fallback": True}])
+    svc.run_once()
+    by_channel = {m["channel"]: m["metadata"]["event_payload"]["outbox_id"] for m in fake_slack.messages}
+    assert set(by_channel) == {"C0ESCALATE", "C0SUPPORT"} and len(fake_slack.messages) == 2
+    svc.close()
+
+
+def test_webhook_mode(tmp_path, db_url, httpserver, fake_slack):
+    url = httpserver.url_for(FakeSlack.WEBHOOK_PATH)
+    svc = service(tmp_path, db_url, httpserver, complaints(1), environ={"SLACK_WEBHOOK_URL": url},
+                  sinks={"hook": {"type": "slack", "webhook_url": "${SLACK_WEBHOOK_URL}"}})
+    svc.run_once()
+    [post] = fake_slack.webhook_posts
+    assert post["blocks"] and "metadata" not in post
+    svc.close()
+
+
+def test_webhook_gone_is_permanent(tmp_path, db_url, httpserver, fake_slack):
+    from werkzeug import Response
+
+    fake_slack.failures.append(Response("no_service", 404))
+    url = httpserver.url_for(FakeSlack.WEBHOOK_PATH)
+    svc = service(tmp_path, db_url, httpserver, complaints(1), environ={"SLACK_WEBHOOK_URL": url},
+                  sinks={"hook": {"type": "slack", "webhook_url": "${SLACK_WEBHOOK_URL}"}})
+    svc.run_once()
+    [dead] = svc.store.dead_alerts()
+    assert "no_service" in dead["last_error"]
+    svc.close()
+
+
+def test_escape():
+    assert escape("a & <b> c") == "a &amp; &lt;b&gt; c"
+
+
+def test_test_alert_command_goes_through_each_route(tmp_path, httpserver, fake_slack, monkeypatch):
+    import yaml
+    from click.testing import CliRunner
+
+    from monitor.cli import cli
+    from tests.support import BRANDS
+
+    monkeypatch.setenv("SLACK_BOT_TOKEN", FakeSlack.TOKEN)
+    path = tmp_path / "c.yaml"
+    path.write_text(yaml.safe_dump({
+        "database": {"url": f"sqlite:///{tmp_path / 'm.db'}"}, "brands": BRANDS,
+        "sources": {"f": {"type": "file", "path": "x.jsonl"}},
+        "alerts": {"sinks": {"slack": slack(httpserver)},
+                   "routes": [{"name": "support", "sink": "slack", "channel": "C0SUPPORT"},
+                              {"name": "broken", "sink": "slack", "channel": "C0NOPE"}]}}))
+    result = CliRunner().invoke(cli, ["--config", str(path), "test-alert"])
+    assert result.exit_code == 1
+    assert "support: sent via slack" in result.output and "broken: FAILED via slack" in result.output
+    assert "channel_not_found" in result.output
+    [msg] = fake_slack.messages
+    assert msg["channel"] == "C0SUPPORT" and "test alert" in json.dumps(msg["blocks"])
