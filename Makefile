@@ -10,7 +10,7 @@ help:
 	@echo "make run     - install into $(VENV) and start the service ($(CONFIG))"
 	@echo "make test    - install with test extras and run the test suite"
 	@echo "make quality - complaint detector precision/recall/F1 vs raw VADER"
-	@echo "make bench   - pipeline throughput and memory benchmark"
+	@echo "make bench   - pipeline throughput and memory, Slack delivery latency"
 
 $(VENV)/.python-ok:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required, found " + sys.version.split()[0])'
@@ -40,6 +40,7 @@ quality: $(VENV)/.installed
 
 bench: $(VENV)/.installed
 	$(BIN)/python bench/throughput.py
+	$(BIN)/python bench/slack_latency.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis
