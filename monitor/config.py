@@ -215,7 +215,8 @@ class AlertsConfig(StrictModel):
 class DeliveryConfig(StrictModel):
     interval: Duration = Field(10.0, description="retry sweep of the outbox")
     batch_size: int = Field(100, ge=1, le=5000)
-    max_attempts: int = Field(8, ge=1, le=100, description="then the alert is dead-lettered")
+    max_attempts: int = Field(15, ge=1, le=100, description="then the alert is dead-lettered (15 attempts with "
+                              "the default backoff span 1 to 1.5 hours of sink outage)")
     backoff_base: Duration = Field(2.0, description="first retry delay; doubles per attempt")
     backoff_max: Duration = Field(900.0, description="longest retry delay")
     burst_threshold: int = Field(10, ge=0, description="more complaints than this for one brand on one route "

@@ -267,3 +267,15 @@ def test_test_alert_command_goes_through_each_route(tmp_path, httpserver, fake_s
     assert "channel_not_found" in result.output
     [msg] = fake_slack.messages
     assert msg["channel"] == "C0SUPPORT" and "test alert" in json.dumps(msg["blocks"])
+
+
+def test_hostile_post_over_the_wire(tmp_path, db_url, httpserver, fake_slack):
+    svc = service(tmp_path, db_url, httpserver, [{"id": "h", "text": HOSTILE, "author": "<!here>"}],
+                  delivery={"burst_threshold": 0})
+    svc.run_once()
+    [msg] = fake_slack.messages
+    received = json.dumps({k: msg[k] for k in ("text", "blocks")})
+    for raw in ("<!channel>", "<!here>", "<!everyone>", "<@U024BE7LH>", "<https://evil"):
+        assert raw not in received
+    assert "&lt;!channel&gt;" in received
+    svc.close()
