@@ -17,7 +17,7 @@ from pydantic import Field, SecretStr, model_validator
 
 from monitor.components import DeliveryError, Sink
 from monitor.config import Duration, SinkConfig
-from monitor.model import Alert, Spike
+from monitor.model import Alert, Report, Spike
 from monitor.registry import sinks
 
 TEXT_LIMIT = 3000           # Slack's limit for one text object
@@ -151,6 +151,22 @@ class SlackSink(Sink):
     def notify(self, text: str, channel: Optional[str]) -> Optional[str]:
         return self._post(channel, {"text": escape(text), "blocks": [
             {"type": "section", "text": plain(text)}]}, None)
+
+    def send_report(self, report: Report) -> Optional[str]:
+        """A Block Kit summary, then the charts uploaded into its thread (files_upload_v2)."""
+        blocks = [{"type": "header", "text": plain(report.title, 150)},
+                  {"type": "section", "text": plain("\n".join(report.lines))}]
+        message = {"text": _fallback(report.title), "blocks": blocks}
+        if self.webhook is not None:
+            return self._post(report.channel, message, None)  # webhooks cannot upload files
+        target = self._channel(report.channel)
+        self._wait_turn(target)
+        posted = self._call(lambda: self.client.chat_postMessage(channel=target, **message))
+        if report.images:
+            uploads = [{"content": content, "filename": name, "title": title} for name, content, title in report.images]
+            self._call(lambda: self.client.files_upload_v2(channel=posted["channel"], thread_ts=posted["ts"],
+                                                           file_uploads=uploads))
+        return posted.get("ts")
 
     def find_delivered(self, alert: Alert, claimed_at) -> Optional[str]:
         """Looks for the alert's metadata in the channel (or the burst's thread) since it was claimed."""

@@ -323,36 +323,79 @@ def alerts_retry(ctx: click.Context, ids: tuple[int, ...]) -> None:
 @cli.command()
 @click.option("--date", "day", type=click.DateTime(["%Y-%m-%d"]), help="Day to report (default: yesterday).")
 @click.option("--brand", help="Only this brand.")
+@click.option("--to", "targets", type=click.Choice(["stdout", "file", "slack"]), multiple=True,
+              help="Where to send it (repeatable; default stdout).")
+@click.option("--force", is_flag=True, help="Send again even if this day's digest was already sent there.")
 @click.pass_context
-def digest(ctx: click.Context, day, brand: Optional[str]) -> None:
-    """Print the daily digest for each brand."""
-    from monitor.digest import brand_day, render_text
+def digest(ctx: click.Context, day, brand: Optional[str], targets: tuple[str, ...], force: bool) -> None:
+    """The daily digest per brand: on stdout, as an HTML report + CSV under data/digests/, or to Slack."""
+    from monitor.digest_runner import DigestRunner, yesterday
 
     config = _load(ctx)
-    store = _store(ctx)
-    store.upgrade()
-    cfg, scoring = config.root.digest, config.root.scoring
     names = [b.name for b in config.brands if not brand or b.name.lower() == brand.lower()]
     if not names:
         click.echo(f"no brand named {brand!r} in the configuration", err=True)
         sys.exit(EXIT_CONFIG)
-    when: date = day.date() if day else _yesterday(cfg.timezone)
-    for name in names:
-        figures = brand_day(store, name, when, cfg.timezone, scoring.negative_threshold, scoring.positive_threshold)
-        click.echo(render_text(figures))
+    if "slack" in targets and not config.root.digest.sink:
+        click.echo("--to slack needs digest.sink (and digest.channel) in the configuration", err=True)
+        sys.exit(EXIT_CONFIG)
+    store = _store(ctx)
+    store.upgrade()
+    sinks = {n: c.cls(n, c.config) for n, c in config.enabled_sinks().items()} if "slack" in targets else {}
+    when: date = day.date() if day else yesterday(config.root.digest.timezone)
+    chosen = list(targets) or ["stdout"]
+    sent = DigestRunner(config, store, sinks).run(day=when, brands=names, targets=chosen, force=force,
+                                                  out=sys.stdout)
+    expected = len(names) * len(chosen)
+    if sent < expected:
+        click.echo(f"{expected - sent} digest(s) not sent: already sent (use --force) or failed (see the log)",
+                   err=True)
+    sys.exit(0 if sent == expected else 1)
+
+
+@cli.command("export")
+@click.option("--since", required=True, help="First day (YYYY-MM-DD, digest timezone) or an ISO 8601 time.")
+@click.option("--until", required=True, help="Last day, inclusive (YYYY-MM-DD), or an ISO 8601 time (exclusive).")
+@click.option("--brand", help="Only this brand.")
+@click.option("--format", "fmt", type=click.Choice(["csv", "jsonl"]), default="csv", show_default=True)
+@click.option("--output", "-o", type=click.File("w", encoding="utf-8"), default="-", help="File (default stdout).")
+@click.pass_context
+def export_mentions(ctx: click.Context, since: str, until: str, brand: Optional[str], fmt: str, output) -> None:
+    """Write stored mentions with their scores, oldest first, for analysts."""
+    from monitor import export
+
+    config = _load(ctx)
+    tz = config.root.digest.timezone
+    try:
+        start, end = _instant(since, tz, end_of_day=False), _instant(until, tz, end_of_day=True)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+    store = _store(ctx)
+    rows = export.mention_rows(store, start, end, brand)
+    count = (export.write_csv if fmt == "csv" else export.write_jsonl)(rows, output)
+    click.echo(f"{count} mention(s) exported", err=True)
+
+
+def _instant(value: str, tz: str, end_of_day: bool):
+    from datetime import datetime, timedelta
+
+    from monitor.digest import day_bounds
+
+    if len(value) == 10:
+        day = datetime.strptime(value, "%Y-%m-%d").date()
+        return day_bounds(day + timedelta(days=1) if end_of_day else day, tz)[0]
+    when = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if when.tzinfo is None:
+        from zoneinfo import ZoneInfo
+
+        when = when.replace(tzinfo=ZoneInfo(tz))
+    return when
 
 
 def _now():
     from monitor.schema import utcnow
 
     return utcnow()
-
-
-def _yesterday(tz: str) -> date:
-    from datetime import datetime, timedelta
-    from zoneinfo import ZoneInfo
-
-    return datetime.now(ZoneInfo(tz)).date() - timedelta(days=1)
 
 
 def main() -> None:

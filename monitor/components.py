@@ -6,7 +6,7 @@ from abc import ABC, abstractmethod
 from typing import ClassVar, Iterator, Optional, Protocol
 
 from monitor.config import BrandConfig, SinkConfig, SourceConfig
-from monitor.model import Alert, Batch, Spike
+from monitor.model import Alert, Batch, Report, Spike
 
 
 class SourceError(Exception):
@@ -118,6 +118,10 @@ class Sink(ABC):
     def send_spike(self, spike: Spike) -> Optional[str]:
         """Post the summary that opens a burst; its reference becomes the replies' thread_ref."""
         return self.notify(spike.text(), spike.channel)
+
+    def send_report(self, report: Report) -> Optional[str]:
+        """Post a digest; sinks that cannot show images post the summary text."""
+        return self.notify(report.text(), report.channel)
 
     def find_delivered(self, alert: Alert, claimed_at) -> Optional[str]:
         """After a crash mid-send: the reference of the message if it did reach the sink, else None.

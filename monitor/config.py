@@ -12,7 +12,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any, Literal, Optional
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
@@ -225,9 +225,15 @@ class DeliveryConfig(StrictModel):
 
 
 class DigestConfig(StrictModel):
-    enabled: bool = Field(True, description="false keeps the entry in the file but never runs it")
+    enabled: bool = Field(True, description="run the daily digest job")
     time: str = Field("08:00", description="local time of the daily digest, HH:MM")
     timezone: TimeZoneName = "UTC"
+    brands: list[str] = Field(default_factory=list, description="only these brands; empty = all")
+    targets: list[Literal["stdout", "file", "slack"]] = Field(
+        default_factory=lambda: ["stdout", "file"], description="where the scheduled digest goes")
+    directory: str = Field("data/digests", description="where HTML reports and CSVs are written")
+    sink: Optional[str] = Field(None, description="sink for the slack target (a name under alerts.sinks)")
+    channel: Optional[str] = Field(None, description="digest channel for the slack target")
 
     @field_validator("time")
     @classmethod
@@ -449,6 +455,12 @@ def parse_config(raw: Any, source: str = "", environ: Optional[dict[str, str]] =
 def _check_references(root: RootConfig, sinks: dict[str, Component]) -> list[str]:
     problems = []
     brand_names = {b.name for b in root.brands}
+    digest = root.digest
+    if "slack" in digest.targets and (not digest.sink or digest.sink not in sinks):
+        problems.append(f"digest.sink: the slack target needs a sink under alerts.sinks (got {digest.sink!r})")
+    for brand in digest.brands:
+        if brand not in brand_names:
+            problems.append(f"digest.brands: unknown brand {brand!r}")
     ops = root.alerts.ops
     if ops and ops.sink not in sinks:
         problems.append(f"alerts.ops.sink: no sink named {ops.sink!r} under alerts.sinks")

@@ -34,7 +34,7 @@ def setup_logging(level: str = "INFO", json_lines: bool = False) -> None:
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level)
-    # APScheduler logs every job run at INFO; our own lines already say what ran.
+    # APScheduler logs every job run at INFO, matplotlib its font cache; our own lines say what ran.
     quiet = max(logging.WARNING, logging.getLevelName(level))
-    for noisy in ("apscheduler", "alembic"):
+    for noisy in ("apscheduler", "alembic", "matplotlib", "PIL"):
         logging.getLogger(noisy).setLevel(quiet)

@@ -143,3 +143,16 @@ class Spike:
         topics = ", ".join(f"{t} ({n})" for t, n in self.top_topics) or "none"
         return (f"Spike: {self.complaints} complaints about {self.brand} in the last {self.window_minutes} min. "
                 f"Top topics: {topics}. Further complaints of this burst follow as replies.")
+
+
+@dataclass(slots=True)
+class Report:
+    """A digest for a sink: a title, summary lines, and images (file name, PNG bytes, title)."""
+
+    title: str
+    lines: list[str]
+    images: list[tuple[str, bytes, str]] = field(default_factory=list)
+    channel: Optional[str] = None
+
+    def text(self) -> str:
+        return self.title + "\n" + "\n".join(self.lines)

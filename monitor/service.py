@@ -3,9 +3,8 @@ from __future__ import annotations
 
 import logging
 import signal
-import sys
 import threading
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Optional
 from zoneinfo import ZoneInfo
 
@@ -51,7 +50,8 @@ class MonitorService:
 
     # -- foreground service ---------------------------------------------------
 
-    def run_forever(self, install_signals: bool = True) -> None:
+    def build_scheduler(self):
+        """The jobs: one poll per source, the outbox sweep, the digest at its local time (not started)."""
         from apscheduler.schedulers.background import BackgroundScheduler
         from apscheduler.triggers.cron import CronTrigger
         from apscheduler.triggers.interval import IntervalTrigger
@@ -77,7 +77,10 @@ class MonitorService:
                               id="digest", name="daily digest", misfire_grace_time=3600)
         self.pipeline.on_stored = lambda: scheduler.add_job(
             self.delivery.kick, id="deliver-now", replace_existing=True, misfire_grace_time=None)
-        self._scheduler = scheduler
+        return scheduler
+
+    def run_forever(self, install_signals: bool = True) -> None:
+        scheduler = self._scheduler = self.build_scheduler()
         if install_signals:
             self._install_signal_handlers()
         scheduler.start()
@@ -99,22 +102,10 @@ class MonitorService:
     # -- digest -----------------------------------------------------------------
 
     def run_digest(self, day: Optional[date] = None, force: bool = False, out=None) -> int:
-        """Print yesterday's digest (in the digest timezone) once per brand; returns how many were sent."""
-        from monitor.digest import brand_day, render_text
+        """The scheduled digest: yesterday (digest timezone), every configured target, once per brand and day."""
+        from monitor.digest_runner import DigestRunner
 
-        cfg = self.config.root.digest
-        day = day or (datetime.now(ZoneInfo(cfg.timezone)).date() - timedelta(days=1))
-        scoring = self.config.root.scoring
-        sent = 0
-        for brand in self.config.brands:
-            if not force and not self.store.record_digest(brand.name, day, "stdout", "sent"):
-                log.info("digest for %s on %s already sent", brand.name, day)
-                continue
-            figures = brand_day(self.store, brand.name, day, cfg.timezone,
-                                scoring.negative_threshold, scoring.positive_threshold)
-            (out or sys.stdout).write(render_text(figures))
-            sent += 1
-        return sent
+        return DigestRunner(self.config, self.store, self.sinks).run(day=day, force=force, out=out)
 
     def close(self) -> None:
         for component in list(self.connectors.values()) + list(self.sinks.values()):

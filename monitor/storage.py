@@ -413,6 +413,12 @@ class MentionStore:
             "usage_this_month": self.usage(),
         }
 
+    def digest_sent(self, brand: str, day, target: str) -> bool:
+        with self.engine.connect() as conn:
+            return conn.execute(select(digest_runs.c.id).where(
+                digest_runs.c.brand == brand, digest_runs.c.day == day, digest_runs.c.target == target)).first() \
+                is not None
+
     def record_digest(self, brand: str, day, target: str, status: str, detail: str = "") -> bool:
         """Records a digest run once per brand, day and target; False when already recorded."""
         with self.engine.begin() as conn:

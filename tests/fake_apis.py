@@ -226,6 +226,7 @@ class FakeSlack(FakeAPI):
         self.messages: list[dict] = []
         self.webhook_posts: list[dict] = []
         self.down = False  # answer 500 to everything while True
+        self.files: dict[str, dict] = {}  # file id -> filename, length, content, title, channel, thread_ts
         self._ts = time.time()
 
     def install(self, httpserver) -> None:
@@ -233,6 +234,10 @@ class FakeSlack(FakeAPI):
         httpserver.expect_request("/api/conversations.history").respond_with_handler(self.history)
         httpserver.expect_request("/api/conversations.replies").respond_with_handler(self.replies)
         httpserver.expect_request(self.WEBHOOK_PATH, method="POST").respond_with_handler(self.webhook)
+        httpserver.expect_request("/api/files.getUploadURLExternal").respond_with_handler(self.upload_url)
+        httpserver.expect_request(re.compile(r"^/upload/v1/F\w+$"), method="POST").respond_with_handler(self.upload)
+        httpserver.expect_request("/api/files.completeUploadExternal").respond_with_handler(self.complete_upload)
+        self._base = httpserver.url_for("")
 
     @staticmethod
     def _ok(**body) -> Response:
@@ -296,6 +301,31 @@ class FakeSlack(FakeAPI):
                  for m in self.messages if m["channel"] == args["channel"]
                  and (m["ts"] == args["ts"] or m.get("thread_ts") == args["ts"])]
         return self._ok(messages=found, has_more=False)
+
+    def upload_url(self, request: Request) -> Response:
+        if (failure := self._gate(request)) is not None:
+            return failure
+        file_id = f"F{len(self.files) + 1:08d}"
+        self.files[file_id] = {"filename": request.values["filename"], "length": int(request.values["length"])}
+        return self._ok(upload_url=f"{self._base.rstrip('/')}/upload/v1/{file_id}", file_id=file_id)
+
+    def upload(self, request: Request) -> Response:
+        file_id = request.path.rsplit("/", 1)[1]
+        self.files[file_id]["content"] = request.get_data()
+        return Response("OK - 1234", 200, content_type="text/plain")
+
+    def complete_upload(self, request: Request) -> Response:
+        if (failure := self._gate(request)) is not None:
+            return failure
+        channel = request.values.get("channel_id")
+        if channel not in self.CHANNELS:
+            return self._fail("channel_not_found")
+        shared = []
+        for item in json.loads(request.values["files"]):
+            self.files[item["id"]].update(title=item.get("title"), channel=channel,
+                                          thread_ts=request.values.get("thread_ts"))
+            shared.append({"id": item["id"], "title": item.get("title")})
+        return self._ok(files=shared)
 
     def webhook(self, request: Request) -> Response:
         self.requests.append({"path": request.path})

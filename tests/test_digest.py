@@ -1,0 +1,218 @@
+"""The daily digest: exact figures from a seeded database across days and timezones, charts, HTML,
+CSV, idempotency, Slack upload through the real client, the schedule, and export."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import struct
+from datetime import date, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+import pytest
+import sqlalchemy as sa
+import yaml
+from click.testing import CliRunner
+
+from monitor.charts import topics_png, trend_png
+from monitor.cli import cli
+from monitor.digest import brand_day
+from monitor.digest_runner import DigestRunner
+from monitor.report import render_html, render_text
+from monitor.schema import bursts, outbox
+from monitor.storage import MentionStore, Route
+from tests.fake_apis import FakeSlack
+from tests.support import BRANDS, build_config
+
+TZ = "America/New_York"
+DAY = date(2026, 11, 20)
+UTC = timezone.utc
+
+
+def at(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
+# (utc time, source, compound, complaint topic or None, author, reach)
+SEED = [
+    # 2026-11-20 in New York (UTC-5): 05:00Z .. next day 04:59Z
+    ("2026-11-20T05:00:00", "x", -0.60, "billing", "ann", 9000),
+    ("2026-11-20T12:00:00", "x", -0.30, "billing", "bob", 100),
+    ("2026-11-20T15:00:00", "reddit", 0.00, "delivery", "cy", 50),
+    ("2026-11-20T18:00:00", "reddit", 0.50, None, "dee", 10),
+    ("2026-11-21T04:59:00", "x", 0.70, None, "eve", 5),          # 23:59 local: still the 20th
+    # 2026-11-19 local
+    ("2026-11-20T04:30:00", "x", -0.50, "outage", "fay", 1),    # 23:30 local on the 19th
+    ("2026-11-19T12:00:00", "x", 0.20, None, "gus", 1),
+    ("2026-11-19T13:00:00", "x", 0.20, None, "hal", 1),
+    ("2026-11-19T14:00:00", "x", 0.00, None, "ida", 1),
+    # 2026-11-15 local: two negatives for the 7-day baseline
+    ("2026-11-15T15:00:00", "x", -0.40, None, "jo", 1),
+    ("2026-11-15T16:00:00", "x", -0.70, None, "kim", 1),
+    # 2026-11-01 local: outside the baseline and the trend
+    ("2026-11-01T15:00:00", "x", -0.90, None, "lou", 1),
+]
+
+
+def row(i, when, source, compound, topic, author, reach, brand="Pixelcart"):
+    return {"source": source, "external_id": f"m{i}", "brand": brand, "author": author, "author_reach": reach,
+            "url": f"https://example.com/{i}", "text": f"post {i} about pixelcart", "language": "en",
+            "created_at": at(when), "fetched_at": at(when), "compound": compound, "positive": 0.0, "neutral": 0.0,
+            "negative": 0.0, "is_complaint": topic is not None, "confidence": 0.9 if topic else 0.1,
+            "reasons": [], "topic": topic or "other", "priority": 50.0}
+
+
+@pytest.fixture
+def seeded(store):
+    for i, item in enumerate(SEED):
+        r = row(i, *item)
+        routes = [[Route("support", "rec", None)]] if r["is_complaint"] else [[]]
+        store.store_batch(r["source"], [r], routes, {}, read=1, rejected=0)
+    store.store_batch("x", [row(99, "2026-11-20T15:00:00", "x", -0.9, "billing", "zed", 1, brand="Northwind Air")],
+                      [[]], {}, read=1, rejected=0)
+    with store.engine.begin() as conn:
+        # Alerts for the 20th: delivered 60 s and 180 s after publication, one still pending.
+        ids = {r.external_id: r.id for r in conn.execute(sa.text("SELECT id, external_id FROM mentions"))}
+        for ext, delay in (("m0", 60), ("m1", 180)):
+            conn.execute(sa.update(outbox).where(outbox.c.mention_id == ids[ext]).values(
+                status="delivered", delivered_at=at(SEED[int(ext[1:])][0]) + timedelta(seconds=delay)))
+        burst_id = conn.execute(sa.insert(bursts).values(
+            route="support", brand="Pixelcart", started_at=at("2026-11-20T12:00:00"),
+            last_at=at("2026-11-20T15:00:00"), message_ref="123.456").returning(bursts.c.id)).scalar_one()
+        conn.execute(sa.update(outbox).where(outbox.c.mention_id.in_([ids["m1"], ids["m2"]]))
+                     .values(burst_id=burst_id))
+    return store
+
+
+def test_figures_match_the_database_exactly(seeded):
+    d = brand_day(seeded, "Pixelcart", DAY, TZ)
+    assert d.volume_by_source == {"x": 3, "reddit": 2}
+    assert d.sentiment == {"positive": 2, "neutral": 1, "negative": 2}
+    assert d.previous_shares == {"positive": 0.5, "neutral": 0.25, "negative": 0.25}
+    assert d.baseline_shares == pytest.approx({"positive": 2 / 6, "neutral": 1 / 6, "negative": 3 / 6})
+    assert d.complaints == 3 and d.complaint_rate == pytest.approx(0.6)
+    assert d.topics == [("billing", 2), ("delivery", 1)]
+    assert d.pareto() == [("billing", 2, pytest.approx(2 / 3)), ("delivery", 1, 1.0)]
+    assert [p["author"] for p in d.top_negative] == ["ann", "bob"]
+    assert (d.alerts_delivered, d.alerts_pending, d.alerts_dead) == (2, 1, 0)
+    assert d.median_alert_delay == 120.0
+    [spike] = d.spikes
+    assert spike["complaints"] == 2 and spike["started"].tzinfo == ZoneInfo(TZ) and spike["started"].hour == 7
+    assert len(d.trend) == 14 and d.trend[-1].day == DAY and d.trend[-1].volume == 5
+    assert d.trend[-2].volume == 4 and d.trend[-2].negative == 1 and d.trend[0].day == date(2026, 11, 7)
+    assert sum(p.volume for p in d.trend) == 11  # the 1 Nov post is outside the 14 days
+
+
+def test_same_data_in_another_timezone_splits_days_differently(seeded):
+    d = brand_day(seeded, "Pixelcart", DAY, "UTC")
+    # In UTC the 20th holds 04:30, 05:00, 12:00, 15:00, 18:00 and not the 21st 04:59.
+    assert d.volume == 5 and d.volume_by_source == {"x": 3, "reddit": 2}
+    assert d.sentiment["negative"] == 3
+
+
+def test_text_shows_changes_pareto_spike_and_delivery(seeded):
+    text = render_text(brand_day(seeded, "Pixelcart", DAY, TZ))
+    assert "Mentions: 5 (reddit 2, x 3)" in text
+    assert "Negative: 2 (40%; +15.0 pts vs previous day, -10.0 pts vs 7-day average)" in text
+    assert "billing 2 (67% cumulative)" in text and "Spike: 2 complaints from 07:00 to 10:00" in text
+    assert "2 delivered, 1 pending, 0 dead; median time from post to alert 2 min" in text
+
+
+def test_empty_day_says_so(store):
+    d = brand_day(store, "Pixelcart", DAY, TZ)
+    assert "No mentions of Pixelcart" in render_text(d)
+    assert trend_png(d).startswith(b"\x89PNG") and topics_png(d).startswith(b"\x89PNG")
+
+
+def png_size(data: bytes) -> tuple[int, int]:
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and data[12:16] == b"IHDR"
+    return struct.unpack(">II", data[16:24])
+
+
+def test_charts_are_pngs_of_the_expected_size(seeded):
+    d = brand_day(seeded, "Pixelcart", DAY, TZ)
+    assert png_size(trend_png(d)) == (800, 400)
+    assert png_size(topics_png(d)) == (800, 400)
+
+
+def test_html_is_self_contained_and_escapes_posts(seeded):
+    d = brand_day(seeded, "Pixelcart", DAY, TZ)
+    d.top_negative[0]["text"] = "<script>alert(1)</script>"
+    page = render_html(d, trend_png(d), topics_png(d))
+    assert page.count('src="data:image/png;base64,') == 2
+    assert "<script" not in page and "<link" not in page and 'src="http' not in page
+    assert "&lt;script&gt;" in page and "Pixelcart" in page and "billing" in page
+
+
+def test_file_target_writes_html_and_csv_once_per_day(seeded, tmp_path):
+    config = build_config(tmp_path, digest={"timezone": TZ, "directory": str(tmp_path / "digests")})
+    runner = DigestRunner(config, seeded, {})
+    assert runner.run(day=DAY, brands=["Pixelcart"], targets=["file"]) == 1
+    html_path = tmp_path / "digests" / "pixelcart" / "2026-11-20.html"
+    rows = list(csv.DictReader((tmp_path / "digests" / "pixelcart" / "2026-11-20.csv").open()))
+    assert html_path.exists() and len(rows) == 5 and {r["source"] for r in rows} == {"x", "reddit"}
+    assert runner.run(day=DAY, brands=["Pixelcart"], targets=["file"]) == 0  # already sent: idempotent
+    assert runner.run(day=DAY, brands=["Pixelcart"], targets=["file"], force=True) == 1
+
+
+def test_slack_target_posts_summary_and_uploads_charts(seeded, tmp_path, httpserver):
+    fake = FakeSlack()
+    fake.install(httpserver)
+    config = build_config(tmp_path, environ={"SLACK_BOT_TOKEN": FakeSlack.TOKEN},
+                          alerts={"sinks": {"slack": {"type": "slack", "token": "${SLACK_BOT_TOKEN}",
+                                                      "api_base_url": httpserver.url_for("/api/"),
+                                                      "min_interval": "0s"}}},
+                          digest={"timezone": TZ, "targets": ["slack"], "sink": "slack", "channel": "C0SUPPORT"})
+    from alerts.slack import SlackSink, SlackSinkConfig
+
+    sink = SlackSink("slack", config.sinks["slack"].config)
+    runner = DigestRunner(config, seeded, {"slack": sink})
+    assert runner.run(day=DAY, brands=["Pixelcart"]) == 1
+    [summary] = fake.messages
+    assert summary["channel"] == "C0SUPPORT" and "Daily digest: Pixelcart" in json.dumps(summary["blocks"])
+    assert "Spike: 2 complaints" in json.dumps(summary["blocks"])
+    uploaded = list(fake.files.values())
+    assert [f["filename"] for f in uploaded] == ["pixelcart-2026-11-20-trend.png", "pixelcart-2026-11-20-topics.png"]
+    assert all(png_size(f["content"]) == (800, 400) and f["length"] == len(f["content"]) for f in uploaded)
+    assert all(f["channel"] == "C0SUPPORT" and f["thread_ts"] == summary["ts"] for f in uploaded)
+    assert runner.run(day=DAY, brands=["Pixelcart"]) == 0  # once per brand and day, across restarts too
+
+
+def test_schedule_fires_at_the_local_time(tmp_path):
+    from monitor.service import MonitorService
+
+    config = build_config(tmp_path, digest={"time": "08:30", "timezone": "Asia/Tokyo"})
+    svc = MonitorService(config)
+    scheduler = svc.build_scheduler()
+    scheduler.start(paused=True)
+    try:
+        fire = scheduler.get_job("digest").next_run_time.astimezone(ZoneInfo("Asia/Tokyo"))
+        assert (fire.hour, fire.minute) == (8, 30)
+        now = datetime.now(ZoneInfo("Asia/Tokyo"))
+        assert timedelta(0) < fire - now <= timedelta(days=1)
+    finally:
+        scheduler.shutdown(wait=False)
+        svc.close()
+
+
+def test_digest_and_export_commands(tmp_path, store):
+    path = tmp_path / "c.yaml"
+    path.write_text(yaml.safe_dump({
+        "database": {"url": store.url}, "brands": BRANDS, "sources": {"f": {"type": "file", "path": "x.jsonl"}},
+        "digest": {"timezone": TZ, "directory": str(tmp_path / "out")}}))
+    for i, item in enumerate(SEED):
+        store.store_batch(item[1], [row(i, *item)], [[]], {}, read=1, rejected=0)
+    runner = CliRunner()
+    out = runner.invoke(cli, ["--config", str(path), "digest", "--date", "2026-11-20", "--brand", "pixelcart"])
+    assert out.exit_code == 0 and "Mentions: 5" in out.output
+    files = runner.invoke(cli, ["--config", str(path), "digest", "--date", "2026-11-20", "--to", "file"])
+    assert files.exit_code == 0 and (tmp_path / "out" / "northwind-air" / "2026-11-20.html").exists()
+    again = runner.invoke(cli, ["--config", str(path), "digest", "--date", "2026-11-20", "--to", "file"])
+    assert again.exit_code == 1 and "already sent" in again.output
+    exported = runner.invoke(cli, ["--config", str(path), "export", "--since", "2026-11-19", "--until",
+                                   "2026-11-20", "--format", "csv"])
+    rows = list(csv.DictReader(io.StringIO(exported.stdout)))
+    assert len(rows) == 9 and rows[0]["created_at"] < rows[-1]["created_at"]
+    jsonl = runner.invoke(cli, ["--config", str(path), "export", "--since", "2026-11-20T05:00:00+00:00",
+                                "--until", "2026-11-20T13:00:00+00:00", "--format", "jsonl", "--brand", "Pixelcart"])
+    assert [json.loads(x)["external_id"] for x in jsonl.stdout.splitlines()] == ["m0", "m1"]
