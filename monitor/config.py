@@ -222,6 +222,8 @@ class DeliveryConfig(StrictModel):
     burst_threshold: int = Field(10, ge=0, description="more complaints than this for one brand on one route "
                                  "within burst_window become one spike message with the rest threaded; 0 = off")
     burst_window: Duration = Field(600.0, ge=1, description="window for burst detection")
+    claim_timeout: Duration = Field(60.0, ge=0, description="an alert claimed longer ago than this by an "
+                                    "instance that never finished is checked with the sink and sent again if needed")
 
 
 class DigestConfig(StrictModel):
@@ -245,6 +247,18 @@ class DigestConfig(StrictModel):
 
 class DatabaseConfig(StrictModel):
     url: SecretStr = Field(SecretStr("sqlite:///data/monitor.db"))
+
+
+class HttpConfig(StrictModel):
+    enabled: bool = Field(False, description="serve /healthz, /readyz and /metrics")
+    host: str = Field("127.0.0.1", description="address to bind; 0.0.0.0 exposes it beyond this machine")
+    port: int = Field(9464, ge=0, le=65535, description="TCP port (0 picks a free one)")
+
+
+class ServiceConfig(StrictModel):
+    lease_ttl: Duration = Field(60.0, ge=1, description="how long a source stays with an instance that stopped "
+                                "renewing it (a killed instance's sources move on after this)")
+    http: HttpConfig = Field(default_factory=HttpConfig)
 
 
 class LoggingConfig(StrictModel):
@@ -271,6 +285,7 @@ class RootConfig(StrictModel):
     delivery: DeliveryConfig = Field(default_factory=DeliveryConfig)
     digest: DigestConfig = Field(default_factory=DigestConfig)
     logging: LoggingConfig = Field(default_factory=LoggingConfig)
+    service: ServiceConfig = Field(default_factory=ServiceConfig)
 
     @field_validator("brands")
     @classmethod

@@ -19,14 +19,14 @@ log = logging.getLogger(__name__)
 
 class OutboxDelivery:
     def __init__(self, store: MentionStore, sinks: dict[str, Sink], config: DeliveryConfig,
-                 stop: Optional[threading.Event] = None) -> None:
+                 stop: Optional[threading.Event] = None, owner: str = "") -> None:
         self.store = store
         self.sinks = sinks
         self.config = config
         self.stop = stop or threading.Event()
+        self.owner = owner or f"delivery-{id(self):x}"
         self._running = threading.Lock()
         self._dirty = threading.Event()
-        self._recovered = False
 
     def kick(self) -> None:
         """Deliver what is due now. Concurrent kicks coalesce into the running one."""
@@ -41,36 +41,29 @@ class OutboxDelivery:
             finally:
                 self._running.release()
 
-    def deliver_due(self) -> tuple[int, int]:
-        """One sweep over due alerts; returns (delivered, failed)."""
-        if not self._recovered:
-            self.recover_claims()
+    def deliver_due(self, now=None) -> tuple[int, int]:
+        """One sweep over due alerts, oldest first; returns (delivered, failed)."""
+        self.recover_claims()
         delivered = failed = 0
         blocked: set[str] = set()  # sinks that failed during this sweep: the rest waits for the next one
         while not self.stop.is_set():
-            alerts = [a for a in self.store.due_alerts(self.config.batch_size) if a.sink not in blocked]
-            if not alerts:
+            alert = self.store.claim_next(self.owner, blocked, now)
+            if alert is None:
                 break
-            for alert in alerts:
-                if self.stop.is_set() or alert.sink in blocked:
-                    break
-                if not self.store.claim(alert.outbox_id):
-                    continue  # another instance is sending it
-                if self._deliver_one(alert):
-                    delivered += 1
-                else:
-                    failed += 1
-                    blocked.add(alert.sink)
-            if len(alerts) < self.config.batch_size:
-                break
+            if self._deliver_one(alert):
+                delivered += 1
+            else:
+                failed += 1
+                blocked.add(alert.sink)
         if delivered or failed:
             log.info("delivery delivered=%d failed=%d", delivered, failed)
         return delivered, failed
 
     def recover_claims(self) -> None:
-        """Alerts a crashed process was sending: keep those the sink already has, send the rest again."""
-        self._recovered = True
-        for alert, claimed_at in self.store.claimed_alerts():
+        """Alerts whose sender died mid-send (claimed longer ago than claim_timeout): keep those the sink
+        already has, send the rest again."""
+        older_than = utcnow() - timedelta(seconds=self.config.claim_timeout)
+        for alert, claimed_at in self.store.stale_claims(older_than):
             sink = self.sinks.get(alert.sink)
             ref = None
             if sink is not None:

@@ -39,16 +39,19 @@ class DigestRunner:
                                 scoring.positive_threshold)
             charts: dict[str, bytes] = {}
             for target in targets or cfg.targets:
-                if target != "stdout" and not force and self.store.digest_sent(name, day, target):
+                # Reserved before sending: with several instances, exactly one sends each digest.
+                if target != "stdout" and not self.store.claim_digest(name, day, target, force=force):
                     log.info("digest for %s on %s already sent to %s", name, day, target)
                     continue
                 try:
                     detail = self._send(target, figures, charts, out or sys.stdout)
                 except (DeliveryError, OSError) as exc:
                     log.error("digest for %s on %s to %s failed: %s", name, day, target, exc)
+                    if target != "stdout":
+                        self.store.finish_digest(name, day, target, None)
                     continue
                 if target != "stdout":
-                    self.store.record_digest(name, day, target, "sent", detail or "")
+                    self.store.finish_digest(name, day, target, detail or "")
                 sent += 1
         return sent
 

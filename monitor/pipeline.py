@@ -151,13 +151,15 @@ class Pipeline:
     def __init__(self, config: Config, store: MentionStore, engine: ScoringEngine,
                  stop: Optional[threading.Event] = None,
                  on_stored: Optional[Callable[[], None]] = None,
-                 ops: Optional[Callable[[str], None]] = None) -> None:
+                 ops: Optional[Callable[[str], None]] = None, owner: str = "") -> None:
         self.config = config
         self.store = store
         self.engine = engine
         self.stop = stop or threading.Event()
         self.on_stored = on_stored
         self.ops = ops  # posts a notice to the ops channel; raises when it could not
+        self.owner = owner or f"pipeline-{id(self):x}"
+        self.lease_ttl = config.root.service.lease_ttl
         self.ops_after = config.root.alerts.ops.after_failures if config.root.alerts.ops else 0
         self.brand_filter = BrandFilter(config.brands)
         self.router = Router(config.routes())
@@ -179,31 +181,15 @@ class Pipeline:
                 self._pauses_loaded = True
                 if connector.name in self._paused_until:
                     return self.poll(connector)
-            cursor = self.store.load_cursor(connector.name)
-            # Batch k is scored by the workers while batch k+1 is read and batch k-1 stored.
-            in_flight: Optional[tuple[Prepared, ScoringJob]] = None
-            batches = iter(connector.fetch(cursor))
-            fetch_error: Optional[Exception] = None
-            while True:
-                try:
-                    batch = next(batches)
-                except StopIteration:
-                    break
-                except Exception as exc:  # noqa: BLE001 - keep what was read before the failure
-                    fetch_error = exc
-                    break
-                prepared = self._prepare(connector.name, batch, result)
-                job = self.engine.submit([(m.text, m.author_reach) for m in prepared.todo])
-                if in_flight:
-                    self._store(connector.name, *in_flight, result)
-                in_flight = (prepared, job)
-                if self.stop.is_set():
-                    log.info("source=%s stopping after the batch in flight", connector.name)
-                    break
-            if in_flight:
-                self._store(connector.name, *in_flight, result)
-            if fetch_error is not None:
-                raise fetch_error
+            lease = f"poll:{connector.name}"
+            if not self.store.acquire_lease(lease, self.owner, self.lease_ttl):
+                result.skipped = "being polled by another instance"
+                log.debug("source=%s skipped: %s", connector.name, result.skipped)
+                return result
+            try:
+                self._read_source(connector, result, lease)
+            finally:
+                self.store.release_lease(lease, self.owner)
             self._paused_until.pop(connector.name, None)
             if self.store.record_success(connector.name):
                 log.warning("source=%s recovered", connector.name)
@@ -214,6 +200,34 @@ class Pipeline:
         result.seconds = time.monotonic() - started
         self._log_result(result)
         return result
+
+    def _read_source(self, connector: Connector, result: PollResult, lease: str) -> None:
+        """Batch k is scored by the workers while batch k+1 is read and batch k-1 stored."""
+        cursor = self.store.load_cursor(connector.name)
+        in_flight: Optional[tuple[Prepared, ScoringJob]] = None
+        batches = iter(connector.fetch(cursor))
+        fetch_error: Optional[Exception] = None
+        while True:
+            try:
+                batch = next(batches)
+            except StopIteration:
+                break
+            except Exception as exc:  # noqa: BLE001 - keep what was read before the failure
+                fetch_error = exc
+                break
+            prepared = self._prepare(connector.name, batch, result)
+            job = self.engine.submit([(m.text, m.author_reach) for m in prepared.todo])
+            if in_flight:
+                self._store(connector.name, *in_flight, result)
+                self.store.acquire_lease(lease, self.owner, self.lease_ttl)  # renew while the poll runs
+            in_flight = (prepared, job)
+            if self.stop.is_set():
+                log.info("source=%s stopping after the batch in flight", connector.name)
+                break
+        if in_flight:
+            self._store(connector.name, *in_flight, result)
+        if fetch_error is not None:
+            raise fetch_error
 
     def _fail(self, connector: Connector, exc: Exception, result: PollResult) -> None:
         source = connector.name

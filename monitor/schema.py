@@ -121,6 +121,7 @@ outbox = Table(
     Column("message_ref", String(256)),
     # Set just before a send: a row still 'sending' after a crash may have reached the sink.
     Column("claimed_at", UTCDateTime),
+    Column("claimed_by", String(128)),  # the instance sending it
     Column("burst_id", Id, ForeignKey("bursts.id", ondelete="SET NULL")),
     UniqueConstraint("mention_id", "route"),
     Index(None, "status", "next_attempt_at"),
@@ -162,4 +163,12 @@ source_usage = Table(
     Column("posts_read", BigInteger, nullable=False),
     Column("requests", BigInteger, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
+)
+
+# Leases with expiry: which instance polls a source right now. A killed instance's lease runs out.
+leases = Table(
+    "leases", metadata,
+    Column("name", String(128), primary_key=True),
+    Column("owner", String(128), nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
 )

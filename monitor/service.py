@@ -2,8 +2,11 @@
 from __future__ import annotations
 
 import logging
+import os
 import signal
+import socket
 import threading
+import uuid
 from datetime import date, datetime
 from typing import Optional
 from zoneinfo import ZoneInfo
@@ -20,6 +23,7 @@ log = logging.getLogger(__name__)
 class MonitorService:
     def __init__(self, config: Config, store: Optional[MentionStore] = None) -> None:
         self.config = config
+        self.instance = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.stop = threading.Event()
         self.store = store or MentionStore(config.database_url)
         self.engine = ScoringEngine(config.root.scoring, config.root.topics)
@@ -28,8 +32,9 @@ class MonitorService:
         self.sinks: dict[str, Sink] = {name: c.cls(name, c.config) for name, c in config.enabled_sinks().items()}
         for name, connector in self.connectors.items():
             connector.meter = SourceMeter(self.store, name, connector.config.monthly_post_budget)
-        self.delivery = OutboxDelivery(self.store, self.sinks, config.root.delivery, self.stop)
-        self.pipeline = Pipeline(config, self.store, self.engine, self.stop, ops=self._ops_notifier())
+        self.delivery = OutboxDelivery(self.store, self.sinks, config.root.delivery, self.stop, owner=self.instance)
+        self.pipeline = Pipeline(config, self.store, self.engine, self.stop, ops=self._ops_notifier(),
+                                 owner=self.instance)
         self._scheduler = None
 
     def _ops_notifier(self):

@@ -12,7 +12,17 @@ from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
 from monitor.model import Alert
-from monitor.schema import bursts, cursors, digest_runs, mentions, outbox, source_health, source_usage, utcnow
+from monitor.schema import (
+    bursts,
+    cursors,
+    digest_runs,
+    leases,
+    mentions,
+    outbox,
+    source_health,
+    source_usage,
+    utcnow,
+)
 
 log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -275,17 +285,58 @@ class MentionStore:
         with self.engine.connect() as conn:
             return [self._alert(row) for row in conn.execute(stmt)]
 
-    def claimed_alerts(self) -> list[tuple[Alert, datetime]]:
-        """Alerts a crashed process was sending: they may or may not have reached the sink."""
-        stmt = self._alert_query().where(outbox.c.status == "sending").order_by(outbox.c.id)
+    def stale_claims(self, older_than: datetime) -> list[tuple[Alert, datetime]]:
+        """Alerts claimed before ``older_than`` and never finished: their sender died. They may or may not
+        have reached the sink."""
+        stmt = self._alert_query().where(outbox.c.status == "sending", outbox.c.claimed_at < older_than) \
+            .order_by(outbox.c.id)
         with self.engine.connect() as conn:
             return [(self._alert(row), row.claimed_at) for row in conn.execute(stmt)]
 
-    def claim(self, outbox_id: int) -> bool:
+    def claim(self, outbox_id: int, owner: str = "") -> bool:
         """Marks an alert as being sent; False if another delivery took it first."""
         with self.engine.begin() as conn:
             return conn.execute(update(outbox).where(outbox.c.id == outbox_id, outbox.c.status == "pending")
-                                .values(status="sending", claimed_at=utcnow())).rowcount == 1
+                                .values(status="sending", claimed_at=utcnow(), claimed_by=owner)).rowcount == 1
+
+    def claim_next(self, owner: str, skip_sinks: Iterable[str] = (), now: Optional[datetime] = None) -> Optional[Alert]:
+        """The oldest due alert, claimed for ``owner``. Rows other instances are claiming are skipped
+        (SELECT ... FOR UPDATE SKIP LOCKED on PostgreSQL), so instances never wait on or share an alert."""
+        now = now or utcnow()
+        where = [outbox.c.status == "pending", outbox.c.next_attempt_at <= now]
+        if skip_sinks:
+            where.append(outbox.c.sink.not_in(list(skip_sinks)))
+        for _ in range(5):  # SQLite has no row locks: another process may win the race; try the next row
+            with self.engine.begin() as conn:
+                ident = conn.execute(select(outbox.c.id).where(*where).order_by(outbox.c.id).limit(1)
+                                     .with_for_update(skip_locked=True)).scalar()
+                if ident is None:
+                    return None
+                won = conn.execute(update(outbox).where(outbox.c.id == ident, outbox.c.status == "pending")
+                                   .values(status="sending", claimed_at=utcnow(), claimed_by=owner)).rowcount
+            if won:
+                with self.engine.connect() as conn:
+                    return self._alert(conn.execute(self._alert_query().where(outbox.c.id == ident)).one())
+        return None
+
+    # -- leases -----------------------------------------------------------------------
+
+    def acquire_lease(self, name: str, owner: str, ttl: float) -> bool:
+        """Takes or renews the lease ``name`` for ``ttl`` seconds; False while another owner holds it."""
+        now = utcnow()
+        expires = now + timedelta(seconds=ttl)
+        with self.engine.begin() as conn:
+            taken = conn.execute(self._insert_new(leases, ["name"]).values(name=name, owner=owner, expires_at=expires)
+                                 .returning(leases.c.name)).first()
+            if taken:
+                return True
+            return conn.execute(update(leases).where(leases.c.name == name,
+                                                     (leases.c.owner == owner) | (leases.c.expires_at < now))
+                                .values(owner=owner, expires_at=expires)).rowcount == 1
+
+    def release_lease(self, name: str, owner: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(leases.delete().where(leases.c.name == name, leases.c.owner == owner))
 
     def release(self, outbox_id: int) -> None:
         with self.engine.begin() as conn:
@@ -412,6 +463,29 @@ class MentionStore:
             "sources": self.source_health(),
             "usage_this_month": self.usage(),
         }
+
+    def claim_digest(self, brand: str, day, target: str, force: bool = False) -> bool:
+        """Reserves a digest run so that one instance sends it, once; ``force`` takes it over."""
+        with self.engine.begin() as conn:
+            where = [digest_runs.c.brand == brand, digest_runs.c.day == day, digest_runs.c.target == target]
+            stale = utcnow() - timedelta(hours=1)  # a sender that died mid-send
+            if force:
+                conn.execute(digest_runs.delete().where(*where))
+            else:
+                conn.execute(digest_runs.delete().where(*where, digest_runs.c.status == "sending",
+                                                        digest_runs.c.created_at < stale))
+            stmt = self._insert_new(digest_runs, ["brand", "day", "target"]).values(
+                brand=brand, day=day, target=target, status="sending", created_at=utcnow(), detail="")
+            return conn.execute(stmt.returning(digest_runs.c.id)).first() is not None
+
+    def finish_digest(self, brand: str, day, target: str, detail: Optional[str]) -> None:
+        """Marks the run sent, or (detail None) removes the reservation so the next run retries."""
+        where = [digest_runs.c.brand == brand, digest_runs.c.day == day, digest_runs.c.target == target]
+        with self.engine.begin() as conn:
+            if detail is None:
+                conn.execute(digest_runs.delete().where(*where))
+            else:
+                conn.execute(update(digest_runs).where(*where).values(status="sent", detail=detail[:2000]))
 
     def digest_sent(self, brand: str, day, target: str) -> bool:
         with self.engine.connect() as conn:

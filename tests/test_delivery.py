@@ -18,7 +18,7 @@ def service(tmp_path, db_url, failures, max_attempts=3):
     write_jsonl(tmp_path / "feed.jsonl", COMPLAINTS)
     config = build_config(tmp_path, db_url,
                           alerts={"sinks": {"rec": {"type": "test-recording", "failures": failures}}},
-                          delivery={"backoff_base": "1s", "max_attempts": max_attempts})
+                          delivery={"backoff_base": "1s", "max_attempts": max_attempts, "claim_timeout": "0s"})
     svc = MonitorService(config)
     svc.prepare()
     return svc
@@ -26,13 +26,7 @@ def service(tmp_path, db_url, failures, max_attempts=3):
 
 def sweep_later(svc, seconds=3600):
     """Runs a sweep as if the backoff had passed."""
-    later = utcnow() + timedelta(seconds=seconds)
-    original = svc.store.due_alerts
-    svc.store.due_alerts = lambda limit, now=None: original(limit, later)
-    try:
-        return svc.delivery.deliver_due()
-    finally:
-        svc.store.due_alerts = original
+    return svc.delivery.deliver_due(now=utcnow() + timedelta(seconds=seconds))
 
 
 def test_transient_failure_is_retried_then_delivered_once(tmp_path, db_url):

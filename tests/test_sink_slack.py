@@ -48,13 +48,8 @@ def complaints(n, prefix="c"):
 
 
 def sweep_later(svc, seconds=3600):
-    later = utcnow() + timedelta(seconds=seconds)
-    original = svc.store.due_alerts
-    svc.store.due_alerts = lambda limit, now=None: original(limit, later)
-    try:
-        return svc.delivery.deliver_due()
-    finally:
-        svc.store.due_alerts = original
+    """Runs a sweep as if the backoff had passed."""
+    return svc.delivery.deliver_due(now=utcnow() + timedelta(seconds=seconds))
 
 
 def sample_alert(**over) -> Alert:
@@ -180,7 +175,7 @@ def test_kill_mid_delivery_then_restart_posts_no_duplicate(tmp_path, db_url, htt
     svc.store.claim(second.outbox_id)
     svc.sinks["slack"].send(first)
     svc.close()
-    restarted = service(tmp_path, db_url, httpserver, [], delivery={"burst_threshold": 0})
+    restarted = service(tmp_path, db_url, httpserver, [], delivery={"burst_threshold": 0, "claim_timeout": "0s"})
     restarted.delivery.kick()
     ids = sorted(m["metadata"]["event_payload"]["outbox_id"] for m in fake_slack.messages)
     assert ids == [1, 2, 3]  # each exactly once
