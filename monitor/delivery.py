@@ -8,6 +8,7 @@ import threading
 from datetime import timedelta
 from typing import Optional
 
+from monitor import metrics
 from monitor.components import DeliveryError, Sink
 from monitor.config import DeliveryConfig
 from monitor.model import Alert, Spike
@@ -94,6 +95,9 @@ class OutboxDelivery:
             self._failed(alert, DeliveryError(f"{type(exc).__name__}: {exc}"))
             return False
         self.store.mark_delivered(alert.outbox_id, ref, burst["id"] if burst else None)
+        metrics.ALERTS_SENT.labels(alert.sink, "ok").inc()
+        if alert.stored_at:
+            metrics.DELIVERY_SECONDS.observe(max(0.0, (utcnow() - alert.stored_at).total_seconds()))
         return True
 
     def _burst(self, alert: Alert, sink: Sink) -> Optional[dict]:
@@ -122,11 +126,13 @@ class OutboxDelivery:
             log.error("alert %d to %s dead-lettered after %d attempt(s): %s",
                       alert.outbox_id, alert.route, alert.attempt, exc)
             self.store.mark_failed(alert.outbox_id, str(exc), None)
+            metrics.ALERTS_SENT.labels(alert.sink, "dead").inc()
             return
         delay = self.backoff(alert.attempt, exc.retry_after)
         log.warning("alert %d to %s failed (attempt %d), retry in %.0fs: %s",
                     alert.outbox_id, alert.route, alert.attempt, delay, exc)
         self.store.mark_failed(alert.outbox_id, str(exc), utcnow() + timedelta(seconds=delay))
+        metrics.ALERTS_SENT.labels(alert.sink, "retry").inc()
 
     def backoff(self, attempt: int, retry_after: Optional[float] = None) -> float:
         if retry_after is not None:

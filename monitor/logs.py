@@ -6,7 +6,11 @@ import logging
 import sys
 from datetime import datetime, timezone
 
-from monitor.redact import RedactingFilter
+from monitor.redact import RedactingFilter, redactor
+
+
+# Attributes every LogRecord has; anything else came from `extra=` and is an event field.
+_STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime"}
 
 
 class JsonLineFormatter(logging.Formatter):
@@ -17,6 +21,9 @@ class JsonLineFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
+        for key, value in vars(record).items():
+            if key not in _STANDARD and not key.startswith("_"):
+                event[key] = redactor(value) if isinstance(value, str) else value
         if record.exc_text:
             event["exception"] = record.exc_text
         return json.dumps(event, ensure_ascii=False)

@@ -115,6 +115,7 @@ class Alert:
     priority: float
     sink: str = ""
     thread_ref: Optional[str] = None  # set when the alert belongs to a burst: reply in the spike's thread
+    stored_at: Optional[datetime] = None  # when the complaint and its outbox row were stored
 
     def reasons_text(self, limit: int = 6) -> str:
         """'waiting ("still no"), no reply ("no response"), VADER -0.42': why it was flagged."""

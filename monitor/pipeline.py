@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Callable, Optional
 
+from monitor import metrics
 from monitor.components import Connector, SourceError
 from monitor.config import Config, RouteConfig, ScoringConfig
 from monitor.model import Batch, Mention, Score
@@ -237,7 +238,11 @@ class Pipeline:
             result.error = str(exc)
             retry_after, unhealthy = exc.retry_after, exc.unhealthy
         log.error("source=%s poll failed: %s", source, result.error,
-                  exc_info=not isinstance(exc, SourceError) and log.isEnabledFor(logging.DEBUG))
+                  exc_info=not isinstance(exc, SourceError) and log.isEnabledFor(logging.DEBUG),
+                  extra={"event": "poll_failed", "source": source})
+        metrics.SOURCE_ERRORS.labels(source).inc()
+        if retry_after:
+            metrics.SOURCE_PAUSES.labels(source, "budget" if "budget" in result.error else "rate_limit").inc()
         try:
             failures = self.store.record_failure(source, result.error, unhealthy=unhealthy)
         except Exception as db_exc:  # noqa: BLE001 - the database may be the thing that failed
@@ -310,6 +315,11 @@ class Pipeline:
         saved = self.store.store_batch(source, rows, routes, batch.cursor,
                                        read=len(batch.posts) + batch.rejected,
                                        rejected=prepared.rejected)
+        for row in rows:
+            if row["external_id"] in saved.inserted:
+                metrics.MENTIONS.labels(source, row["brand"]).inc()
+                if row["is_complaint"]:
+                    metrics.COMPLAINTS.labels(source, row["brand"]).inc()
         result.stored += saved.stored
         result.duplicates += saved.duplicates
         result.alerts += saved.alerts
@@ -324,7 +334,11 @@ class Pipeline:
         level = logging.WARNING if r.error else logging.INFO if r.read else logging.DEBUG
         log.log(level, "source=%s read=%d stored=%d complaints=%d alerts=%d duplicates=%d filtered=%d "
                 "rejected=%d batches=%d seconds=%.2f%s", r.source, r.read, r.stored, r.complaints, r.alerts,
-                r.duplicates, r.filtered, r.rejected, r.batches, r.seconds, " (failed)" if r.error else "")
+                r.duplicates, r.filtered, r.rejected, r.batches, r.seconds, " (failed)" if r.error else "",
+                extra={"event": "poll", "source": r.source, "read": r.read, "stored": r.stored,
+                       "complaints": r.complaints, "alerts": r.alerts, "duplicates": r.duplicates,
+                       "filtered": r.filtered, "rejected": r.rejected, "seconds": round(r.seconds, 3),
+                       "error": r.error})
 
 
 def _row(m: Mention, s: Score) -> dict:

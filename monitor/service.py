@@ -88,13 +88,46 @@ class MonitorService:
         scheduler = self._scheduler = self.build_scheduler()
         if install_signals:
             self._install_signal_handlers()
+        ops = self.start_ops_server()
         scheduler.start()
-        log.info("service started: sources=%s sinks=%s", ",".join(self.connectors) or "none",
-                 ",".join(self.sinks) or "none")
+        log.info("service started: instance=%s sources=%s sinks=%s", self.instance,
+                 ",".join(self.connectors) or "none", ",".join(self.sinks) or "none")
         self.stop.wait()
         log.info("stopping: finishing the work in flight")
         scheduler.shutdown(wait=True)
+        if ops:
+            ops.stop()
         log.info("stopped")
+
+    def start_ops_server(self):
+        """The /healthz, /readyz, /metrics endpoint when service.http.enabled; None otherwise."""
+        http = self.config.root.service.http
+        if not http.enabled:
+            return None
+        from monitor.http_server import OpsServer
+        from monitor.metrics import watch_store
+
+        watch_store(self.store, {n: c.config.monthly_post_budget for n, c in self.connectors.items()})
+        self.ops_server = OpsServer(http.host, http.port, self.healthy, self.ready)
+        self.ops_server.start()
+        return self.ops_server
+
+    def healthy(self) -> tuple[bool, str]:
+        try:
+            self.store.ping()
+        except Exception as exc:  # noqa: BLE001 - any failure means unhealthy
+            return False, f"database unreachable: {type(exc).__name__}: {str(exc).splitlines()[0][:200]}"
+        return True, "ok"
+
+    def ready(self) -> tuple[bool, str]:
+        ok, reason = self.healthy()
+        if not ok:
+            return ok, reason
+        if self._scheduler is None or not self._scheduler.running:
+            return False, "scheduler not running"
+        if self.stop.is_set():
+            return False, "stopping"
+        return True, "ok"
 
     def _install_signal_handlers(self) -> None:
         def handle(signum, _frame):

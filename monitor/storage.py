@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Iterable, Optional
@@ -44,6 +44,7 @@ class StoredBatch:
     stored: int
     duplicates: int
     alerts: int
+    inserted: set[str] = field(default_factory=set)  # external ids this batch stored
 
 
 def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -191,7 +192,8 @@ class MentionStore:
             for key, value in cursor.items():
                 self._upsert(conn, cursors, {"source": source, "key": key}, {"value": value, "updated_at": now})
             self._count(conn, source, read=read, stored=stored, rejected=rejected)
-        return StoredBatch(stored=stored, duplicates=len(rows) - stored, alerts=alerts)
+        return StoredBatch(stored=stored, duplicates=len(rows) - stored, alerts=alerts,
+                           inserted=set(inserted) if rows else set())
 
     # -- source health ------------------------------------------------------------
 
@@ -229,6 +231,11 @@ class MentionStore:
                 unhealthy=unhealthy, updated_at=utcnow()))
             return conn.execute(select(source_health.c.consecutive_failures)
                                 .where(source_health.c.source == source)).scalar_one()
+
+    def ping(self) -> None:
+        """Raises when the database cannot be reached."""
+        with self.engine.connect() as conn:
+            conn.execute(select(1))
 
     def add_usage(self, source: str, posts: int, requests: int) -> None:
         """Counts API reads at once, in their own transaction: they are billed even if the batch is not stored."""
@@ -271,7 +278,7 @@ class MentionStore:
     def _alert_query(self):
         return (
             select(outbox.c.id, outbox.c.route, outbox.c.channel, outbox.c.attempts, outbox.c.sink,
-                   outbox.c.claimed_at, mentions.c.id.label("mention_id"), mentions.c.source, mentions.c.brand,
+                   outbox.c.claimed_at, outbox.c.created_at.label("stored_at"), mentions.c.id.label("mention_id"), mentions.c.source, mentions.c.brand,
                    mentions.c.external_id, mentions.c.author, mentions.c.author_reach, mentions.c.url,
                    mentions.c.text, mentions.c.created_at, mentions.c.compound, mentions.c.confidence,
                    mentions.c.reasons, mentions.c.topic, mentions.c.priority)
@@ -351,7 +358,8 @@ class MentionStore:
             mention_id=m["mention_id"], source=m["source"], brand=m["brand"], external_id=m["external_id"],
             author=m["author"], author_reach=m["author_reach"], url=m["url"], text=m["text"],
             created_at=m["created_at"], compound=m["compound"], confidence=m["confidence"],
-            reasons=m["reasons"] or [], topic=m["topic"], priority=m["priority"], sink=m["sink"])
+            reasons=m["reasons"] or [], topic=m["topic"], priority=m["priority"], sink=m["sink"],
+            stored_at=m["stored_at"])
         return alert
 
     def mark_delivered(self, outbox_id: int, message_ref: Optional[str], burst_id: Optional[int] = None) -> None:
@@ -525,4 +533,7 @@ class SourceMeter:
                               retry_after=(next_month - now).total_seconds(), notice=True)
 
     def add(self, posts: int, requests: int = 1) -> None:
+        from monitor.metrics import API_REQUESTS
+
+        API_REQUESTS.labels(self.source).inc(requests)
         self.store.add_usage(self.source, posts, requests)
