@@ -38,7 +38,11 @@ class OutboxDelivery:
             try:
                 while self._dirty.is_set() and not self.stop.is_set():
                     self._dirty.clear()
-                    self.deliver_due()
+                    try:
+                        self.deliver_due()
+                    except Exception as exc:  # noqa: BLE001 - the database may be away: the next sweep retries
+                        log.error("delivery sweep failed: %s: %s", type(exc).__name__, str(exc).splitlines()[0])
+                        return
             finally:
                 self._running.release()
 

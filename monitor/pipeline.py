@@ -137,6 +137,8 @@ class PollResult:
     skipped: Optional[str] = None
     seconds: float = 0.0
     drop_reasons: dict[str, int] = field(default_factory=dict)
+    held_from: Optional[float] = None   # when this instance held the source's lease (Unix time)
+    held_until: Optional[float] = None
 
 
 @dataclass
@@ -187,9 +189,11 @@ class Pipeline:
                 result.skipped = "being polled by another instance"
                 log.debug("source=%s skipped: %s", connector.name, result.skipped)
                 return result
+            result.held_from = time.time()
             try:
                 self._read_source(connector, result, lease)
             finally:
+                result.held_until = time.time()
                 self.store.release_lease(lease, self.owner)
             self._paused_until.pop(connector.name, None)
             if self.store.record_success(connector.name):
@@ -338,7 +342,7 @@ class Pipeline:
                 extra={"event": "poll", "source": r.source, "read": r.read, "stored": r.stored,
                        "complaints": r.complaints, "alerts": r.alerts, "duplicates": r.duplicates,
                        "filtered": r.filtered, "rejected": r.rejected, "seconds": round(r.seconds, 3),
-                       "error": r.error})
+                       "error": r.error, "held_from": r.held_from, "held_until": r.held_until})
 
 
 def _row(m: Mention, s: Score) -> dict:

@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 import logging
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Iterable, Optional
 
-from sqlalchemy import and_, case, create_engine, event, func, insert, select, update
+from sqlalchemy import and_, case, create_engine, event, func, insert, select, text, update
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
@@ -26,6 +27,7 @@ from monitor.schema import (
 
 log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+MIGRATION_LOCK_KEY = 0x636F6D706C61  # any constant shared by every instance: "compla"
 
 
 class StoreError(Exception):
@@ -105,10 +107,29 @@ class MentionStore:
         return cfg
 
     def upgrade(self, revision: str = "head") -> None:
+        """Migrates the schema. Instances starting together take turns: the others then find it done."""
         from alembic import command
 
-        with self.engine.begin() as conn:
+        with self._migration_lock(), self.engine.begin() as conn:
+            if self.dialect == "postgresql":
+                conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
             command.upgrade(self._alembic_config(conn), revision)
+
+    @contextmanager
+    def _migration_lock(self):
+        """SQLite has no advisory locks: a lock file beside the database serialises the processes."""
+        database = self.engine.url.database if self.dialect == "sqlite" else None
+        if not database or database == ":memory:" or database.startswith("file:"):
+            yield
+            return
+        import fcntl
+
+        with open(f"{database}.migrate.lock", "a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
 
     def revision(self) -> Optional[str]:
         from alembic.runtime.migration import MigrationContext

@@ -226,6 +226,7 @@ class FakeSlack(FakeAPI):
         self.messages: list[dict] = []
         self.webhook_posts: list[dict] = []
         self.down = False  # answer 500 to everything while True
+        self.delay = 0.0   # seconds each chat.postMessage takes (a slow Slack)
         self.files: dict[str, dict] = {}  # file id -> filename, length, content, title, channel, thread_ts
         self._ts = time.time()
 
@@ -260,6 +261,8 @@ class FakeSlack(FakeAPI):
     def post_message(self, request: Request) -> Response:
         if (failure := self._gate(request)) is not None:
             return failure
+        if self.delay:
+            time.sleep(self.delay)
         body = request.get_json(silent=True) or request.form.to_dict()
         channel = body.get("channel")
         if channel in self.NOT_IN:
