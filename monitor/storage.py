@@ -306,13 +306,6 @@ class MentionStore:
             .join(mentions, mentions.c.id == outbox.c.mention_id)
         )
 
-    def due_alerts(self, limit: int, now: Optional[datetime] = None) -> list[Alert]:
-        now = now or utcnow()
-        stmt = self._alert_query().where(outbox.c.status == "pending", outbox.c.next_attempt_at <= now) \
-            .order_by(outbox.c.id).limit(limit)
-        with self.engine.connect() as conn:
-            return [self._alert(row) for row in conn.execute(stmt)]
-
     def stale_claims(self, older_than: datetime) -> list[tuple[Alert, datetime]]:
         """Alerts claimed before ``older_than`` and never finished: their sender died. They may or may not
         have reached the sink."""
@@ -320,12 +313,6 @@ class MentionStore:
             .order_by(outbox.c.id)
         with self.engine.connect() as conn:
             return [(self._alert(row), row.claimed_at) for row in conn.execute(stmt)]
-
-    def claim(self, outbox_id: int, owner: str = "") -> bool:
-        """Marks an alert as being sent; False if another delivery took it first."""
-        with self.engine.begin() as conn:
-            return conn.execute(update(outbox).where(outbox.c.id == outbox_id, outbox.c.status == "pending")
-                                .values(status="sending", claimed_at=utcnow(), claimed_by=owner)).rowcount == 1
 
     def claim_next(self, owner: str, skip_sinks: Iterable[str] = (), now: Optional[datetime] = None) -> Optional[Alert]:
         """The oldest due alert, claimed for ``owner``. Rows other instances are claiming are skipped
@@ -515,20 +502,6 @@ class MentionStore:
                 conn.execute(digest_runs.delete().where(*where))
             else:
                 conn.execute(update(digest_runs).where(*where).values(status="sent", detail=detail[:2000]))
-
-    def digest_sent(self, brand: str, day, target: str) -> bool:
-        with self.engine.connect() as conn:
-            return conn.execute(select(digest_runs.c.id).where(
-                digest_runs.c.brand == brand, digest_runs.c.day == day, digest_runs.c.target == target)).first() \
-                is not None
-
-    def record_digest(self, brand: str, day, target: str, status: str, detail: str = "") -> bool:
-        """Records a digest run once per brand, day and target; False when already recorded."""
-        with self.engine.begin() as conn:
-            stmt = self._insert_new(digest_runs, ["brand", "day", "target"]).values(
-                brand=brand, day=day, target=target, status=status, created_at=utcnow(), detail=detail)
-            # RETURNING, not rowcount: drivers disagree on rowcount for INSERT ... ON CONFLICT.
-            return conn.execute(stmt.returning(digest_runs.c.id)).first() is not None
 
 
 class SourceMeter:

@@ -36,7 +36,8 @@ def test_store_batch_is_atomic_and_deduplicates(store):
     assert (again.stored, again.duplicates, again.alerts) == (0, 1, 0)
     assert store.load_cursor("s") == {"k": "v2"}
     assert store.known_ids("s", ["1", "2"]) == {"1"}
-    [alert] = store.due_alerts(10)
+    alert = store.claim_next("test")
+    assert store.claim_next("other") is None
     assert alert.reasons == [{"rule": "waiting"}] and alert.created_at.tzinfo is not None
     # A broken row rolls back the whole batch, cursor included.
     bad = dict(row, external_id="2", text=None)
@@ -45,11 +46,17 @@ def test_store_batch_is_atomic_and_deduplicates(store):
     assert store.load_cursor("s") == {"k": "v2"}
 
 
-def test_digest_runs_record_once(store):
+def test_digest_runs_are_reserved_once(store):
     import datetime as dt
 
-    assert store.record_digest("B", dt.date(2026, 11, 20), "stdout", "sent")
-    assert not store.record_digest("B", dt.date(2026, 11, 20), "stdout", "sent")
+    day = dt.date(2026, 11, 20)
+    assert store.claim_digest("B", day, "file")
+    assert not store.claim_digest("B", day, "file")  # another instance reserved it
+    store.finish_digest("B", day, "file", None)       # that send failed: free again
+    assert store.claim_digest("B", day, "file")
+    store.finish_digest("B", day, "file", "sent")
+    assert not store.claim_digest("B", day, "file")
+    assert store.claim_digest("B", day, "file", force=True)
 
 
 def test_unsupported_url_is_a_clear_error():
