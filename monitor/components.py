@@ -18,11 +18,12 @@ class SourceError(Exception):
     """
 
     def __init__(self, message: str, *, retry_after: Optional[float] = None, unhealthy: bool = False,
-                 notice: bool = False) -> None:
+                 notice: bool = False, pause_reason: str = "rate_limit") -> None:
         super().__init__(message)
         self.retry_after = retry_after
         self.unhealthy = unhealthy
         self.notice = notice or unhealthy  # tell the ops channel now, not after repeated failures
+        self.pause_reason = pause_reason  # why retry_after pauses the source (metrics)
 
 
 class UsageMeter(Protocol):

@@ -110,8 +110,10 @@ class OutboxDelivery:
             return None
         since = utcnow() - timedelta(seconds=self.config.burst_window)
         burst = self.store.open_burst(alert.route, alert.brand, since)
+        complaints = None
         if burst is None:
-            if self.store.recent_complaints(alert.route, alert.brand, since) <= self.config.burst_threshold:
+            complaints = self.store.recent_complaints(alert.route, alert.brand, since)
+            if complaints <= self.config.burst_threshold:
                 return None
             burst = self.store.start_burst(alert.route, alert.brand)
             log.warning("burst: more than %d complaints about %s on route %s within %.0f min",
@@ -119,7 +121,7 @@ class OutboxDelivery:
         if not burst["message_ref"]:
             summary = self.store.burst_summary(alert.route, alert.brand, since)
             spike = Spike(route=alert.route, channel=alert.channel, brand=alert.brand,
-                          complaints=self.store.recent_complaints(alert.route, alert.brand, since),
+                          complaints=complaints or self.store.recent_complaints(alert.route, alert.brand, since),
                           window_minutes=round(self.config.burst_window / 60), **summary)
             burst["message_ref"] = sink.send_spike(spike) or f"spike:{burst['id']}"
         self.store.update_burst(burst["id"], burst["message_ref"])

@@ -246,7 +246,7 @@ class Pipeline:
                   extra={"event": "poll_failed", "source": source})
         metrics.SOURCE_ERRORS.labels(source).inc()
         if retry_after:
-            metrics.SOURCE_PAUSES.labels(source, "budget" if "budget" in result.error else "rate_limit").inc()
+            metrics.SOURCE_PAUSES.labels(source, getattr(exc, "pause_reason", "rate_limit")).inc()
         try:
             failures = self.store.record_failure(source, result.error, unhealthy=unhealthy)
         except Exception as db_exc:  # noqa: BLE001 - the database may be the thing that failed

@@ -524,7 +524,7 @@ class SourceMeter:
 
             raise SourceError(f"monthly post budget reached: {used:,} of {self.budget:,} read in {now:%Y-%m}; "
                               f"paused until {next_month:%Y-%m-%d} (raise monthly_post_budget to resume)",
-                              retry_after=(next_month - now).total_seconds(), notice=True)
+                              retry_after=(next_month - now).total_seconds(), notice=True, pause_reason="budget")
 
     def add(self, posts: int, requests: int = 1) -> None:
         from monitor.metrics import API_REQUESTS
