@@ -1,4 +1,5 @@
-# Complaint monitor: one service process; config and data are volumes.
+# Complaint monitor: one service process. Mount your config over /app/config.yaml and keep
+# /app/data (SQLite, digests) on a volume. Without a mounted config it runs the bundled demo.
 FROM python:3.12-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 MPLCONFIGDIR=/tmp/matplotlib
@@ -10,14 +11,14 @@ COPY connectors ./connectors
 COPY alerts ./alerts
 RUN pip install ".[postgres]" \
  && useradd --system --uid 10001 --home /app monitor \
- && mkdir -p /data /config && chown monitor /data
+ && mkdir -p /app/data && chown monitor /app/data
+COPY config.yaml ./
+COPY samples ./samples
 
-COPY --chown=monitor config.yaml /config/config.yaml
 USER monitor
-WORKDIR /data
-VOLUME ["/data", "/config"]
-ENV MONITOR_CONFIG=/config/config.yaml
-# The ops endpoint (enable service.http with host 0.0.0.0 in the config to reach it from outside).
+VOLUME ["/app/data"]
+ENV MONITOR_CONFIG=/app/config.yaml
+# The ops endpoint (set service.http.enabled and host 0.0.0.0 in the config to reach it from outside).
 EXPOSE 9464
 STOPSIGNAL SIGTERM
 ENTRYPOINT ["monitor"]
