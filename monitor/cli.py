@@ -129,7 +129,7 @@ def check_config(ctx: click.Context) -> None:
 
 def _usage_this_month(config) -> Optional[dict]:
     """Monthly reads per source, or None when the database is missing or unreachable (check-config works offline)."""
-    from monitor.storage import MentionStore, StoreError
+    from monitor.storage import MentionStore
 
     url = config.database_url
     if url.startswith("sqlite:///") and not Path(url[len("sqlite:///"):]).exists():
@@ -140,7 +140,7 @@ def _usage_this_month(config) -> Optional[dict]:
             return store.usage()
         finally:
             store.close()
-    except (StoreError, Exception):  # noqa: BLE001 - best effort: validation must not need the database
+    except Exception:  # noqa: BLE001 - best effort: validation must not need the database
         return None
 
 

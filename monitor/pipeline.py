@@ -237,22 +237,22 @@ class Pipeline:
     def _fail(self, connector: Connector, exc: Exception, result: PollResult) -> None:
         source = connector.name
         result.error = f"{type(exc).__name__}: {exc}"
-        retry_after, unhealthy = None, False
+        retry_after, unhealthy, notice, pause_reason = None, False, False, "rate_limit"
         if isinstance(exc, SourceError):
             result.error = str(exc)
-            retry_after, unhealthy = exc.retry_after, exc.unhealthy
+            retry_after, unhealthy, notice, pause_reason = exc.retry_after, exc.unhealthy, exc.notice, exc.pause_reason
         log.error("source=%s poll failed: %s", source, result.error,
                   exc_info=not isinstance(exc, SourceError) and log.isEnabledFor(logging.DEBUG),
                   extra={"event": "poll_failed", "source": source})
         metrics.SOURCE_ERRORS.labels(source).inc()
         if retry_after:
-            metrics.SOURCE_PAUSES.labels(source, getattr(exc, "pause_reason", "rate_limit")).inc()
+            metrics.SOURCE_PAUSES.labels(source, pause_reason).inc()
         try:
             failures = self.store.record_failure(source, result.error, unhealthy=unhealthy)
         except Exception as db_exc:  # noqa: BLE001 - the database may be the thing that failed
             log.error("source=%s could not record the failure: %s", source, db_exc)
             failures = 1
-        if self.ops and (failures >= self.ops_after or getattr(exc, "notice", False)):
+        if self.ops and (failures >= self.ops_after or notice):
             try:
                 told = self.store.ops_notified(source)
             except Exception:  # noqa: BLE001 - the database is down: the notice waits for the next failure
@@ -262,7 +262,8 @@ class Pipeline:
                                        f"{result.error}", True)
         if retry_after is None:
             # Repeated failures back off: next run, then 1, 3, 7... intervals skipped, at most 15 minutes.
-            retry_after = min(MAX_FAILURE_BACKOFF, connector.config.interval * (2 ** (failures - 1) - 1))
+            # (the exponent is capped: a source failing for weeks must not overflow the float)
+            retry_after = min(MAX_FAILURE_BACKOFF, connector.config.interval * (2 ** min(failures - 1, 30) - 1))
         if retry_after > 0:
             self._paused_until[source] = utcnow() + timedelta(seconds=retry_after)
             try:

@@ -356,7 +356,7 @@ class MentionStore:
     def release(self, outbox_id: int) -> None:
         with self.engine.begin() as conn:
             conn.execute(update(outbox).where(outbox.c.id == outbox_id, outbox.c.status == "sending")
-                         .values(status="pending", claimed_at=None))
+                         .values(status="pending", claimed_at=None, claimed_by=None))
 
     @staticmethod
     def _alert(row: Any) -> Alert:

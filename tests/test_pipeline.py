@@ -186,3 +186,20 @@ def test_ops_channel_hears_once_when_a_source_fails_and_once_when_it_recovers(tm
     svc.run_once()
     assert len(RecordingSink.notices["ops"]) == 2 and "recovered" in RecordingSink.notices["ops"][1][1]
     svc.close()
+
+
+def test_backoff_after_very_many_failures_stays_bounded(tmp_path, db_url):
+    from monitor.pipeline import MAX_FAILURE_BACKOFF
+
+    svc = service(tmp_path, db_url, sources={"feed": {"type": "file", "path": str(tmp_path / "absent.jsonl")}})
+    with svc.store.engine.begin() as conn:
+        from monitor.schema import source_health, utcnow
+
+        conn.execute(sa.insert(source_health).values(source="feed", consecutive_failures=5000, posts_read=0,
+                                                     posts_stored=0, posts_rejected=0, unhealthy=False,
+                                                     updated_at=utcnow()))
+    [r] = svc.run_once()
+    assert "does not exist" in r.error
+    paused = svc.pipeline._paused_until["feed"] - utcnow()
+    assert 0 < paused.total_seconds() <= MAX_FAILURE_BACKOFF
+    svc.close()
