@@ -199,8 +199,8 @@ class SlackSink(Sink):
         if self.webhook is not None:
             self._wait_turn("webhook")
             message = {k: v for k, v in message.items() if k != "metadata"}
-            response = self._call(lambda: self.webhook.send(**message))
-            return f"webhook:{int(time.time() * 1000)}" if response is not None else None
+            self._call(lambda: self.webhook.send(**message))
+            return f"webhook:{int(time.time() * 1000)}"  # webhooks return no message id
         target = self._channel(channel)
         self._wait_turn(target)
         response = self._call(lambda: self.client.chat_postMessage(
@@ -241,6 +241,3 @@ class SlackSink(Sink):
         if status >= 500:
             return DeliveryError(f"Slack server error {status}")
         return DeliveryError(f"Slack answered {status}: {code or 'error'}")
-
-    def close(self) -> None:
-        pass

@@ -12,7 +12,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Optional
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from monitor.schema import bursts, mentions, outbox
 from monitor.storage import MentionStore
@@ -173,7 +173,9 @@ def _spikes(store: MentionStore, result: BrandDay, start: datetime, end: datetim
     zone = ZoneInfo(result.timezone)
     with store.engine.connect() as conn:
         rows = conn.execute(stmt).all()
-        for row in rows:
-            count = conn.execute(select(outbox.c.id).where(outbox.c.burst_id == row.id)).all()
-            result.spikes.append({"route": row.route, "started": row.started_at.astimezone(zone),
-                                  "ended": row.last_at.astimezone(zone), "complaints": len(count)})
+        ids = [row.id for row in rows]
+        counts = dict(conn.execute(select(outbox.c.burst_id, func.count()).where(outbox.c.burst_id.in_(ids))
+                                   .group_by(outbox.c.burst_id)).all()) if ids else {}
+    for row in rows:
+        result.spikes.append({"route": row.route, "started": row.started_at.astimezone(zone),
+                              "ended": row.last_at.astimezone(zone), "complaints": counts.get(row.id, 0)})
