@@ -54,8 +54,8 @@ def main() -> int:
     import sqlalchemy as sa
 
     from monitor.config import parse_config
-    from monitor.schema import mentions
     from monitor.service import MonitorService
+    from monitor.store.schema import mentions
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("-n", type=int, default=30)
@@ -94,7 +94,7 @@ def main() -> int:
         time.sleep(0.05)
     service.stop.set()
     runner.join(timeout=10)
-    with service.store.engine.connect() as conn:
+    with service.store.db.engine.connect() as conn:
         stored = {r.external_id: r.fetched_at.timestamp() for r in conn.execute(sa.select(mentions))}
     service.close()
     server.shutdown()

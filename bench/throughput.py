@@ -73,7 +73,7 @@ def child(n: int, workers: int, batch_size: int) -> dict:
         result = service.pipeline.poll(service.connectors["bench"])
         pipeline_s = time.perf_counter() - started
         rss = peak_rss_mb(resource.RUSAGE_SELF)
-        stats = service.store.stats()
+        stats = service.store.stats.summary()
         service.close()
 
         from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer

@@ -18,12 +18,12 @@ from typing import Any, Iterable, Iterator, Optional
 
 from pydantic import Field, SecretStr, field_validator
 
+from monitor.clock import utcnow
 from monitor.components import Connector, SourceError, load_state
 from monitor.config import BrandConfig, Duration, NetworkSourceConfig
 from monitor.model import Batch, RawPost
-from monitor.normalize import term_pattern
 from monitor.registry import connectors
-from monitor.schema import utcnow
+from monitor.terms import term_pattern
 
 log = logging.getLogger(__name__)
 

@@ -17,12 +17,12 @@ from typing import Any, Callable, Iterator, Optional
 
 from pydantic import Field, SecretStr
 
+from monitor.clock import utcnow
 from monitor.components import Connector, SourceError, load_state
 from monitor.config import BrandConfig, Duration, NetworkSourceConfig
-from monitor.http import route_session
+from monitor.http_clients import route_session
 from monitor.model import Batch, RawPost
 from monitor.registry import connectors
-from monitor.schema import utcnow
 
 log = logging.getLogger(__name__)
 

@@ -92,6 +92,15 @@ class Batch:
 
 
 @dataclass(slots=True)
+class Route:
+    """Where a complaint's alert goes: a route's name, its sink and the sink's channel."""
+
+    name: str
+    sink: str
+    channel: Optional[str]
+
+
+@dataclass(slots=True)
 class Alert:
     """One outbox row ready for a sink: the mention, its score and where it goes."""
 

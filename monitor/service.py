@@ -13,27 +13,30 @@ from zoneinfo import ZoneInfo
 
 from monitor.components import Connector, Sink
 from monitor.config import Config
-from monitor.delivery import OutboxDelivery
-from monitor.pipeline import Pipeline, PollResult, ScoringEngine
-from monitor.storage import MentionStore, SourceMeter
+from monitor.delivery.outbox import OutboxDelivery
+from monitor.pipeline.poll import Pipeline, PollResult
+from monitor.scoring.pool import ScoringEngine
+from monitor.store import SourceMeter, Store
 
 log = logging.getLogger(__name__)
 
 
 class MonitorService:
-    def __init__(self, config: Config, store: Optional[MentionStore] = None) -> None:
+    def __init__(self, config: Config, store: Optional[Store] = None) -> None:
         self.config = config
         self.instance = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.stop = threading.Event()
-        self.store = store or MentionStore(config.database_url)
+        self.store = store or Store(config.database_url)
         self.engine = ScoringEngine(config.root.scoring, config.root.topics)
         self.connectors: dict[str, Connector] = {
             name: c.cls(name, c.config, config.brands) for name, c in config.enabled_sources().items()}
         self.sinks: dict[str, Sink] = {name: c.cls(name, c.config) for name, c in config.enabled_sinks().items()}
         for name, connector in self.connectors.items():
-            connector.meter = SourceMeter(self.store, name, connector.config.monthly_post_budget)
-        self.delivery = OutboxDelivery(self.store, self.sinks, config.root.delivery, self.stop, owner=self.instance)
-        self.pipeline = Pipeline(config, self.store, self.engine, self.stop, ops=self._ops_notifier(),
+            connector.meter = SourceMeter(self.store.usage, name, connector.config.monthly_post_budget)
+        self.delivery = OutboxDelivery(self.store.outbox, self.store.bursts, self.sinks, config.root.delivery,
+                                       self.stop, owner=self.instance)
+        self.pipeline = Pipeline(config, self.engine, mentions=self.store.mentions, sources=self.store.sources,
+                                 leases=self.store.leases, stop=self.stop, ops=self._ops_notifier(),
                                  owner=self.instance)
         self._scheduler = None
 
@@ -45,7 +48,7 @@ class MonitorService:
         return lambda text: sink.notify(text, ops.channel)
 
     def prepare(self) -> None:
-        self.store.upgrade()
+        self.store.schema.upgrade()
 
     def run_once(self) -> list[PollResult]:
         """Poll every enabled source once, then deliver everything that is due."""
@@ -104,17 +107,17 @@ class MonitorService:
         http = self.config.root.service.http
         if not http.enabled:
             return None
-        from monitor.http_server import OpsServer
-        from monitor.metrics import watch_store
+        from monitor.ops.metrics import watch_store
+        from monitor.ops.server import OpsServer
 
-        watch_store(self.store, {n: c.config.monthly_post_budget for n, c in self.connectors.items()})
+        watch_store(self.store.stats, {n: c.config.monthly_post_budget for n, c in self.connectors.items()})
         self.ops_server = OpsServer(http.host, http.port, self.healthy, self.ready)
         self.ops_server.start()
         return self.ops_server
 
     def healthy(self) -> tuple[bool, str]:
         try:
-            self.store.ping()
+            self.store.db.ping()
         except Exception as exc:  # noqa: BLE001 - any failure means unhealthy
             return False, f"database unreachable: {type(exc).__name__}: {str(exc).splitlines()[0][:200]}"
         return True, "ok"
@@ -141,9 +144,10 @@ class MonitorService:
 
     def run_digest(self, day: Optional[date] = None, force: bool = False, out=None) -> int:
         """The scheduled digest: yesterday (digest timezone), every configured target, once per brand and day."""
-        from monitor.digest_runner import DigestRunner
+        from monitor.digest.runner import DigestRunner
 
-        return DigestRunner(self.config, self.store, self.sinks).run(day=day, force=force, out=out)
+        return DigestRunner(self.config, self.sinks, db=self.store.db, mentions=self.store.mentions,
+                            runs=self.store.digest_runs).run(day=day, force=force, out=out)
 
     def close(self) -> None:
         for component in list(self.connectors.values()) + list(self.sinks.values()):

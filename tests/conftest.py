@@ -5,7 +5,7 @@ import uuid
 
 import pytest
 
-from monitor.storage import MentionStore
+from monitor.store import Store
 from tests.support import PG_SKIP, PG_URL
 
 
@@ -32,7 +32,7 @@ def db_url(request, tmp_path):
 
 @pytest.fixture
 def store(db_url):
-    s = MentionStore(db_url)
-    s.upgrade()
+    s = Store(db_url)
+    s.schema.upgrade()
     yield s
     s.close()

@@ -15,7 +15,6 @@ from typing import Optional
 from werkzeug import Request, Response
 
 
-
 def problem(status: int, title: str, detail: str, headers: Optional[dict] = None) -> Response:
     body = {"title": title, "detail": detail, "type": "about:blank", "status": status}
     return Response(json.dumps(body), status, headers or {}, content_type="application/problem+json")

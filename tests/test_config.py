@@ -7,7 +7,7 @@ import pytest
 import yaml
 
 from monitor.config import ConfigError, load_config, parse_config, parse_duration
-from monitor.redact import RedactingFilter, redactor
+from monitor.ops.redact import RedactingFilter, redactor
 from tests.support import BRANDS, ROOT
 
 

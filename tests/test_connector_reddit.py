@@ -7,8 +7,8 @@ from werkzeug import Response
 
 from connectors.reddit import build_query
 from monitor.config import BrandConfig, ConfigError
-from monitor.schema import mentions
 from monitor.service import MonitorService
+from monitor.store.schema import mentions
 from tests.fake_apis import FakeReddit
 from tests.support import RecordingSink, build_config, write_jsonl
 
@@ -40,7 +40,7 @@ def listings(fake):
 
 
 def stored(svc):
-    with svc.store.engine.connect() as conn:
+    with svc.store.db.engine.connect() as conn:
         return {r.external_id: r for r in conn.execute(sa.select(mentions))}
 
 
@@ -134,7 +134,7 @@ def test_bad_credentials_mark_unhealthy(tmp_path, db_url, httpserver, fake_reddi
     svc = service(tmp_path, db_url, httpserver, environ={**ENV, "REDDIT_CLIENT_SECRET": "wrong"})
     [r] = svc.run_once()
     assert "REDDIT_CLIENT_ID" in r.error and "wrong" not in r.error
-    assert {h["source"]: h for h in svc.store.source_health()}["reddit"]["unhealthy"]
+    assert {h["source"]: h for h in svc.store.sources.health()}["reddit"]["unhealthy"]
     svc.close()
 
 
@@ -170,7 +170,7 @@ def test_errors_and_bad_bodies_fail_the_poll_and_lose_nothing(tmp_path, db_url, 
     [r1] = svc.run_once()
     if expected:
         assert expected in r1.error
-        assert not {h["source"]: h for h in svc.store.source_health()}["reddit"]["unhealthy"]
+        assert not {h["source"]: h for h in svc.store.sources.health()}["reddit"]["unhealthy"]
     else:
         assert r1.error is None and r1.rejected >= 1  # an item without created time is counted, not stored
     [r2] = svc.run_once()

@@ -9,8 +9,8 @@ from werkzeug import Response
 
 from connectors.x import build_query
 from monitor.config import BrandConfig, ConfigError
-from monitor.schema import mentions
 from monitor.service import MonitorService
+from monitor.store.schema import mentions
 from tests.fake_apis import FakeX, problem
 from tests.support import RecordingSink, build_config, write_jsonl
 
@@ -41,7 +41,7 @@ def searches(fake):
 
 
 def stored_ids(svc):
-    with svc.store.engine.connect() as conn:
+    with svc.store.db.engine.connect() as conn:
         return sorted(conn.execute(sa.select(mentions.c.external_id)).scalars())
 
 
@@ -140,7 +140,7 @@ def test_rate_limit_pauses_only_this_source_then_recovers(tmp_path, db_url, http
     time.sleep(max(0.0, reset - time.time()) + 1.1)
     x3, _ = svc.run_once()
     assert x3.error is None and x3.stored == 1
-    assert svc.store.source_health()[1]["consecutive_failures"] == 0
+    assert svc.store.sources.health()[1]["consecutive_failures"] == 0
     svc.close()
 
 
@@ -148,7 +148,7 @@ def test_unauthorized_marks_source_unhealthy_with_the_fix(tmp_path, db_url, http
     svc = service(tmp_path, db_url, httpserver, environ={"X_BEARER_TOKEN": "revoked"})
     [r] = svc.run_once()
     assert "401" in r.error and "X_BEARER_TOKEN" in r.error and "revoked" not in r.error
-    health = {h["source"]: h for h in svc.store.source_health()}["x"]
+    health = {h["source"]: h for h in svc.store.sources.health()}["x"]
     assert health["unhealthy"] and health["consecutive_failures"] == 1
     svc.close()
 
@@ -174,7 +174,7 @@ def test_server_errors_and_bad_bodies_fail_the_poll_and_lose_nothing(tmp_path, d
     svc = service(tmp_path, db_url, httpserver)
     [r1] = svc.run_once()
     assert expected in r1.error
-    health = {h["source"]: h for h in svc.store.source_health()}["x"]
+    health = {h["source"]: h for h in svc.store.sources.health()}["x"]
     assert not health["unhealthy"]
     [r2] = svc.run_once()  # first failure: retried at the next run
     assert r2.error is None and r2.stored == 1
@@ -211,7 +211,7 @@ def test_monthly_budget_pauses_the_source_and_counts_reads(tmp_path, db_url, htt
     svc = service(tmp_path, db_url, httpserver, max_results=10, monthly_post_budget=15)
     [r] = svc.run_once()
     assert r.stored == 10 and "monthly post budget reached: 10 of 15" in r.error
-    assert svc.store.usage()["x"] == {"posts_read": 10, "requests": 1}
+    assert svc.store.usage.month()["x"] == {"posts_read": 10, "requests": 1}
     before = len(fake_x.requests)
     [again] = svc.run_once()
     assert again.skipped and len(fake_x.requests) == before

@@ -5,9 +5,9 @@ from datetime import timedelta
 
 import pytest
 
+from monitor.clock import utcnow
 from monitor.config import DeliveryConfig
-from monitor.delivery import OutboxDelivery
-from monitor.schema import utcnow
+from monitor.delivery.outbox import OutboxDelivery
 from monitor.service import MonitorService
 from tests.support import RecordingSink, build_config, write_jsonl
 
@@ -34,7 +34,7 @@ def test_transient_failure_is_retried_then_delivered_once(tmp_path, db_url):
     svc.run_once()
     # The first send failed and blocked the sink for the rest of that sweep.
     assert RecordingSink.sent["rec"] == []
-    assert svc.store.stats()["outbox"] == {"pending": 3, "sending": 0, "delivered": 0, "dead": 0}
+    assert svc.store.stats.summary()["outbox"] == {"pending": 3, "sending": 0, "delivered": 0, "dead": 0}
     assert svc.delivery.deliver_due() == (2, 0)  # the others go; the failed one waits out its backoff
     assert svc.delivery.deliver_due() == (0, 0)
     assert sweep_later(svc) == (1, 0)
@@ -52,10 +52,10 @@ def test_permanent_errors_dead_letter_and_retry_command_revives(tmp_path, db_url
     svc.run_once()
     for _ in range(3):
         sweep_later(svc)
-    dead = svc.store.dead_alerts()
+    dead = svc.store.outbox.dead_alerts()
     assert dead and all(d["last_error"] for d in dead)
     assert len(RecordingSink.sent["rec"]) == 3 - len(dead)
-    assert svc.store.retry_dead([dead[0]["id"]]) == 1
+    assert svc.store.outbox.retry_dead([dead[0]["id"]]) == 1
     svc.delivery.deliver_due()
     assert len(RecordingSink.sent["rec"]) == 4 - len(dead)
     svc.close()
@@ -66,7 +66,7 @@ def test_max_attempts_dead_letters(tmp_path, db_url):
     svc.run_once()
     sweep_later(svc)
     sweep_later(svc)
-    stats = svc.store.stats()["outbox"]
+    stats = svc.store.stats.summary()["outbox"]
     assert stats["dead"] >= 1 and stats["delivered"] + stats["dead"] + stats["pending"] == 3
     svc.close()
 
@@ -80,7 +80,7 @@ def test_retry_after_is_honoured(tmp_path, db_url):
 
 
 def test_backoff_doubles_with_jitter_and_is_capped():
-    delivery = OutboxDelivery(store=None, sinks={}, config=DeliveryConfig(backoff_base=2, backoff_max=60))
+    delivery = OutboxDelivery(outbox=None, bursts=None, sinks={}, config=DeliveryConfig(backoff_base=2, backoff_max=60))
     for attempt, ceiling in [(1, 2), (2, 4), (3, 8), (10, 60)]:
         delays = [delivery.backoff(attempt) for _ in range(50)]
         assert all(ceiling / 2 <= d <= ceiling for d in delays)
@@ -93,7 +93,7 @@ def test_unknown_sink_in_outbox_fails_without_blocking_others(tmp_path, db_url):
     svc.run_once()
     assert len(RecordingSink.sent["rec"]) == 3
     svc.delivery.sinks = {}  # sink removed from the config while alerts were pending
-    svc.store.retry_dead()
+    svc.store.outbox.retry_dead()
     assert svc.delivery.deliver_due() == (0, 0)
     svc.close()
 
@@ -116,13 +116,13 @@ def test_crash_mid_send_is_recovered_without_duplicate_when_the_sink_can_tell(tm
     svc = service(tmp_path, db_url, [])
     svc.pipeline.poll(svc.connectors["feed"])
     # A previous process claimed two alerts and died: the sink has the first, not the second.
-    first, second = svc.store.claim_next("dead"), svc.store.claim_next("dead")
+    first, second = svc.store.outbox.claim_next("dead"), svc.store.outbox.claim_next("dead")
     svc.sinks["rec"].find_delivered = lambda alert, claimed_at: "ts-1" if alert.outbox_id == first.outbox_id else None
-    fresh = OutboxDelivery(svc.store, svc.sinks, svc.config.root.delivery)  # the restarted process
+    fresh = OutboxDelivery(svc.store.outbox, svc.store.bursts, svc.sinks, svc.config.root.delivery)  # the restarted process
     assert fresh.deliver_due() == (2, 0)
     sent = [a.outbox_id for a in RecordingSink.sent["rec"]]
     assert first.outbox_id not in sent and second.outbox_id in sent and len(sent) == 2
-    assert svc.store.stats()["outbox"]["delivered"] == 3
+    assert svc.store.stats.summary()["outbox"]["delivered"] == 3
     svc.close()
 
 

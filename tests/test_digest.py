@@ -14,13 +14,13 @@ import sqlalchemy as sa
 import yaml
 from click.testing import CliRunner
 
-from monitor.charts import topics_png, trend_png
 from monitor.cli import cli
-from monitor.digest import brand_day
-from monitor.digest_runner import DigestRunner
-from monitor.report import render_html, render_text
-from monitor.schema import bursts, outbox
-from monitor.storage import MentionStore, Route
+from monitor.digest.charts import topics_png, trend_png
+from monitor.digest.figures import brand_day
+from monitor.digest.report import render_html, render_text
+from monitor.digest.runner import DigestRunner
+from monitor.model import Route
+from monitor.store.schema import bursts, outbox
 from tests.fake_apis import FakeSlack
 from tests.support import BRANDS, build_config
 
@@ -67,10 +67,10 @@ def seeded(store):
     for i, item in enumerate(SEED):
         r = row(i, *item)
         routes = [[Route("support", "rec", None)]] if r["is_complaint"] else [[]]
-        store.store_batch(r["source"], [r], routes, {}, read=1, rejected=0)
-    store.store_batch("x", [row(99, "2026-11-20T15:00:00", "x", -0.9, "billing", "zed", 1, brand="Northwind Air")],
+        store.mentions.store_batch(r["source"], [r], routes, {}, read=1, rejected=0)
+    store.mentions.store_batch("x", [row(99, "2026-11-20T15:00:00", "x", -0.9, "billing", "zed", 1, brand="Northwind Air")],
                       [[]], {}, read=1, rejected=0)
-    with store.engine.begin() as conn:
+    with store.db.engine.begin() as conn:
         # Alerts for the 20th: delivered 60 s and 180 s after publication, one still pending.
         ids = {r.external_id: r.id for r in conn.execute(sa.text("SELECT id, external_id FROM mentions"))}
         for ext, delay in (("m0", 60), ("m1", 180)):
@@ -85,7 +85,7 @@ def seeded(store):
 
 
 def test_figures_match_the_database_exactly(seeded):
-    d = brand_day(seeded, "Pixelcart", DAY, TZ)
+    d = brand_day(seeded.db, "Pixelcart", DAY, TZ)
     assert d.volume_by_source == {"x": 3, "reddit": 2}
     assert d.sentiment == {"positive": 2, "neutral": 1, "negative": 2}
     assert d.previous_shares == {"positive": 0.5, "neutral": 0.25, "negative": 0.25}
@@ -104,14 +104,14 @@ def test_figures_match_the_database_exactly(seeded):
 
 
 def test_same_data_in_another_timezone_splits_days_differently(seeded):
-    d = brand_day(seeded, "Pixelcart", DAY, "UTC")
+    d = brand_day(seeded.db, "Pixelcart", DAY, "UTC")
     # In UTC the 20th holds 04:30, 05:00, 12:00, 15:00, 18:00 and not the 21st 04:59.
     assert d.volume == 5 and d.volume_by_source == {"x": 3, "reddit": 2}
     assert d.sentiment["negative"] == 3
 
 
 def test_text_shows_changes_pareto_spike_and_delivery(seeded):
-    text = render_text(brand_day(seeded, "Pixelcart", DAY, TZ))
+    text = render_text(brand_day(seeded.db, "Pixelcart", DAY, TZ))
     assert "Mentions: 5 (reddit 2, x 3)" in text
     assert "Negative: 2 (40%; +15.0 pts vs previous day, -10.0 pts vs 7-day average)" in text
     assert "billing 2 (67% cumulative)" in text and "Spike: 2 complaints from 07:00 to 10:00" in text
@@ -119,7 +119,7 @@ def test_text_shows_changes_pareto_spike_and_delivery(seeded):
 
 
 def test_empty_day_says_so(store):
-    d = brand_day(store, "Pixelcart", DAY, TZ)
+    d = brand_day(store.db, "Pixelcart", DAY, TZ)
     assert "No mentions of Pixelcart" in render_text(d)
     assert trend_png(d).startswith(b"\x89PNG") and topics_png(d).startswith(b"\x89PNG")
 
@@ -130,13 +130,13 @@ def png_size(data: bytes) -> tuple[int, int]:
 
 
 def test_charts_are_pngs_of_the_expected_size(seeded):
-    d = brand_day(seeded, "Pixelcart", DAY, TZ)
+    d = brand_day(seeded.db, "Pixelcart", DAY, TZ)
     assert png_size(trend_png(d)) == (800, 400)
     assert png_size(topics_png(d)) == (800, 400)
 
 
 def test_html_is_self_contained_and_escapes_posts(seeded):
-    d = brand_day(seeded, "Pixelcart", DAY, TZ)
+    d = brand_day(seeded.db, "Pixelcart", DAY, TZ)
     d.top_negative[0]["text"] = "<script>alert(1)</script>"
     page = render_html(d, trend_png(d), topics_png(d))
     assert page.count('src="data:image/png;base64,') == 2
@@ -146,7 +146,7 @@ def test_html_is_self_contained_and_escapes_posts(seeded):
 
 def test_file_target_writes_html_and_csv_once_per_day(seeded, tmp_path):
     config = build_config(tmp_path, digest={"timezone": TZ, "directory": str(tmp_path / "digests")})
-    runner = DigestRunner(config, seeded, {})
+    runner = DigestRunner(config, {}, db=seeded.db, mentions=seeded.mentions, runs=seeded.digest_runs)
     assert runner.run(day=DAY, brands=["Pixelcart"], targets=["file"]) == 1
     html_path = tmp_path / "digests" / "pixelcart" / "2026-11-20.html"
     rows = list(csv.DictReader((tmp_path / "digests" / "pixelcart" / "2026-11-20.csv").open()))
@@ -163,10 +163,10 @@ def test_slack_target_posts_summary_and_uploads_charts(seeded, tmp_path, httpser
                                                       "api_base_url": httpserver.url_for("/api/"),
                                                       "min_interval": "0s"}}},
                           digest={"timezone": TZ, "targets": ["slack"], "sink": "slack", "channel": "C0SUPPORT"})
-    from alerts.slack import SlackSink, SlackSinkConfig
+    from alerts.slack import SlackSink
 
     sink = SlackSink("slack", config.sinks["slack"].config)
-    runner = DigestRunner(config, seeded, {"slack": sink})
+    runner = DigestRunner(config, {"slack": sink}, db=seeded.db, mentions=seeded.mentions, runs=seeded.digest_runs)
     assert runner.run(day=DAY, brands=["Pixelcart"]) == 1
     [summary] = fake.messages
     assert summary["channel"] == "C0SUPPORT" and "Daily digest: Pixelcart" in json.dumps(summary["blocks"])
@@ -201,7 +201,7 @@ def test_digest_and_export_commands(tmp_path, store):
         "database": {"url": store.url}, "brands": BRANDS, "sources": {"f": {"type": "file", "path": "x.jsonl"}},
         "digest": {"timezone": TZ, "directory": str(tmp_path / "out")}}))
     for i, item in enumerate(SEED):
-        store.store_batch(item[1], [row(i, *item)], [[]], {}, read=1, rejected=0)
+        store.mentions.store_batch(item[1], [row(i, *item)], [[]], {}, read=1, rejected=0)
     runner = CliRunner()
     out = runner.invoke(cli, ["--config", str(path), "digest", "--date", "2026-11-20", "--brand", "pixelcart"])
     assert out.exit_code == 0 and "Mentions: 5" in out.output

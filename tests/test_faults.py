@@ -17,8 +17,8 @@ import pytest
 import sqlalchemy as sa
 import yaml
 
-from monitor.schema import mentions, outbox
 from monitor.service import MonitorService
+from monitor.store.schema import mentions, outbox
 from tests.fake_apis import FakeSlack
 from tests.support import BRANDS, ROOT, build_config, write_jsonl
 
@@ -241,7 +241,7 @@ def test_postgres_unreachable_then_back(tmp_path, db_url, httpserver, fake_slack
     proxy.open()
     [result] = svc.run_once()
     recovery = time.monotonic() - cut_at
-    stored, alerts, delivered = db_counts(svc.store.engine)
+    stored, alerts, delivered = db_counts(svc.store.db.engine)
     ids = received_ids(fake_slack)
     print(f"\nPostgreSQL refused: failed poll logged ({failures[0][:60]}...); after it came back "
           f"{stored}/40 stored, {delivered}/{alerts} alerts delivered, {len(ids) - len(set(ids))} duplicated, "
@@ -270,7 +270,7 @@ def test_sqlite_locked_for_a_while(tmp_path, httpserver, fake_slack):
     blocker.close()
     runner.join(timeout=60)
     waited = time.monotonic() - began
-    stored, alerts, delivered = db_counts(svc.store.engine)
+    stored, alerts, delivered = db_counts(svc.store.db.engine)
     print(f"\nSQLite locked 2 s: poll waited {waited:.1f}s, then {stored}/20 stored, {delivered}/{alerts} delivered")
     assert results and results[0][0].error is None and stored == 20 and delivered == alerts == 10
     svc.close()

@@ -9,7 +9,15 @@ from hypothesis import strategies as st
 
 from monitor.config import BrandConfig
 from monitor.model import RawPost
-from monitor.normalize import MAX_TEXT_CHARS, TRUNCATION_MARK, BrandFilter, Rejected, clean_text, normalize, parse_time
+from monitor.pipeline.brands import BrandFilter
+from monitor.pipeline.normalize import (
+    MAX_TEXT_CHARS,
+    TRUNCATION_MARK,
+    Rejected,
+    clean_text,
+    normalize,
+    parse_time,
+)
 from monitor.scoring import ComplaintScorer
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)

@@ -12,11 +12,11 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from monitor.logs import JsonLineFormatter
-from monitor.redact import RedactingFilter, redactor
-from monitor.schema import utcnow
+from monitor.clock import utcnow
+from monitor.ops.logs import JsonLineFormatter
+from monitor.ops.redact import RedactingFilter, redactor
 from monitor.service import MonitorService
-from monitor.storage import MentionStore
+from monitor.store import Store
 from tests.support import RecordingSink, build_config, write_jsonl
 
 
@@ -50,8 +50,8 @@ def test_health_ready_and_metrics(tmp_path, db_url):
         assert 'monitor_source_monthly_post_budget{source="feed"} 500.0' in text
         assert "monitor_alert_delivery_seconds_bucket" in text
         assert get(base + "/nope")[0] == 404
-        svc.store.engine.dispose()
-        svc.store.engine = sa.create_engine("postgresql+psycopg://nobody:hunter2@127.0.0.1:1/x?connect_timeout=1")
+        svc.store.db.engine.dispose()
+        svc.store.db.engine = sa.create_engine("postgresql+psycopg://nobody:hunter2@127.0.0.1:1/x?connect_timeout=1")
         status, body = get(base + "/healthz")
         assert status == 503 and "database unreachable" in body and "hunter2" not in body
     finally:
@@ -75,29 +75,29 @@ def test_migrations_from_every_revision(db_url, start):
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 
-    from monitor.schema import metadata
+    from monitor.store.schema import metadata
 
-    store = MentionStore(db_url)
+    store = Store(db_url)
     if start:
-        store.upgrade(start)
-        assert store.revision() == start
-    store.upgrade()
-    assert store.revision() == store.head_revision()
-    with store.engine.connect() as conn:
+        store.schema.upgrade(start)
+        assert store.schema.revision() == start
+    store.schema.upgrade()
+    assert store.schema.revision() == store.schema.head_revision()
+    with store.db.engine.connect() as conn:
         assert compare_metadata(MigrationContext.configure(conn), metadata) == []
     store.close()
 
 
 def test_lease_is_exclusive_until_it_expires(store):
-    assert store.acquire_lease("poll:x", "a", ttl=60)
-    assert not store.acquire_lease("poll:x", "b", ttl=60)
-    assert store.acquire_lease("poll:x", "a", ttl=60)  # renewal
-    store.release_lease("poll:x", "a")
-    assert store.acquire_lease("poll:x", "b", ttl=0.2)
+    assert store.leases.acquire("poll:x", "a", ttl=60)
+    assert not store.leases.acquire("poll:x", "b", ttl=60)
+    assert store.leases.acquire("poll:x", "a", ttl=60)  # renewal
+    store.leases.release("poll:x", "a")
+    assert store.leases.acquire("poll:x", "b", ttl=0.2)
     import time
 
     time.sleep(0.3)
-    assert store.acquire_lease("poll:x", "a", ttl=60)  # b died: its lease ran out
+    assert store.leases.acquire("poll:x", "a", ttl=60)  # b died: its lease ran out
 
 
 def test_second_instance_skips_a_source_being_polled(tmp_path, db_url):
@@ -105,10 +105,10 @@ def test_second_instance_skips_a_source_being_polled(tmp_path, db_url):
     one = MonitorService(build_config(tmp_path, db_url))
     two = MonitorService(build_config(tmp_path, db_url))
     one.prepare()
-    assert one.store.acquire_lease("poll:feed", one.instance, 60)  # one is mid-poll
+    assert one.store.leases.acquire("poll:feed", one.instance, 60)  # one is mid-poll
     [skipped] = two.run_once()
     assert skipped.skipped == "being polled by another instance"
-    one.store.release_lease("poll:feed", one.instance)
+    one.store.leases.release("poll:feed", one.instance)
     [polled] = two.run_once()
     assert polled.stored == 1
     one.close()
@@ -124,8 +124,8 @@ def test_concurrent_claims_never_share_an_alert(tmp_path, db_url):
     claimed: list[list[int]] = [[] for _ in range(4)]
 
     def worker(n: int) -> None:
-        store = MentionStore(db_url)
-        while (alert := store.claim_next(f"w{n}")) is not None:
+        store = Store(db_url)
+        while (alert := store.outbox.claim_next(f"w{n}")) is not None:
             claimed[n].append(alert.outbox_id)
         store.close()
 
@@ -144,10 +144,10 @@ def test_stale_claim_of_a_dead_instance_is_taken_over(tmp_path, db_url):
     svc = MonitorService(build_config(tmp_path, db_url, delivery={"claim_timeout": "30s"}))
     svc.prepare()
     svc.pipeline.poll(svc.connectors["feed"])
-    dead = svc.store.claim_next("dead-instance")
+    dead = svc.store.outbox.claim_next("dead-instance")
     assert svc.delivery.deliver_due() == (0, 0)  # still inside claim_timeout: not touched
-    with svc.store.engine.begin() as conn:
-        from monitor.schema import outbox
+    with svc.store.db.engine.begin() as conn:
+        from monitor.store.schema import outbox
 
         conn.execute(sa.update(outbox).values(claimed_at=utcnow() - timedelta(seconds=31)))
     assert svc.delivery.deliver_due() == (1, 0)

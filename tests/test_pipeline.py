@@ -7,8 +7,8 @@ from monitor.components import Connector, SourceError
 from monitor.config import SourceConfig
 from monitor.model import Batch, RawPost
 from monitor.registry import connectors
-from monitor.schema import mentions, outbox
 from monitor.service import MonitorService
+from monitor.store.schema import mentions, outbox
 from tests.support import RecordingSink, build_config, write_jsonl
 
 POSTS = [
@@ -31,7 +31,7 @@ def service(tmp_path, db_url, **sections):
 
 
 def count(svc, table, *where) -> int:
-    with svc.store.engine.connect() as conn:
+    with svc.store.db.engine.connect() as conn:
         return conn.execute(sa.select(sa.func.count()).select_from(table).where(*where)).scalar_one()
 
 
@@ -47,7 +47,7 @@ def test_run_once_stores_scores_routes_and_delivers(tmp_path, db_url):
     assert alert.brand == "Pixelcart" and alert.author_reach == 1200 and alert.topic == "billing"
     assert "waiting" in alert.reasons_text()
     assert count(svc, outbox, outbox.c.status == "delivered") == 2
-    with svc.store.engine.connect() as conn:
+    with svc.store.db.engine.connect() as conn:
         row = conn.execute(sa.select(mentions).where(mentions.c.external_id == "2")).one()._mapping
     assert row["is_complaint"] is False and row["compound"] > 0 and row["brand"] == "Pixelcart"
     svc.close()
@@ -103,10 +103,10 @@ def test_one_failing_source_does_not_stop_the_others(tmp_path, db_url):
     boom, feed = svc.run_once()
     assert boom.error == "HTTP 500 from upstream" and boom.stored == 1  # the batch before the failure is kept
     assert feed.error is None and feed.stored == 3
-    health = {h["source"]: h for h in svc.store.source_health()}
+    health = {h["source"]: h for h in svc.store.sources.health()}
     assert health["boom"]["consecutive_failures"] == 1 and "HTTP 500" in health["boom"]["last_error"]
     assert health["feed"]["consecutive_failures"] == 0
-    assert svc.store.load_cursor("boom") == {"page": "1"}
+    assert svc.store.sources.load_cursor("boom") == {"page": "1"}
     svc.close()
 
 
@@ -152,15 +152,15 @@ def test_stop_event_finishes_the_batch_in_flight(tmp_path, db_url):
 def test_database_failure_mid_poll_loses_nothing(tmp_path, db_url):
     write_jsonl(tmp_path / "feed.jsonl", POSTS[:3])
     svc = service(tmp_path, db_url)
-    real_store_batch = svc.store.store_batch
+    real_store_batch = svc.store.mentions.store_batch
 
     def database_gone(*args, **kwargs):
         raise sa.exc.OperationalError("INSERT ...", {}, Exception("server closed the connection unexpectedly"))
 
-    svc.store.store_batch = database_gone
+    svc.store.mentions.store_batch = database_gone
     [failed] = svc.run_once()
     assert "server closed the connection" in failed.error and failed.stored == 0
-    svc.store.store_batch = real_store_batch  # the database is back
+    svc.store.mentions.store_batch = real_store_batch  # the database is back
     [recovered] = svc.run_once()
     assert recovered.stored == 3 and sorted(a.external_id for a in RecordingSink.sent["rec"]) == ["1", "3"]
     svc.close()
@@ -189,17 +189,18 @@ def test_ops_channel_hears_once_when_a_source_fails_and_once_when_it_recovers(tm
 
 
 def test_backoff_after_very_many_failures_stays_bounded(tmp_path, db_url):
-    from monitor.pipeline import MAX_FAILURE_BACKOFF
+    from monitor.pipeline.health import MAX_FAILURE_BACKOFF
 
     svc = service(tmp_path, db_url, sources={"feed": {"type": "file", "path": str(tmp_path / "absent.jsonl")}})
-    with svc.store.engine.begin() as conn:
-        from monitor.schema import source_health, utcnow
+    with svc.store.db.engine.begin() as conn:
+        from monitor.clock import utcnow
+        from monitor.store.schema import source_health
 
         conn.execute(sa.insert(source_health).values(source="feed", consecutive_failures=5000, posts_read=0,
                                                      posts_stored=0, posts_rejected=0, unhealthy=False,
                                                      updated_at=utcnow()))
     [r] = svc.run_once()
     assert "does not exist" in r.error
-    paused = svc.pipeline._paused_until["feed"] - utcnow()
+    paused = svc.pipeline.health.paused_until("feed") - utcnow()
     assert 0 < paused.total_seconds() <= MAX_FAILURE_BACKOFF
     svc.close()

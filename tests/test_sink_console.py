@@ -39,7 +39,7 @@ def test_send_writes_to_the_chosen_stream(monkeypatch):
 
 @pytest.mark.parametrize("hostile", ["\x1b[2J\x1b[Hcleared", "a\u202eevil", "x" * 5000])
 def test_hostile_text_cannot_garble_the_terminal(hostile):
-    from monitor.normalize import clean_text
+    from monitor.pipeline.normalize import clean_text
 
     text = ConsoleSink("console", ConsoleSinkConfig()).render(alert(text=clean_text(hostile)))
     assert "\x1b" not in text and "\u202e" not in text and len(text.splitlines()) < 25

@@ -7,11 +7,10 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from alerts.slack import SlackSink, SlackSinkConfig, alert_message, escape
+from alerts.slack import alert_message, escape
+from monitor.clock import utcnow
 from monitor.config import ConfigError
-from monitor.delivery import OutboxDelivery
 from monitor.model import Alert
-from monitor.schema import utcnow
 from monitor.service import MonitorService
 from tests.fake_apis import FakeSlack
 from tests.support import build_config, write_jsonl
@@ -80,7 +79,7 @@ def test_alert_is_posted_with_blocks_token_and_metadata(tmp_path, db_url, httpse
     assert "Pixelcart" in text and "priority" in text and "open post" not in text  # no url in the file post
     assert "still not delivered" in text and "Why: " in text and "waiting (" in text and "VADER" in text
     assert msg["text"].startswith("Complaint about Pixelcart")
-    assert svc.store.stats()["outbox"]["delivered"] == 1
+    assert svc.store.stats.summary()["outbox"]["delivered"] == 1
     [post] = [r for r in fake_slack.requests if r["path"] == "/api/chat.postMessage"]
     assert post["authorization"] == f"Bearer {FakeSlack.TOKEN}"
     svc.close()
@@ -118,7 +117,7 @@ def test_outage_then_recovery_delivers_everything_once_oldest_first(tmp_path, db
     svc.run_once()
     for _ in range(3):
         sweep_later(svc)
-    assert fake_slack.messages == [] and svc.store.stats()["outbox"]["pending"] == 5
+    assert fake_slack.messages == [] and svc.store.stats.summary()["outbox"]["pending"] == 5
     fake_slack.down = False
     for _ in range(3):
         sweep_later(svc)
@@ -149,9 +148,9 @@ def test_permanent_errors_dead_letter_with_the_fix(tmp_path, db_url, httpserver,
     svc = service(tmp_path, db_url, httpserver, complaints(1), environ=environ,
                   sinks={"slack": slack(httpserver, default_channel=channel)})
     svc.run_once()
-    [dead] = svc.store.dead_alerts()
+    [dead] = svc.store.outbox.dead_alerts()
     assert expected in dead["last_error"] and dead["attempts"] == 1
-    assert svc.store.retry_dead() == 1
+    assert svc.store.outbox.retry_dead() == 1
     svc.close()
 
 
@@ -161,7 +160,7 @@ def test_server_errors_back_off_and_then_dead_letter(tmp_path, db_url, httpserve
     svc.run_once()
     sweep_later(svc)
     sweep_later(svc)
-    [dead] = svc.store.dead_alerts()
+    [dead] = svc.store.outbox.dead_alerts()
     assert dead["attempts"] == 3 and "500" in dead["last_error"]
     svc.close()
 
@@ -170,14 +169,14 @@ def test_kill_mid_delivery_then_restart_posts_no_duplicate(tmp_path, db_url, htt
     svc = service(tmp_path, db_url, httpserver, complaints(3), delivery={"burst_threshold": 0})
     svc.pipeline.poll(svc.connectors["feed"])  # stored, not delivered yet
     # The old process claimed two alerts; it posted the first and died before recording it.
-    first, second = svc.store.claim_next("old"), svc.store.claim_next("old")
+    first, second = svc.store.outbox.claim_next("old"), svc.store.outbox.claim_next("old")
     svc.sinks["slack"].send(first)
     svc.close()
     restarted = service(tmp_path, db_url, httpserver, [], delivery={"burst_threshold": 0, "claim_timeout": "0s"})
     restarted.delivery.kick()
     ids = sorted(m["metadata"]["event_payload"]["outbox_id"] for m in fake_slack.messages)
     assert ids == [1, 2, 3]  # each exactly once
-    assert restarted.store.stats()["outbox"] == {"pending": 0, "sending": 0, "delivered": 3, "dead": 0}
+    assert restarted.store.stats.summary()["outbox"] == {"pending": 0, "sending": 0, "delivered": 3, "dead": 0}
     restarted.close()
 
 
@@ -230,7 +229,7 @@ def test_webhook_gone_is_permanent(tmp_path, db_url, httpserver, fake_slack):
     svc = service(tmp_path, db_url, httpserver, complaints(1), environ={"SLACK_WEBHOOK_URL": url},
                   sinks={"hook": {"type": "slack", "webhook_url": "${SLACK_WEBHOOK_URL}"}})
     svc.run_once()
-    [dead] = svc.store.dead_alerts()
+    [dead] = svc.store.outbox.dead_alerts()
     assert "no_service" in dead["last_error"]
     svc.close()
 

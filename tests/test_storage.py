@@ -4,23 +4,24 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from monitor.schema import metadata
-from monitor.storage import MentionStore, Route, StoreError, make_url_safe
+from monitor.model import Route
+from monitor.store import Store, StoreError, make_url_safe
+from monitor.store.schema import metadata
 
 
 def test_migrations_build_exactly_the_declared_schema(store):
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 
-    with store.engine.connect() as conn:
+    with store.db.engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), metadata)
     assert diff == []
-    assert store.revision() == store.head_revision()
+    assert store.schema.revision() == store.schema.head_revision()
 
 
 def test_upgrade_is_idempotent(store):
-    store.upgrade()
-    assert store.revision() == store.head_revision()
+    store.schema.upgrade()
+    assert store.schema.revision() == store.schema.head_revision()
 
 
 def test_store_batch_is_atomic_and_deduplicates(store):
@@ -28,40 +29,40 @@ def test_store_batch_is_atomic_and_deduplicates(store):
            "text": "t", "language": None, "created_at": sa.func.now(), "fetched_at": sa.func.now(),
            "compound": -0.5, "positive": 0, "neutral": 0.5, "negative": 0.5, "is_complaint": True,
            "confidence": 0.9, "reasons": [{"rule": "waiting"}], "topic": "delivery", "priority": 50}
-    from monitor.schema import utcnow
+    from monitor.clock import utcnow
     row["created_at"] = row["fetched_at"] = utcnow()
-    saved = store.store_batch("s", [row], [[Route("r", "console", None)]], {"k": "v1"}, read=1, rejected=0)
+    saved = store.mentions.store_batch("s", [row], [[Route("r", "console", None)]], {"k": "v1"}, read=1, rejected=0)
     assert (saved.stored, saved.alerts) == (1, 1)
-    again = store.store_batch("s", [row], [[Route("r", "console", None)]], {"k": "v2"}, read=1, rejected=0)
+    again = store.mentions.store_batch("s", [row], [[Route("r", "console", None)]], {"k": "v2"}, read=1, rejected=0)
     assert (again.stored, again.duplicates, again.alerts) == (0, 1, 0)
-    assert store.load_cursor("s") == {"k": "v2"}
-    assert store.known_ids("s", ["1", "2"]) == {"1"}
-    alert = store.claim_next("test")
-    assert store.claim_next("other") is None
+    assert store.sources.load_cursor("s") == {"k": "v2"}
+    assert store.mentions.known_ids("s", ["1", "2"]) == {"1"}
+    alert = store.outbox.claim_next("test")
+    assert store.outbox.claim_next("other") is None
     assert alert.reasons == [{"rule": "waiting"}] and alert.created_at.tzinfo is not None
     # A broken row rolls back the whole batch, cursor included.
     bad = dict(row, external_id="2", text=None)
     with pytest.raises(sa.exc.IntegrityError):
-        store.store_batch("s", [bad], [[]], {"k": "v3"}, read=1, rejected=0)
-    assert store.load_cursor("s") == {"k": "v2"}
+        store.mentions.store_batch("s", [bad], [[]], {"k": "v3"}, read=1, rejected=0)
+    assert store.sources.load_cursor("s") == {"k": "v2"}
 
 
 def test_digest_runs_are_reserved_once(store):
     import datetime as dt
 
     day = dt.date(2026, 11, 20)
-    assert store.claim_digest("B", day, "file")
-    assert not store.claim_digest("B", day, "file")  # another instance reserved it
-    store.finish_digest("B", day, "file", None)       # that send failed: free again
-    assert store.claim_digest("B", day, "file")
-    store.finish_digest("B", day, "file", "sent")
-    assert not store.claim_digest("B", day, "file")
-    assert store.claim_digest("B", day, "file", force=True)
+    assert store.digest_runs.claim("B", day, "file")
+    assert not store.digest_runs.claim("B", day, "file")  # another instance reserved it
+    store.digest_runs.finish("B", day, "file", None)       # that send failed: free again
+    assert store.digest_runs.claim("B", day, "file")
+    store.digest_runs.finish("B", day, "file", "sent")
+    assert not store.digest_runs.claim("B", day, "file")
+    assert store.digest_runs.claim("B", day, "file", force=True)
 
 
 def test_unsupported_url_is_a_clear_error():
     with pytest.raises(StoreError):
-        MentionStore("notadb://nowhere")
+        Store("notadb://nowhere")
 
 
 def test_password_is_hidden_in_urls():
@@ -69,7 +70,7 @@ def test_password_is_hidden_in_urls():
 
 
 def test_sqlite_uses_wal(tmp_path):
-    store = MentionStore(f"sqlite:///{tmp_path / 'x.db'}")
-    with store.engine.connect() as conn:
+    store = Store(f"sqlite:///{tmp_path / 'x.db'}")
+    with store.db.engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
     store.close()

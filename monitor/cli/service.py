@@ -1,0 +1,126 @@
+"""Commands that run the service or check what it would do: run, check-config, test-alert."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Optional
+
+import click
+
+from monitor.cli.common import EXIT_CONFIG, cli, database_down, load, open_store
+
+
+@cli.command()
+@click.option("--once", is_flag=True, help="Poll every enabled source once, deliver alerts and exit.")
+@click.pass_context
+def run(ctx: click.Context, once: bool) -> None:
+    """Run the service in the foreground (what systemd or a container runs)."""
+    from sqlalchemy.exc import OperationalError
+
+    from monitor.service import MonitorService
+
+    config = load(ctx)
+    service = MonitorService(config, open_store(ctx))
+    try:
+        service.prepare()
+        if once:
+            results = service.run_once()
+            failed = [r for r in results if r.error]
+            sys.exit(1 if failed and len(failed) == len(results) else 0)
+        service.run_forever()
+    except OperationalError as exc:
+        database_down(exc)
+    finally:
+        service.close()
+
+
+@cli.command("check-config")
+@click.pass_context
+def check_config(ctx: click.Context) -> None:
+    """Validate the configuration and show what will run."""
+    from monitor.store import make_url_safe
+
+    config = load(ctx)
+    root = config.root
+    out = [f"configuration OK: {config.path}",
+           f"database: {make_url_safe(config.database_url)}",
+           "brands:"]
+    for b in root.brands:
+        extra = f"; excludes {len(b.exclude)} term(s)" if b.exclude else ""
+        own = f"; own accounts: {', '.join(b.own_accounts)}" if b.own_accounts else ""
+        out.append(f"  {b.name}: {', '.join(b.terms)}{extra}{own}")
+    out.append("sources:")
+    usage = _usage_this_month(config)
+    for name, comp in config.sources.items():
+        state = "enabled" if comp.config.enabled else "disabled"
+        every = f", every {comp.config.interval:g}s" if comp.config.enabled else ""
+        budget = comp.config.monthly_post_budget
+        read = usage.get(name, {}).get("posts_read", 0) if usage is not None else None
+        reads = "" if read is None and not budget else \
+            f"; read this month: {'unknown' if read is None else f'{read:,}'}" + (f" of {budget:,}" if budget else "")
+        out.append(f"  {name} ({comp.type_name}): {state}{every}{reads}")
+    if not config.sources:
+        out.append("  none: nothing will be polled")
+    out.append("alert sinks:")
+    for name, comp in config.sinks.items():
+        out.append(f"  {name} ({comp.type_name}): {'enabled' if comp.config.enabled else 'disabled'}")
+    out.append("routes:")
+    for r in config.routes():
+        where = [f"brands={','.join(r.brands)}" if r.brands else "", f"topics={','.join(r.topics)}" if r.topics else "",
+                 f"priority>={r.min_priority:g}" if r.min_priority else "", "fallback" if r.fallback else ""]
+        target = f"{r.sink}" + (f" -> {r.channel}" if r.channel else "")
+        out.append(f"  {r.name}: {target} {' '.join(w for w in where if w)}".rstrip())
+    d = root.digest
+    out.append(f"digest: {'daily at ' + d.time + ' ' + d.timezone if d.enabled else 'disabled'}")
+    out.append(f"delivery: every {root.delivery.interval:g}s, dead-letter after {root.delivery.max_attempts} attempts")
+    click.echo("\n".join(out))
+
+
+def _usage_this_month(config) -> Optional[dict]:
+    """Monthly reads per source, or None when the database is missing or unreachable (check-config works offline)."""
+    from monitor.store import Store
+
+    url = config.database_url
+    if url.startswith("sqlite:///") and not Path(url[len("sqlite:///"):]).exists():
+        return {}
+    try:
+        store = Store(url)
+        try:
+            return store.usage.month()
+        finally:
+            store.close()
+    except Exception:  # noqa: BLE001 - best effort: validation must not need the database
+        return None
+
+
+@cli.command("test-alert")
+@click.option("--route", "route_name", help="Only this route (default: every route).")
+@click.pass_context
+def test_alert(ctx: click.Context, route_name: Optional[str]) -> None:
+    """Send a test alert through the configured routes and say what each sink answered."""
+    from monitor.clock import utcnow
+    from monitor.components import DeliveryError
+    from monitor.model import Alert
+
+    config = load(ctx)
+    routes = [r for r in config.routes() if not route_name or r.name == route_name]
+    if not routes:
+        click.echo(f"no route named {route_name!r}", err=True)
+        sys.exit(EXIT_CONFIG)
+    sinks = {name: c.cls(name, c.config) for name, c in config.enabled_sinks().items()}
+    failed = 0
+    for i, route in enumerate(routes, 1):
+        alert = Alert(outbox_id=-i, route=route.name, channel=route.channel, attempt=1, mention_id=0, source="test",
+                      brand=config.brands[0].name, external_id="test", author="complaint-monitor", author_reach=0,
+                      url=None, text="This is a test alert from the complaint monitor: if you can read it, the "
+                      f"route {route.name!r} works.", created_at=utcnow(), compound=0.0, confidence=1.0,
+                      reasons=[{"rule": "test", "label": "test alert"}], topic="test", priority=0.0, sink=route.sink)
+        try:
+            ref = sinks[route.sink].send(alert)
+            click.echo(f"{route.name}: sent via {route.sink} ({ref})")
+        except DeliveryError as exc:
+            failed += 1
+            click.echo(f"{route.name}: FAILED via {route.sink}: {exc}")
+    for sink in sinks.values():
+        sink.close()
+    sys.exit(1 if failed else 0)

@@ -1,0 +1,213 @@
+"""Configuration: YAML with ``${VAR}`` secrets, validated into typed models.
+
+Every component (source, sink) declares its own pydantic schema; this module
+validates the root document and then each component against its schema, and
+reports every problem as ``key.path: message`` so the operator can fix the
+file without reading a traceback.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Optional
+
+import yaml
+from pydantic import ValidationError
+
+from monitor import registry
+from monitor.config.components import ComponentConfig
+from monitor.config.env import EnvRef, expand_env
+from monitor.config.sections import BrandConfig, RootConfig, RouteConfig
+
+DEFAULT_CONFIG_PATH = "config.yaml"
+
+
+class ConfigError(Exception):
+    """A configuration problem, already phrased for the operator."""
+
+    def __init__(self, problems: list[str], source: str = "") -> None:
+        self.problems = problems
+        self.source = source
+        super().__init__(self.render())
+
+    def render(self) -> str:
+        where = f" in {self.source}" if self.source else ""
+        lines = [f"configuration error{where}:"] + [f"  {p}" for p in self.problems]
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class Component:
+    name: str
+    type_name: str
+    cls: type
+    config: ComponentConfig
+
+
+@dataclass
+class Config:
+    root: RootConfig
+    sources: dict[str, Component]
+    sinks: dict[str, Component]
+    path: str = ""
+    env_missing: list[str] = field(default_factory=list)
+
+    @property
+    def brands(self) -> list[BrandConfig]:
+        return self.root.brands
+
+    @property
+    def database_url(self) -> str:
+        return self.root.database.url.get_secret_value()
+
+    def enabled_sources(self) -> dict[str, Component]:
+        return {n: c for n, c in self.sources.items() if c.config.enabled}
+
+    def enabled_sinks(self) -> dict[str, Component]:
+        return {n: c for n, c in self.sinks.items() if c.config.enabled}
+
+    def routes(self) -> list[RouteConfig]:
+        """Configured routes, or one route per enabled sink when none are given."""
+        if self.root.alerts.routes:
+            return list(self.root.alerts.routes)
+        return [RouteConfig(name=name, sink=name) for name in self.enabled_sinks()]
+
+
+def _format_loc(prefix: str, loc: tuple) -> str:
+    parts = [prefix] if prefix else []
+    for item in loc:
+        if isinstance(item, int):
+            parts[-1:] = [f"{parts[-1]}[{item}]"] if parts else [f"[{item}]"]
+        else:
+            parts.append(str(item))
+    return ".".join(parts) or "(top level)"
+
+
+def _messages(exc: ValidationError, prefix: str) -> list[str]:
+    out = []
+    for err in exc.errors(include_url=False):
+        msg = err["msg"]
+        if msg.startswith("Value error, "):
+            msg = msg[len("Value error, "):]
+        if err["type"] == "missing":
+            msg = "required key is missing"
+        loc = tuple(err["loc"])
+        if err["type"] == "unknown_key":
+            loc += (err["ctx"]["key"],)  # name the offending key itself, not its parent
+        out.append(f"{_format_loc(prefix, loc)}: {msg}")
+    return out
+
+
+def _validate_components(section: str, entries: dict[str, dict], reg: registry.Registry) -> tuple[dict, list[str]]:
+    components, problems = {}, []
+    for name, raw in entries.items():
+        path = f"{section}.{name}"
+        raw = raw or {}
+        if not isinstance(raw, dict):
+            problems.append(f"{path}: expected a mapping of settings, got {type(raw).__name__}")
+            continue
+        type_name = raw.get("type") or name
+        try:
+            cls = reg.get(type_name)
+        except KeyError as exc:
+            problems.append(f"{path}.type: {exc.args[0]}")
+            continue
+        try:
+            cfg = cls.config_model.model_validate(raw)
+        except ValidationError as exc:
+            problems.extend(_messages(exc, path))
+            continue
+        components[name] = Component(name, type_name, cls, cfg)
+    return components, problems
+
+
+def _under_disabled(path: str, raw: dict) -> bool:
+    for section_path in ("sources", "alerts.sinks"):
+        if path.startswith(section_path + "."):
+            name = path[len(section_path) + 1:].split(".")[0].split("[")[0]
+            section = raw.get("sources", {}) if section_path == "sources" else raw.get("alerts", {}).get("sinks", {})
+            entry = section.get(name) if isinstance(section, dict) else None
+            return isinstance(entry, dict) and entry.get("enabled") is False
+    return False
+
+
+def _from_missing(problem: str, missing_paths: set[str]) -> bool:
+    """A problem at a missing variable's key, or at its parent (an empty value failing a cross-field check)."""
+    path = problem.split(":")[0]
+    return path in missing_paths or any(m.startswith(path + ".") for m in missing_paths)
+
+
+def parse_config(raw: Any, source: str = "", environ: Optional[dict[str, str]] = None) -> Config:
+    """Validate a parsed YAML document into a Config, or raise ConfigError."""
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        raise ConfigError([f"(top level): expected a mapping of sections, got {type(raw).__name__}"], source)
+    missing: list[EnvRef] = []
+    expanded = expand_env(raw, "", missing, dict(os.environ if environ is None else environ))
+    relevant_missing = [m for m in missing if not _under_disabled(m.path, expanded)]
+    problems = [f"{m.path}: environment variable {m.var} is not set" for m in relevant_missing]
+    missing_paths = {m.path for m in missing}  # also silences follow-on errors under disabled entries
+
+    try:
+        root = RootConfig.model_validate(expanded)
+    except ValidationError as exc:
+        problems += [p for p in _messages(exc, "") if not _from_missing(p, missing_paths)]
+        raise ConfigError(problems, source) from None
+
+    sources, source_problems = _validate_components("sources", root.sources, registry.connectors)
+    sinks, sink_problems = _validate_components("alerts.sinks", root.alerts.sinks, registry.sinks)
+    problems += [p for p in source_problems + sink_problems if not _from_missing(p, missing_paths)]
+    problems += _check_references(root, sinks)
+    for name, comp in sources.items():
+        if comp.config.enabled:
+            problems += comp.cls.check_config(name, comp.config, root.brands)
+    if problems:
+        raise ConfigError(problems, source)
+    return Config(root=root, sources=sources, sinks=sinks, path=source, env_missing=[m.var for m in missing])
+
+
+def _check_references(root: RootConfig, sinks: dict[str, Component]) -> list[str]:
+    problems = []
+    brand_names = {b.name for b in root.brands}
+    digest = root.digest
+    if "slack" in digest.targets and (not digest.sink or digest.sink not in sinks):
+        problems.append(f"digest.sink: the slack target needs a sink under alerts.sinks (got {digest.sink!r})")
+    for brand in digest.brands:
+        if brand not in brand_names:
+            problems.append(f"digest.brands: unknown brand {brand!r}")
+    ops = root.alerts.ops
+    if ops and ops.sink not in sinks:
+        problems.append(f"alerts.ops.sink: no sink named {ops.sink!r} under alerts.sinks")
+    for i, route in enumerate(root.alerts.routes):
+        if route.sink not in sinks:
+            problems.append(f"alerts.routes[{i}].sink: no sink named {route.sink!r} under alerts.sinks")
+        elif not sinks[route.sink].config.enabled:
+            problems.append(f"alerts.routes[{i}].sink: sink {route.sink!r} is disabled")
+        for brand in route.brands:
+            if brand not in brand_names:
+                problems.append(f"alerts.routes[{i}].brands: unknown brand {brand!r}")
+        for topic in route.topics:
+            if topic not in root.topics and topic != "other":
+                problems.append(f"alerts.routes[{i}].topics: unknown topic {topic!r}")
+    return problems
+
+
+def load_config(path: str | os.PathLike = DEFAULT_CONFIG_PATH, environ: Optional[dict[str, str]] = None) -> Config:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError([f"file not found: {path}"], str(path)) from None
+    except OSError as exc:
+        raise ConfigError([f"cannot read {path}: {exc.strerror}"], str(path)) from None
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ConfigError([f"{where}invalid YAML: {problem}"], str(path)) from None
+    return parse_config(raw, str(path), environ)
+

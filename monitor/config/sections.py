@@ -1,0 +1,167 @@
+"""The sections of config.yaml outside the components: brands, scoring, topics, alerts, delivery,
+digest, database, service and logging."""
+from __future__ import annotations
+
+import re
+from typing import Any, Literal, Optional
+
+from pydantic import ConfigDict, Field, SecretStr, field_validator, model_validator
+
+from monitor.config.values import Duration, StrictModel, TimeZoneName
+
+
+class BrandConfig(StrictModel):
+    name: str = Field(min_length=1)
+    terms: list[str] = Field(min_length=1, description="keywords, #hashtags and @handles that mean this brand")
+    exclude: list[str] = Field(default_factory=list, description="posts containing any of these are dropped")
+    own_accounts: list[str] = Field(default_factory=list, description="the brand's own handles: never alerts")
+    languages: list[str] = Field(default_factory=list, description="ISO codes to keep; empty keeps all")
+
+    @field_validator("terms", "exclude", "own_accounts")
+    @classmethod
+    def _no_blank(cls, values: list[str]) -> list[str]:
+        cleaned = [v.strip() for v in values]
+        if any(not v for v in cleaned):
+            raise ValueError("entries must not be blank")
+        return cleaned
+
+
+class ScoringConfig(StrictModel):
+    complaint_threshold: float = Field(0.5, ge=0, le=1, description="complaint confidence needed to alert")
+    negative_threshold: float = Field(-0.05, ge=-1, le=1, description="VADER compound at or below: negative")
+    positive_threshold: float = Field(0.05, ge=-1, le=1, description="VADER compound at or above: positive")
+    extra_terms: dict[str, float] = Field(default_factory=dict, description="extra complaint phrases and weights")
+    ignore_terms: list[str] = Field(default_factory=list, description="phrases that never count as complaints")
+    reach_cap: int = Field(1_000_000, ge=1, description="reach at which priority stops growing")
+    workers: int = Field(0, ge=0, le=64, description="scoring processes for large batches; 0 = one per CPU")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "ScoringConfig":
+        if self.negative_threshold >= self.positive_threshold:
+            raise ValueError("negative_threshold must be below positive_threshold")
+        return self
+
+
+DEFAULT_TOPICS: dict[str, list[str]] = {
+    "billing": ["refund", "charged", "charge", "charges", "overcharged", "bill", "billed", "billing", "invoice",
+                "payment", "paid", "subscription", "renewal", "fee", "fees", "price", "money", "card", "credit"],
+    "delivery": ["delivery", "delivered", "deliver", "shipping", "shipped", "package", "parcel", "courier",
+                 "tracking", "driver", "arrived", "arrive", "order", "dispatch", "dispatched", "lost package"],
+    "outage": ["down", "outage", "offline", "not loading", "won't load", "wont load", "503", "500 error",
+               "server", "servers", "no signal", "no internet", "connection", "service unavailable"],
+    "account": ["login", "log in", "logged out", "sign in", "password", "account", "locked out", "hacked",
+                "verification", "2fa", "verify"],
+    "product quality": ["broken", "defective", "faulty", "damaged", "cracked", "quality", "battery", "screen",
+                        "stopped working", "fell apart", "cheap", "wrong size", "wrong item", "crash", "crashes",
+                        "crashing", "bug", "buggy", "glitch", "update"],
+    "support": ["support", "customer service", "agent", "reply", "response", "respond", "on hold", "hold",
+                "call", "chat", "email", "ticket", "rude", "helpline", "dm", "dms", "answer"],
+    "travel": ["flight", "delayed", "delay", "luggage", "baggage", "gate", "boarding", "seat", "cancelled flight"],
+}
+
+
+class RouteConfig(StrictModel):
+    name: str = Field(min_length=1)
+    sink: str = Field(min_length=1, description="name of an entry under alerts.sinks")
+    channel: Optional[str] = Field(None, description="sink-specific destination, e.g. a Slack channel")
+    brands: list[str] = Field(default_factory=list, description="only these brands; empty = all")
+    topics: list[str] = Field(default_factory=list, description="only these topics; empty = all")
+    min_priority: float = Field(0.0, ge=0, le=100)
+    fallback: bool = Field(False, description="used only when no other route matched")
+
+
+class OpsConfig(StrictModel):
+    sink: str = Field(min_length=1, description="name of an entry under alerts.sinks")
+    channel: Optional[str] = Field(None, description="sink-specific destination, e.g. #monitor-ops")
+    after_failures: int = Field(3, ge=1, description="consecutive failed polls before a source is reported")
+
+
+class AlertsConfig(StrictModel):
+    sinks: dict[str, dict[str, Any]] = Field(default_factory=lambda: {"console": {}})
+    routes: list[RouteConfig] = Field(default_factory=list)
+    ops: Optional[OpsConfig] = Field(None, description="where failing and recovered sources are reported")
+
+
+class DeliveryConfig(StrictModel):
+    interval: Duration = Field(10.0, description="retry sweep of the outbox")
+    batch_size: int = Field(100, ge=1, le=5000)
+    max_attempts: int = Field(15, ge=1, le=100, description="then the alert is dead-lettered (15 attempts with "
+                              "the default backoff span 1 to 1.5 hours of sink outage)")
+    backoff_base: Duration = Field(2.0, description="first retry delay; doubles per attempt")
+    backoff_max: Duration = Field(900.0, description="longest retry delay")
+    burst_threshold: int = Field(10, ge=0, description="more complaints than this for one brand on one route "
+                                 "within burst_window become one spike message with the rest threaded; 0 = off")
+    burst_window: Duration = Field(600.0, ge=1, description="window for burst detection")
+    claim_timeout: Duration = Field(60.0, ge=0, description="an alert claimed longer ago than this by an "
+                                    "instance that never finished is checked with the sink and sent again if needed")
+
+
+class DigestConfig(StrictModel):
+    enabled: bool = Field(True, description="run the daily digest job")
+    time: str = Field("08:00", description="local time of the daily digest, HH:MM")
+    timezone: TimeZoneName = "UTC"
+    brands: list[str] = Field(default_factory=list, description="only these brands; empty = all")
+    targets: list[Literal["stdout", "file", "slack"]] = Field(
+        default_factory=lambda: ["stdout", "file"], description="where the scheduled digest goes")
+    directory: str = Field("data/digests", description="where HTML reports and CSVs are written")
+    sink: Optional[str] = Field(None, description="sink for the slack target (a name under alerts.sinks)")
+    channel: Optional[str] = Field(None, description="digest channel for the slack target")
+
+    @field_validator("time")
+    @classmethod
+    def _hhmm(cls, value: str) -> str:
+        if not re.match(r"^([01]?\d|2[0-3]):[0-5]\d$", value):
+            raise ValueError(f"expected a time like 08:30, got {value!r}")
+        return value
+
+
+class DatabaseConfig(StrictModel):
+    url: SecretStr = Field(SecretStr("sqlite:///data/monitor.db"))
+
+
+class HttpConfig(StrictModel):
+    enabled: bool = Field(False, description="serve /healthz, /readyz and /metrics")
+    host: str = Field("127.0.0.1", description="address to bind; 0.0.0.0 exposes it beyond this machine")
+    port: int = Field(9464, ge=0, le=65535, description="TCP port (0 picks a free one)")
+
+
+class ServiceConfig(StrictModel):
+    lease_ttl: Duration = Field(60.0, ge=1, description="how long a source stays with an instance that stopped "
+                                "renewing it (a killed instance's sources move on after this)")
+    http: HttpConfig = Field(default_factory=HttpConfig)
+
+
+class LoggingConfig(StrictModel):
+    level: str = "INFO"
+    json_lines: bool = Field(False, alias="json")
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @field_validator("level")
+    @classmethod
+    def _level(cls, value: str) -> str:
+        if value.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+            raise ValueError(f"expected DEBUG, INFO, WARNING or ERROR, got {value!r}")
+        return value.upper()
+
+
+class RootConfig(StrictModel):
+    database: DatabaseConfig = Field(default_factory=DatabaseConfig)
+    brands: list[BrandConfig] = Field(min_length=1)
+    sources: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    scoring: ScoringConfig = Field(default_factory=ScoringConfig)
+    topics: dict[str, list[str]] = Field(default_factory=lambda: dict(DEFAULT_TOPICS))
+    alerts: AlertsConfig = Field(default_factory=AlertsConfig)
+    delivery: DeliveryConfig = Field(default_factory=DeliveryConfig)
+    digest: DigestConfig = Field(default_factory=DigestConfig)
+    logging: LoggingConfig = Field(default_factory=LoggingConfig)
+    service: ServiceConfig = Field(default_factory=ServiceConfig)
+
+    @field_validator("brands")
+    @classmethod
+    def _unique_brands(cls, brands: list[BrandConfig]) -> list[BrandConfig]:
+        names = [b.name.lower() for b in brands]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"brand names must be unique, repeated: {', '.join(dupes)}")
+        return brands

@@ -1,0 +1,60 @@
+"""Value types and the strict base model every configuration section and component schema uses."""
+from __future__ import annotations
+
+import difflib
+import re
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, model_validator
+from pydantic_core import PydanticCustomError
+
+_DURATION = re.compile(r"^(?:\d+(?:\.\d+)?(?:ms|s|m|h|d))+$|^\d+(?:\.\d+)?$")
+_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d)?")
+_UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, None: 1}
+
+
+def parse_duration(value: Any) -> float:
+    """'90s', '2m', '1.5h', '1h30m', '1d' or a number of seconds -> seconds."""
+    if isinstance(value, bool):
+        raise PydanticCustomError("duration", "expected a duration like 2m, got '{value}'", {"value": value})
+    if isinstance(value, (int, float)) and value >= 0:
+        return float(value)
+    text = value.replace(" ", "").lower() if isinstance(value, str) else ""
+    if not _DURATION.match(text):
+        raise PydanticCustomError("duration", "expected a duration like 2m, got '{value}'", {"value": value})
+    return sum(float(n) * _UNIT_SECONDS[unit or None] for n, unit in _DURATION_PART.findall(text))
+
+
+Duration = Annotated[float, BeforeValidator(parse_duration)]
+
+
+def _check_timezone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise PydanticCustomError("timezone", "unknown IANA timezone '{value}', e.g. Europe/Berlin", {"value": value})
+    return value
+
+
+TimeZoneName = Annotated[str, BeforeValidator(_check_timezone)]
+
+
+class StrictModel(BaseModel):
+    """Rejects unknown keys with a suggestion instead of ignoring typos."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _reject_unknown_keys(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        allowed = set(cls.model_fields) | {f.alias for f in cls.model_fields.values() if f.alias}
+        unknown = [k for k in data if k not in allowed]
+        if unknown:
+            key = str(unknown[0])
+            close = difflib.get_close_matches(key, sorted(allowed), n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else f"; allowed: {', '.join(sorted(allowed))}"
+            raise PydanticCustomError("unknown_key", "unknown key '{key}'{hint}", {"key": key, "hint": hint})
+        return data

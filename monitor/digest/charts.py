@@ -1,0 +1,78 @@
+"""Digest charts as PNG bytes: the 14-day trend and the complaint-topic ranking.
+
+matplotlib runs headless (Agg). Colours are from the Okabe-Ito palette, which stays
+distinguishable with the common forms of colour blindness.
+"""
+from __future__ import annotations
+
+import io
+
+from monitor.digest.figures import BrandDay
+
+BLUE, ORANGE, VERMILION, GREY = "#0072B2", "#E69F00", "#D55E00", "#555555"
+WIDTH_IN, HEIGHT_IN, DPI = 8.0, 4.0, 100  # 800 x 400 pixels
+
+
+def _figure():
+    import matplotlib
+
+    matplotlib.use("Agg", force=True)
+    from matplotlib.figure import (
+        Figure,  # a Figure without pyplot: no global state, thread-safe enough
+    )
+
+    return Figure(figsize=(WIDTH_IN, HEIGHT_IN), dpi=DPI, layout="constrained")
+
+
+def _png(fig) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=DPI)
+    return buf.getvalue()
+
+
+def trend_png(d: BrandDay) -> bytes:
+    fig = _figure()
+    ax = fig.add_subplot()
+    days = [p.day for p in d.trend]
+    xs = list(range(len(days)))
+    ax.bar(xs, [p.volume for p in d.trend], color=BLUE, label="mentions")
+    ax.set_xticks(xs, [f"{x:%d %b}" for x in days])
+    from matplotlib.ticker import MaxNLocator
+
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_ylabel("mentions per day")
+    ax.set_xlabel(f"day ({d.timezone})")
+    ax.tick_params(axis="x", labelrotation=45)
+    share = ax.twinx()
+    values = [p.negative_share * 100 if p.negative_share is not None else float("nan") for p in d.trend]
+    share.plot(xs, values, color=VERMILION, marker="o", linewidth=2, label="negative share")
+    share.set_ylabel("negative share (%)")
+    share.set_ylim(0, 100)
+    ax.set_title(f"{d.brand}: mentions and negative share, {days[0]:%d %b} – {days[-1]:%d %b %Y}")
+    handles = ax.get_legend_handles_labels()[0] + share.get_legend_handles_labels()[0]
+    ax.legend(handles, [h.get_label() for h in handles], loc="upper left", frameon=False)
+    return _png(fig)
+
+
+def topics_png(d: BrandDay) -> bytes:
+    fig = _figure()
+    ax = fig.add_subplot()
+    pareto = d.pareto()[:10]
+    if not pareto:
+        ax.text(0.5, 0.5, "no complaints this day", ha="center", va="center", transform=ax.transAxes)
+        ax.set_axis_off()
+    else:
+        names = [t for t, _, _ in pareto][::-1]
+        counts = [c for _, c, _ in pareto][::-1]
+        bars = ax.barh(names, counts, color=ORANGE)
+        for bar, (_, _, cumulative) in zip(bars, pareto[::-1]):
+            ax.annotate(f"{cumulative:.0%} cumulative", (bar.get_width(), bar.get_y() + bar.get_height() / 2),
+                        xytext=(4, 0), textcoords="offset points", va="center", fontsize=8, color=GREY)
+        from matplotlib.ticker import MaxNLocator
+
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.set_xlabel("complaints")
+        ax.set_ylabel("topic")
+        ax.margins(x=0.25)
+    ax.set_title(f"{d.brand}: complaint topics on {d.day:%a %d %b %Y}")
+    return _png(fig)

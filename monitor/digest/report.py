@@ -1,0 +1,123 @@
+"""The digest as text (stdout), as a self-contained HTML page with embedded charts, and its files."""
+from __future__ import annotations
+
+import base64
+import html
+import re
+from pathlib import Path
+from typing import Optional
+
+from monitor.digest.figures import SENTIMENTS, BrandDay
+
+
+def _pct(value: Optional[float]) -> str:
+    return "–" if value is None else f"{value:.0%}"
+
+
+def _change(now: float, then: Optional[float]) -> str:
+    if then is None:
+        return "n/a"
+    points = (now - then) * 100
+    return f"{points:+.1f} pts"
+
+
+def sentiment_rows(d: BrandDay) -> list[tuple[str, int, str, str, str]]:
+    """(sentiment, count, share, change vs previous day, change vs 7-day baseline)."""
+    shares = d.shares()
+    rows = []
+    for kind in SENTIMENTS:
+        share = shares.get(kind, 0.0)
+        rows.append((kind, d.sentiment[kind], _pct(share),
+                     _change(share, (d.previous_shares or {}).get(kind) if d.previous_shares else None),
+                     _change(share, (d.baseline_shares or {}).get(kind) if d.baseline_shares else None)))
+    return rows
+
+
+def _delay(seconds: Optional[float]) -> str:
+    if seconds is None:
+        return "n/a"
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    return f"{seconds / 60:.0f} min" if seconds < 7200 else f"{seconds / 3600:.1f} h"
+
+
+def summary_lines(d: BrandDay) -> list[str]:
+    if not d.volume:
+        return [f"No mentions of {d.brand} were stored for this day."]
+    sources = ", ".join(f"{s} {n}" for s, n in sorted(d.volume_by_source.items()))
+    lines = [f"Mentions: {d.volume} ({sources})"]
+    lines += [f"{kind.capitalize()}: {count} ({share}; {prev} vs previous day, {base} vs 7-day average)"
+              for kind, count, share, prev, base in sentiment_rows(d)]
+    lines.append(f"Complaints: {d.complaints} ({d.complaint_rate:.1%} of mentions)")
+    if d.topics:
+        lines.append("Top complaint topics: " + ", ".join(
+            f"{t} {c} ({cum:.0%} cumulative)" for t, c, cum in d.pareto()[:5]))
+    for s in d.spikes:
+        lines.append(f"Spike: {s['complaints']} complaints from {s['started']:%H:%M} to {s['ended']:%H:%M} "
+                     f"(route {s['route']})")
+    lines.append(f"Alerts: {d.alerts_delivered} delivered, {d.alerts_pending} pending, {d.alerts_dead} dead; "
+                 f"median time from post to alert {_delay(d.median_alert_delay)}")
+    return lines
+
+
+def render_text(d: BrandDay) -> str:
+    lines = [f"{d.brand} · {d.day:%a %d %b %Y} ({d.timezone})"] + [f"  {x}" for x in summary_lines(d)]
+    if d.top_negative:
+        lines.append("  Most-read negative posts:")
+        lines += [f"    @{p['author']} ({p['reach']:,}) {p['text'][:100]!r} {p['url'] or ''}".rstrip()
+                  for p in d.top_negative]
+    return "\n".join(lines) + "\n"
+
+
+def _img(png: bytes, alt: str) -> str:
+    return f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{base64.b64encode(png).decode()}">'
+
+
+def _safe_link(url: Optional[str], label: str) -> str:
+    if url and re.match(r"^https?://", url):
+        return f'<a href="{html.escape(url)}" rel="noopener noreferrer">{html.escape(label)}</a>'
+    return html.escape(label)
+
+
+def render_html(d: BrandDay, trend_png: bytes, topics_png: bytes) -> str:
+    """One file with everything inline: no scripts, stylesheets or images fetched from anywhere."""
+    e = html.escape
+    title = f"{d.brand} · digest for {d.day:%A %d %B %Y} ({d.timezone})"
+    sentiment = "".join(f"<tr><td>{e(k)}</td><td>{c}</td><td>{e(s)}</td><td>{e(p)}</td><td>{e(b)}</td></tr>"
+                        for k, c, s, p, b in sentiment_rows(d))
+    topics = "".join(f"<tr><td>{e(t)}</td><td>{c}</td><td>{cum:.0%}</td></tr>" for t, c, cum in d.pareto())
+    negatives = "".join(
+        f"<li><b>@{e(p['author'])}</b> ({p['reach']:,} followers, VADER {p['compound']:+.2f}): "
+        f"{e(p['text'])} {_safe_link(p['url'], 'open')}</li>" for p in d.top_negative)
+    summary = "".join(f"<li>{e(x)}</li>" for x in summary_lines(d))
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{e(title)}</title>
+<style>
+body {{ font-family: system-ui, sans-serif; max-width: 60rem; margin: 2rem auto; padding: 0 1rem; color: #222; }}
+table {{ border-collapse: collapse; margin: .5rem 0 1.5rem; }}
+td, th {{ border-bottom: 1px solid #ddd; padding: .3rem .8rem; text-align: left; }}
+img {{ max-width: 100%; height: auto; border: 1px solid #eee; margin: .5rem 0; }}
+</style></head><body>
+<h1>{e(title)}</h1>
+<ul>{summary}</ul>
+<h2>Trend</h2>
+{_img(trend_png, f"{d.brand}: mentions per day and negative share over 14 days")}
+<h2>Sentiment</h2>
+<table><tr><th>sentiment</th><th>mentions</th><th>share</th><th>vs previous day</th><th>vs 7-day average</th></tr>
+{sentiment}</table>
+<h2>Complaint topics</h2>
+{_img(topics_png, f"{d.brand}: complaint topics ranked")}
+<table><tr><th>topic</th><th>complaints</th><th>cumulative share</th></tr>{topics}</table>
+<h2>Most-read negative posts</h2>
+<ol>{negatives or "<li>none</li>"}</ol>
+</body></html>
+"""
+
+
+def report_paths(directory: str, d: BrandDay) -> tuple[Path, Path]:
+    slug = re.sub(r"[^a-z0-9]+", "-", d.brand.lower()).strip("-") or "brand"
+    base = Path(directory) / slug
+    base.mkdir(parents=True, exist_ok=True)
+    return base / f"{d.day:%Y-%m-%d}.html", base / f"{d.day:%Y-%m-%d}.csv"

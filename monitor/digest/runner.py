@@ -1,0 +1,101 @@
+"""Runs the daily digest: figures per brand, rendered to stdout, files and Slack, once per day."""
+from __future__ import annotations
+
+import logging
+import sys
+from datetime import date, datetime, timedelta
+from typing import IO, Optional
+from zoneinfo import ZoneInfo
+
+from monitor.components import DeliveryError, Sink
+from monitor.config import Config
+from monitor.digest.figures import BrandDay, brand_day, day_bounds
+from monitor.model import Report
+from monitor.store.database import Database
+from monitor.store.digest_runs import DigestRunRepository
+from monitor.store.mentions import MentionRepository
+
+log = logging.getLogger(__name__)
+
+
+def yesterday(tz: str) -> date:
+    return datetime.now(ZoneInfo(tz)).date() - timedelta(days=1)
+
+
+class DigestRunner:
+    def __init__(self, config: Config, sinks: dict[str, Sink], *, db: Database, mentions: MentionRepository,
+                 runs: DigestRunRepository) -> None:
+        self.config = config
+        self.sinks = sinks
+        self.db, self.mentions, self.runs = db, mentions, runs
+
+    def run(self, day: Optional[date] = None, brands: Optional[list[str]] = None,
+            targets: Optional[list[str]] = None, force: bool = False, out: Optional[IO[str]] = None) -> int:
+        """Sends the digest of ``day`` (default: yesterday, local) to each target once; returns how many went."""
+        cfg = self.config.root.digest
+        day = day or yesterday(cfg.timezone)
+        names = brands or cfg.brands or [b.name for b in self.config.brands]
+        scoring = self.config.root.scoring
+        sent = 0
+        for name in names:
+            figures = brand_day(self.db, name, day, cfg.timezone, scoring.negative_threshold,
+                                scoring.positive_threshold)
+            charts: dict[str, bytes] = {}
+            for target in targets or cfg.targets:
+                # Reserved before sending: with several instances, exactly one sends each digest.
+                if target != "stdout" and not self.runs.claim(name, day, target, force=force):
+                    log.info("digest for %s on %s already sent to %s", name, day, target)
+                    continue
+                try:
+                    detail = self._send(target, figures, charts, out or sys.stdout)
+                except (DeliveryError, OSError) as exc:
+                    log.error("digest for %s on %s to %s failed: %s", name, day, target, exc)
+                    if target != "stdout":
+                        self.runs.finish(name, day, target, None)
+                    continue
+                if target != "stdout":
+                    self.runs.finish(name, day, target, detail or "")
+                sent += 1
+        return sent
+
+    def _charts(self, figures: BrandDay, charts: dict[str, bytes]) -> dict[str, bytes]:
+        if not charts:
+            from monitor.digest.charts import (  # matplotlib: only when a chart is needed
+                topics_png,
+                trend_png,
+            )
+
+            charts["trend"] = trend_png(figures)
+            charts["topics"] = topics_png(figures)
+        return charts
+
+    def _send(self, target: str, figures: BrandDay, charts: dict[str, bytes], out: IO[str]) -> Optional[str]:
+        from monitor.digest import report
+
+        if target == "stdout":
+            out.write(report.render_text(figures))
+            return None
+        if target == "file":
+            return self._write_files(figures, self._charts(figures, charts))
+        cfg = self.config.root.digest
+        sink = self.sinks.get(cfg.sink or "")
+        if sink is None:
+            raise DeliveryError(f"digest.sink {cfg.sink!r} is not an enabled sink")
+        charts = self._charts(figures, charts)
+        slug = f"{figures.brand.lower().replace(' ', '-')}-{figures.day:%Y-%m-%d}"
+        return sink.send_report(Report(
+            title=f"Daily digest: {figures.brand}, {figures.day:%a %d %b %Y} ({figures.timezone})",
+            lines=report.summary_lines(figures), channel=cfg.channel,
+            images=[(f"{slug}-trend.png", charts["trend"], f"{figures.brand}: 14-day trend"),
+                    (f"{slug}-topics.png", charts["topics"], f"{figures.brand}: complaint topics")]))
+
+    def _write_files(self, figures: BrandDay, charts: dict[str, bytes]) -> str:
+        from monitor.digest import export, report
+
+        html_path, csv_path = report.report_paths(self.config.root.digest.directory, figures)
+        html_path.write_text(report.render_html(figures, charts["trend"], charts["topics"]), encoding="utf-8")
+        start, end = day_bounds(figures.day, figures.timezone)
+        with csv_path.open("w", encoding="utf-8", newline="") as f:
+            export.write_csv(export.mention_rows(self.mentions, start, end, figures.brand), f)
+        log.info("digest for %s on %s written to %s", figures.brand, figures.day, html_path)
+        return str(html_path)

@@ -1,0 +1,82 @@
+"""Prometheus metrics: counters kept by this process, and figures read from the database at scrape time
+(so every instance reports the same outbox and source state)."""
+from __future__ import annotations
+
+import logging
+from typing import Optional
+
+from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client.core import GaugeMetricFamily
+
+log = logging.getLogger(__name__)
+
+REGISTRY = CollectorRegistry(auto_describe=True)
+
+MENTIONS = Counter("monitor_mentions_ingested", "Mentions stored, by source and brand", ["source", "brand"],
+                   registry=REGISTRY)
+COMPLAINTS = Counter("monitor_complaints", "Complaints stored, by source and brand", ["source", "brand"],
+                     registry=REGISTRY)
+API_REQUESTS = Counter("monitor_api_requests", "Requests sources made to their APIs", ["source"], registry=REGISTRY)
+SOURCE_ERRORS = Counter("monitor_source_errors", "Failed polls, by source", ["source"], registry=REGISTRY)
+SOURCE_PAUSES = Counter("monitor_source_pauses", "Times a source was paused (rate limit or monthly budget)",
+                        ["source", "reason"], registry=REGISTRY)
+ALERTS_SENT = Counter("monitor_alert_sends", "Alert send attempts by sink and result (ok, retry, dead)",
+                      ["sink", "result"], registry=REGISTRY)
+DELIVERY_SECONDS = Histogram("monitor_alert_delivery_seconds", "Time from a complaint being stored to its alert "
+                             "being accepted by the sink", buckets=(0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300, 900, 3600),
+                             registry=REGISTRY)
+
+
+class StoreCollector:
+    """Outbox state, source health and monthly API usage, read from the database on each scrape."""
+
+    def __init__(self, stats, budgets: dict[str, int]) -> None:
+        self.stats = stats  # a StatsReader
+        self.budgets = budgets
+
+    def describe(self):
+        return []
+
+    def collect(self):
+        try:
+            stats = self.stats.summary()
+        except Exception as exc:  # noqa: BLE001 - a scrape must not fail because the database is down
+            log.warning("metrics: database unreachable: %s", exc)
+            return
+        outbox = GaugeMetricFamily("monitor_outbox_alerts", "Alerts in the outbox by status", labels=["status"])
+        for status, count in stats["outbox"].items():
+            outbox.add_metric([status], count)
+        yield outbox
+        last = GaugeMetricFamily("monitor_source_last_success_timestamp_seconds",
+                                 "Unix time of the last successful poll", labels=["source"])
+        failing = GaugeMetricFamily("monitor_source_consecutive_failures", "Failed polls in a row", labels=["source"])
+        unhealthy = GaugeMetricFamily("monitor_source_unhealthy", "1 when the operator must act (credentials, access)",
+                                      labels=["source"])
+        for s in stats["sources"]:
+            if s["last_success_at"]:
+                last.add_metric([s["source"]], s["last_success_at"].timestamp())
+            failing.add_metric([s["source"]], s["consecutive_failures"])
+            unhealthy.add_metric([s["source"]], 1 if s["unhealthy"] else 0)
+        yield from (last, failing, unhealthy)
+        used = GaugeMetricFamily("monitor_source_posts_read_this_month", "Posts read from the API this calendar "
+                                 "month (UTC)", labels=["source"])
+        budget = GaugeMetricFamily("monitor_source_monthly_post_budget", "Configured monthly post budget (0 = none)",
+                                   labels=["source"])
+        for source, figures in stats["usage_this_month"].items():
+            used.add_metric([source], figures["posts_read"])
+        for source, value in self.budgets.items():
+            budget.add_metric([source], value)
+        yield from (used, budget)
+
+
+_collector: Optional[StoreCollector] = None
+
+
+def watch_store(stats, budgets: dict[str, int]) -> None:
+    """Registers the database-backed gauges (once per process); ``stats`` is a StatsReader."""
+    global _collector
+    if _collector is None:
+        _collector = StoreCollector(stats, budgets)
+        REGISTRY.register(_collector)
+    else:
+        _collector.stats, _collector.budgets = stats, budgets

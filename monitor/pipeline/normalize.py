@@ -1,0 +1,145 @@
+"""Turns connector output into clean mentions, and decides which brand they belong to.
+
+Post text is hostile input: it may be empty, huge, binary garbage, carry
+terminal escape sequences or bidi overrides, or lone surrogates that break
+database drivers. Everything here either repairs a field or rejects the post
+with a reason; nothing raises anything but Rejected.
+"""
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+import unicodedata
+from datetime import datetime, timedelta, timezone
+from typing import Any, Optional
+
+from monitor.model import Mention, RawPost
+
+MAX_TEXT_CHARS = 20_000
+TRUNCATION_MARK = " …[truncated]"
+MAX_ID_CHARS = 128
+MAX_REACH = 2**53
+
+# C0/C1 controls except tab and newline, DEL, and bidi embeddings/overrides/isolates
+# (which can make a post display as something else).
+_UNSAFE_CHARS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufeff]")
+_ANSI_ESCAPE = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07]*(\x07|\x1b\\)")
+_SPACE_RUNS = re.compile(r"[ \t]{3,}")
+_BLANK_LINES = re.compile(r"\n{3,}")
+
+
+class Rejected(Exception):
+    """The post cannot be stored; the message says why."""
+
+
+def clean_text(value: Any) -> str:
+    if isinstance(value, bytes):
+        value = value.decode("utf-8", errors="replace")
+    if not isinstance(value, str):
+        raise Rejected(f"text is {type(value).__name__}, not a string")
+    plain = value.isascii()  # most posts: no surrogates, nothing for NFC to do, nothing unreadable
+    if not plain:
+        # Lone surrogates (from JSON \ud800 escapes) cannot be encoded for storage.
+        value = value.encode("utf-8", errors="surrogatepass").decode("utf-8", errors="replace")
+    if "\x1b" in value:
+        value = _ANSI_ESCAPE.sub("", value)
+    if "\r" in value:
+        value = value.replace("\r\n", "\n").replace("\r", "\n")
+    if not plain:
+        value = unicodedata.normalize("NFC", value)
+    value = _UNSAFE_CHARS.sub("", value)
+    value = _BLANK_LINES.sub("\n\n", _SPACE_RUNS.sub("  ", value)).strip()
+    if not value:
+        raise Rejected("empty text")
+    if len(value) > MAX_TEXT_CHARS:
+        value = value[:MAX_TEXT_CHARS] + TRUNCATION_MARK
+    if plain:
+        return value
+    sample = value[:2000]
+    unreadable = sum(1 for ch in sample if ch == "\ufffd" or unicodedata.category(ch) in ("Co", "Cn", "Cs"))
+    if unreadable > max(8, len(sample) * 0.3):
+        raise Rejected("text is not readable (binary data?)")
+    return value
+
+
+def _clean_short(value: Any, limit: int) -> Optional[str]:
+    if value is None:
+        return None
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str):
+        return None
+    value = _UNSAFE_CHARS.sub("", value).strip()
+    return value[:limit] or None
+
+
+def _external_id(raw: RawPost, text: str, author: str, created: str) -> str:
+    ident = _clean_short(raw.external_id, 10_000)
+    if ident and len(ident) <= MAX_ID_CHARS:
+        return ident
+    # No usable id: a content hash keeps re-imports of the same post deduplicated.
+    basis = ident or f"{author}\x00{created}\x00{text}"
+    return "sha256:" + hashlib.sha256(basis.encode("utf-8", "replace")).hexdigest()[:40]
+
+
+def _reach(value: Any) -> int:
+    try:
+        reach = float(value)
+    except (TypeError, ValueError):
+        return 0
+    if math.isnan(reach) or reach < 0:
+        return 0
+    return int(min(reach, MAX_REACH))
+
+
+def _url(value: Any) -> Optional[str]:
+    url = _clean_short(value, 2048)
+    # Only web links: a javascript: or data: URL must never become a clickable alert link.
+    if url and re.match(r"^https?://[^\s<>\"]+$", url, re.I):
+        return url
+    return None
+
+
+def parse_time(value: Any, now: datetime) -> Optional[datetime]:
+    when: Optional[datetime] = None
+    if isinstance(value, datetime):
+        when = value
+    elif isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
+        seconds = value / 1000 if value > 1e11 else value  # milliseconds since the epoch
+        try:
+            when = datetime.fromtimestamp(seconds, timezone.utc)
+        except (OverflowError, OSError, ValueError):
+            return None
+    elif isinstance(value, str) and value.strip():
+        text = value.strip().replace("Z", "+00:00").replace("z", "+00:00")
+        try:
+            when = datetime.fromisoformat(text)
+        except ValueError:
+            return None
+    if when is None:
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    when = when.astimezone(timezone.utc)
+    # A clock far in the future would pin a post to the top of every digest.
+    return min(when, now + timedelta(minutes=5))
+
+
+def normalize(raw: RawPost, source: str, now: datetime) -> Mention:
+    text = clean_text(raw.text)
+    author = _clean_short(raw.author, 256) or ""
+    created = parse_time(raw.created_at, now) or now
+    return Mention(
+        source=source,
+        external_id=_external_id(raw, text, author, created.isoformat()),
+        brand=_clean_short(raw.brand, 128) or "",
+        text=text,
+        author=author.lstrip("@") if author.startswith("@") else author,
+        author_reach=_reach(raw.author_reach),
+        url=_url(raw.url),
+        language=(_clean_short(raw.language, 16) or "").lower() or None,
+        created_at=created,
+        fetched_at=now,
+        ref=raw.ref,
+    )

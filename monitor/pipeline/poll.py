@@ -1,0 +1,204 @@
+"""One poll of one source: connector -> normalize -> dedup -> score -> store (mentions, outbox rows and the
+cursor in one transaction)."""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Optional
+
+from monitor.clock import utcnow
+from monitor.components import Connector
+from monitor.config import Config
+from monitor.model import Batch, Mention, Score
+from monitor.ops import metrics
+from monitor.pipeline.brands import BrandFilter
+from monitor.pipeline.health import SourceHealth
+from monitor.pipeline.normalize import Rejected, normalize
+from monitor.pipeline.routing import Router
+from monitor.scoring.pool import ScoringEngine, ScoringJob
+from monitor.store.leases import LeaseRepository
+from monitor.store.mentions import MentionRepository
+from monitor.store.sources import SourceRepository
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class PollResult:
+    source: str
+    read: int = 0
+    stored: int = 0
+    duplicates: int = 0
+    filtered: int = 0
+    rejected: int = 0
+    complaints: int = 0
+    alerts: int = 0
+    batches: int = 0
+    error: Optional[str] = None
+    skipped: Optional[str] = None
+    seconds: float = 0.0
+    drop_reasons: dict[str, int] = field(default_factory=dict)
+    held_from: Optional[float] = None   # when this instance held the source's lease (Unix time)
+    held_until: Optional[float] = None
+
+
+@dataclass
+class Prepared:
+    """A batch after normalizing, filtering and dedup: what is left to score and store."""
+
+    batch: Batch
+    todo: list[Mention]
+    rejected: int
+
+
+class Pipeline:
+    def __init__(self, config: Config, engine: ScoringEngine, *, mentions: MentionRepository,
+                 sources: SourceRepository, leases: LeaseRepository,
+                 stop: Optional[threading.Event] = None,
+                 on_stored: Optional[Callable[[], None]] = None,
+                 ops: Optional[Callable[[str], None]] = None, owner: str = "") -> None:
+        self.config = config
+        self.engine = engine
+        self.mentions, self.sources, self.leases = mentions, sources, leases
+        self.stop = stop or threading.Event()
+        self.on_stored = on_stored
+        self.owner = owner or f"pipeline-{id(self):x}"
+        self.lease_ttl = config.root.service.lease_ttl
+        ops_after = config.root.alerts.ops.after_failures if config.root.alerts.ops else 0
+        self.health = SourceHealth(sources, ops, ops_after)
+        self.brand_filter = BrandFilter(config.brands)
+        self.router = Router(config.routes())
+
+    def poll(self, connector: Connector) -> PollResult:
+        """One poll of one source. Never raises: a failing source must not stop the others."""
+        result = PollResult(connector.name)
+        started = time.monotonic()
+        try:
+            paused = self.health.paused_until(connector.name)
+            if paused:
+                result.skipped = f"paused until {paused:%Y-%m-%d %H:%M:%S} UTC"
+                log.debug("source=%s skipped: %s", connector.name, result.skipped)
+                return result
+            lease = f"poll:{connector.name}"
+            if not self.leases.acquire(lease, self.owner, self.lease_ttl):
+                result.skipped = "being polled by another instance"
+                log.debug("source=%s skipped: %s", connector.name, result.skipped)
+                return result
+            result.held_from = time.time()
+            try:
+                self._read_source(connector, result, lease)
+            finally:
+                result.held_until = time.time()
+                self.leases.release(lease, self.owner)
+            self.health.succeeded(connector.name)
+        except Exception as exc:  # noqa: BLE001 - any failure is contained to this source
+            result.error = self.health.failed(connector, exc)
+        result.seconds = time.monotonic() - started
+        self._log_result(result)
+        return result
+
+    def _read_source(self, connector: Connector, result: PollResult, lease: str) -> None:
+        """Batch k is scored by the workers while batch k+1 is read and batch k-1 stored."""
+        cursor = self.sources.load_cursor(connector.name)
+        in_flight: Optional[tuple[Prepared, ScoringJob]] = None
+        batches = iter(connector.fetch(cursor))
+        fetch_error: Optional[Exception] = None
+        while True:
+            try:
+                batch = next(batches)
+            except StopIteration:
+                break
+            except Exception as exc:  # noqa: BLE001 - keep what was read before the failure
+                fetch_error = exc
+                break
+            prepared = self._prepare(connector.name, batch, result)
+            job = self.engine.submit([(m.text, m.author_reach) for m in prepared.todo])
+            if in_flight:
+                self._store(connector.name, *in_flight, result)
+                self.leases.acquire(lease, self.owner, self.lease_ttl)  # renew while the poll runs
+            in_flight = (prepared, job)
+            if self.stop.is_set():
+                log.info("source=%s stopping after the batch in flight", connector.name)
+                break
+        if in_flight:
+            self._store(connector.name, *in_flight, result)
+        if fetch_error is not None:
+            raise fetch_error
+
+    def _prepare(self, source: str, batch: Batch, result: PollResult) -> "Prepared":
+        now = utcnow()
+        result.batches += 1
+        result.read += len(batch.posts) + batch.rejected
+        result.rejected += batch.rejected
+        fresh: dict[str, Mention] = {}
+        rejected = batch.rejected
+        for raw in batch.posts:
+            try:
+                mention = self.brand_filter.assign(normalize(raw, source, now))
+            except Rejected as why:
+                reason = str(why)
+                if reason == "empty text" or reason.startswith(("text is", "mentions no")):
+                    rejected += 1
+                    result.rejected += 1
+                    log.info("source=%s rejected %s: %s", source, raw.ref or raw.external_id, reason)
+                else:
+                    result.filtered += 1
+                    log.debug("source=%s dropped %s: %s", source, raw.ref or raw.external_id, reason)
+                key = reason.split("'")[0].strip()
+                result.drop_reasons[key] = result.drop_reasons.get(key, 0) + 1
+                continue
+            if mention.external_id in fresh:
+                result.duplicates += 1
+                continue
+            fresh[mention.external_id] = mention
+        known = self.mentions.known_ids(source, fresh) if fresh else set()
+        result.duplicates += len(known)
+        todo = [m for ext, m in fresh.items() if ext not in known]
+        return Prepared(batch, todo, rejected)
+
+    def _store(self, source: str, prepared: "Prepared", job: ScoringJob, result: PollResult) -> None:
+        batch, rows, routes = prepared.batch, [], []
+        for mention, score in zip(prepared.todo, job.result()):
+            rows.append(_row(mention, score))
+            routes.append(self.router.routes_for(mention.brand, score.topic, score.priority)
+                          if score.is_complaint else [])
+            result.complaints += score.is_complaint
+        saved = self.mentions.store_batch(source, rows, routes, batch.cursor,
+                                          read=len(batch.posts) + batch.rejected,
+                                          rejected=prepared.rejected)
+        for row in rows:
+            if row["external_id"] in saved.inserted:
+                metrics.MENTIONS.labels(source, row["brand"]).inc()
+                if row["is_complaint"]:
+                    metrics.COMPLAINTS.labels(source, row["brand"]).inc()
+        result.stored += saved.stored
+        result.duplicates += saved.duplicates
+        result.alerts += saved.alerts
+        if saved.alerts and self.on_stored:
+            self.on_stored()
+
+    @staticmethod
+    def _log_result(r: PollResult) -> None:
+        if r.skipped:
+            return
+        # An idle poll every few seconds would drown the log: it is DEBUG unless something happened.
+        level = logging.WARNING if r.error else logging.INFO if r.read else logging.DEBUG
+        log.log(level, "source=%s read=%d stored=%d complaints=%d alerts=%d duplicates=%d filtered=%d "
+                "rejected=%d batches=%d seconds=%.2f%s", r.source, r.read, r.stored, r.complaints, r.alerts,
+                r.duplicates, r.filtered, r.rejected, r.batches, r.seconds, " (failed)" if r.error else "",
+                extra={"event": "poll", "source": r.source, "read": r.read, "stored": r.stored,
+                       "complaints": r.complaints, "alerts": r.alerts, "duplicates": r.duplicates,
+                       "filtered": r.filtered, "rejected": r.rejected, "seconds": round(r.seconds, 3),
+                       "error": r.error, "held_from": r.held_from, "held_until": r.held_until})
+
+
+def _row(m: Mention, s: Score) -> dict:
+    return {
+        "source": m.source, "external_id": m.external_id, "brand": m.brand, "author": m.author,
+        "author_reach": m.author_reach, "url": m.url, "text": m.text, "language": m.language,
+        "created_at": m.created_at, "fetched_at": m.fetched_at, "compound": s.compound, "positive": s.positive,
+        "neutral": s.neutral, "negative": s.negative, "is_complaint": s.is_complaint,
+        "confidence": s.confidence, "reasons": s.reasons, "topic": s.topic, "priority": s.priority,
+    }

@@ -1,0 +1,87 @@
+"""Tokens and phrase patterns: the tokenizer every rule sees, and a trie that finds many patterns in one pass.
+
+A pattern is words with slots: ``{a|b}`` alternatives (``{a|}`` optional), ``*`` any one token, ``#`` a number.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from monitor.scoring import lexicon as lx
+
+_TOKEN = re.compile(r"[\w']+")
+_DIGIT = re.compile(r"\d")
+_GLUED_NUMBER = re.compile(r"(\d)([a-z])")
+_SLOT = re.compile(r"\{[^}]*\}|\S+")
+_END = "$"
+
+
+def tokenize(text: str) -> list[str]:
+    lower = text.lower().replace("’", "'").replace("‘", "'")
+    if _DIGIT.search(lower):
+        lower = _GLUED_NUMBER.sub(r"\1 \2", lower)
+    tokens = []
+    for raw in _TOKEN.findall(lower):
+        token = raw.strip("'")
+        if token:
+            tokens.append(lx.CONTRACTIONS.get(token, token))
+    return tokens
+
+
+def _is_number(token: str) -> bool:
+    return token.isdigit() or token in lx.NUMBER_WORDS
+
+
+def _expand(pattern: str) -> list[tuple[str, ...]]:
+    """'{a|b} c {d|}' -> [(a, c, d), (a, c), (b, c, d), (b, c)]."""
+    sequences: list[tuple[str, ...]] = [()]
+    for slot in _SLOT.findall(pattern.lower()):
+        options = slot[1:-1].split("|") if slot.startswith("{") else [slot]
+        variants = [tuple(tokenize(o)) if o not in ("*", "#") else (o,) for o in options]
+        sequences = [seq + v for seq in sequences for v in variants]
+    return [s for s in sequences if s]
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    rule: str
+    start: int
+    end: int
+    weight: float
+
+
+class PhraseMatcher:
+    """Finds token patterns in a token list in one pass, using a token trie."""
+
+    def __init__(self) -> None:
+        self._root: dict = {}
+
+    def add(self, pattern: str, rule: str, weight: float = 0.0) -> None:
+        for seq in _expand(pattern):
+            node = self._root
+            for token in seq:
+                node = node.setdefault(token, {})
+            node.setdefault(_END, []).append((rule, weight))
+
+    def find(self, tokens: list[str]) -> list[Match]:
+        found: list[Match] = []
+        root = self._root
+        numbers = "#" in root
+        for i, token in enumerate(tokens):
+            if token in root or (numbers and _is_number(token)):
+                self._walk(root, tokens, i, i, found)
+        return found
+
+    def _walk(self, node: dict, tokens: list[str], start: int, j: int, found: list[Match]) -> None:
+        if _END in node and j > start:
+            found.extend(Match(rule, start, j, weight) for rule, weight in node[_END])
+        if j >= len(tokens):
+            return
+        token = tokens[j]
+        child = node.get(token)
+        if child is not None:
+            self._walk(child, tokens, start, j + 1, found)
+        if "*" in node and j > start:
+            self._walk(node["*"], tokens, start, j + 1, found)
+        if "#" in node and _is_number(token):
+            self._walk(node["#"], tokens, start, j + 1, found)

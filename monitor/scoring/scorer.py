@@ -1,0 +1,228 @@
+"""Complaint scoring: VADER sentiment plus a complaint detector on top of it.
+
+Raw VADER misses complaints that only state facts ("ordered on the 3rd, still
+no delivery") and flags negative-but-happy posts ("I hate Mondays but love my
+coffee"). The detector adds up evidence from a complaint lexicon, outage and
+waiting patterns, sarcasm cues and emoji, takes evidence away for "no
+complaints", solved problems and contrasts that end on a happy note, and says
+which rules fired so an agent can see why a post was flagged.
+"""
+from __future__ import annotations
+
+from typing import Iterable, Optional
+
+from monitor.config import ScoringConfig
+from monitor.model import Score
+from monitor.scoring import lexicon as lx
+from monitor.scoring.phrases import Match, PhraseMatcher, tokenize
+from monitor.scoring.priority import reach_priority
+from monitor.scoring.topics import TopicClassifier
+
+# Weight of evidence (E) needed for confidence 0.5: confidence = E / (E + K).
+EVIDENCE_HALF = 0.75
+RULE_CAP = 1.5  # a rule contributes at most this many times its weight
+
+
+def _span_masked(match: Match, masked: set[int]) -> bool:
+    return any(i in masked for i in range(match.start, match.end))
+
+
+class ComplaintScorer:
+    """Scores one post: sentiment, complaint flag with reasons, topic and priority."""
+
+    def __init__(self, scoring: Optional[ScoringConfig] = None, topics: Optional[dict[str, list[str]]] = None) -> None:
+        from vaderSentiment.vaderSentiment import (
+            SentimentIntensityAnalyzer,  # heavy: loaded on first scorer
+        )
+
+        from monitor.config import DEFAULT_TOPICS
+
+        self.config = scoring or ScoringConfig()
+        self._vader = SentimentIntensityAnalyzer()
+        self._valence = self._vader.lexicon
+        self._labels = {name: label for name, (_, label, _) in lx.COMPLAINT_RULES.items()}
+        self._weights = {name: weight for name, (weight, _, _) in lx.COMPLAINT_RULES.items()}
+        self._cues = PhraseMatcher()
+        for name, (weight, _, patterns) in lx.COMPLAINT_RULES.items():
+            for pattern in patterns:
+                self._cues.add(pattern, name, weight)
+        for term, weight in self.config.extra_terms.items():
+            self._cues.add(term, "custom", weight)
+        self._labels["custom"], self._weights["custom"] = "custom term", 1.0
+        self._labels["negated_event"], self._weights["negated_event"] = "expected thing did not happen", 0.6
+        self._guards = PhraseMatcher()
+        for pattern in lx.NO_PROBLEM_PHRASES:
+            self._guards.add(pattern, "no_problem", -1.5)
+        for pattern in lx.RESOLVED_PHRASES:
+            self._guards.add(pattern, "resolved", -1.2)
+        for pattern in lx.INNOCENT_IDIOMS + list(self.config.ignore_terms):
+            self._guards.add(pattern, "idiom", 0.0)
+        self._sarcasm = PhraseMatcher()
+        for pattern in lx.SARCASM_PHRASES:
+            self._sarcasm.add(pattern, "sarcasm", 1.0)
+        self._topics = TopicClassifier(topics if topics is not None else DEFAULT_TOPICS)
+
+    # -- public -------------------------------------------------------------
+
+    def score(self, text: str, reach: int = 0) -> Score:
+        vader = self._vader.polarity_scores(text)
+        compound = vader["compound"]
+        tokens = tokenize(text)
+        reasons: list[dict] = []
+        evidence = self._evidence(text, tokens, compound, reasons)
+        confidence = evidence / (evidence + EVIDENCE_HALF) if evidence > 0 else 0.0
+        is_complaint = confidence >= self.config.complaint_threshold
+        reasons.append({"rule": "vader", "label": "VADER compound", "score": compound})
+        return Score(
+            compound=compound,
+            positive=vader["pos"],
+            neutral=vader["neu"],
+            negative=vader["neg"],
+            is_complaint=is_complaint,
+            confidence=round(confidence, 4),
+            reasons=reasons,
+            topic=self._topics.classify(tokens),
+            priority=reach_priority(confidence, compound, reach, self.config.reach_cap),
+        )
+
+    def score_many(self, items: Iterable[tuple[str, int]]) -> list[Score]:
+        return [self.score(text, reach) for text, reach in items]
+
+    # -- evidence -----------------------------------------------------------
+
+    def _evidence(self, text: str, tokens: list[str], compound: float, reasons: list[dict]) -> float:
+        guards = self._guards.find(tokens)
+        masked = {i for g in guards for i in range(g.start, g.end)}
+        cues = [m for m in self._cues.find(tokens) if not _span_masked(m, masked)]
+        cues = [m for m in cues if not self._negated(m, tokens)]
+        sarcastic = self._is_sarcastic(text, tokens, reasons)
+
+        contrast_at, relief = self._contrast_position(tokens)
+        discounted = ends_on_complaint = False
+        if contrast_at is not None and cues:
+            if all(m.end <= contrast_at for m in cues):
+                tail = tokens[contrast_at + 1:]
+                if (relief or self._valence_sum(tail) >= 1.0) and not sarcastic:
+                    discounted = True
+                    reasons.append({"rule": "contrast", "label": "ends on a positive note",
+                                    "match": " ".join(tokens[contrast_at:contrast_at + 6])})
+            else:
+                ends_on_complaint = any(m.start > contrast_at for m in cues)
+
+        cues += self._negated_events(tokens, masked)
+        evidence = self._cue_evidence(cues, tokens, 0.25 if discounted else 1.0, reasons)
+        evidence += self._guard_evidence(guards, tokens, reasons)
+        evidence += self._emoji_evidence(text, sarcastic, reasons)
+        if sarcastic:
+            evidence += 1.0
+        idiom = any(g.rule == "idiom" for g in guards)
+        evidence += self._vader_evidence(compound, ignore_positive=sarcastic or ends_on_complaint,
+                                         ignore_negative=idiom, factor=0.25 if discounted else 1.0)
+        return evidence
+
+    def _cue_evidence(self, cues: list[Match], tokens: list[str], factor: float, reasons: list[dict]) -> float:
+        per_rule: dict[str, float] = {}
+        seen: set[tuple[str, int]] = set()
+        for m in cues:
+            if (m.rule, m.start) in seen:
+                continue
+            seen.add((m.rule, m.start))
+            total = per_rule.get(m.rule, 0.0) + m.weight
+            per_rule[m.rule] = min(total, RULE_CAP * max(self._weights[m.rule], m.weight))
+            reasons.append({"rule": m.rule, "label": self._labels[m.rule],
+                            "match": " ".join(tokens[m.start:m.end])})
+        return factor * sum(per_rule.values())
+
+    def _guard_evidence(self, guards: list[Match], tokens: list[str], reasons: list[dict]) -> float:
+        total = {"no_problem": 0.0, "resolved": 0.0}
+        spans: set[tuple[int, int]] = set()
+        for g in guards:
+            if g.rule in total and total[g.rule] > -2.0 and (g.start, g.end) not in spans:
+                spans.add((g.start, g.end))
+                total[g.rule] += g.weight
+                label = "says there is no problem" if g.rule == "no_problem" else "problem solved / praise"
+                reasons.append({"rule": g.rule, "label": label, "match": " ".join(tokens[g.start:g.end])})
+        return sum(total.values())
+
+    def _emoji_evidence(self, text: str, sarcastic: bool, reasons: list[dict]) -> float:
+        chars = set(text)
+        angry = chars & lx.COMPLAINT_EMOJI
+        happy = chars & lx.HAPPY_EMOJI
+        evidence = 0.0
+        if angry:
+            evidence += min(0.8, 0.5 * len(angry))
+            reasons.append({"rule": "emoji", "label": "angry emoji", "match": "".join(sorted(angry))})
+        if happy and not sarcastic:
+            evidence -= 0.4
+        return evidence
+
+    @staticmethod
+    def _vader_evidence(compound: float, ignore_positive: bool, ignore_negative: bool, factor: float) -> float:
+        """Negativity supports a complaint but never makes one alone; cheerfulness argues against."""
+        if compound <= -0.05:
+            if ignore_negative:
+                return 0.0
+            return factor * (0.6 if compound <= -0.6 else 0.45 if compound <= -0.3 else 0.25)
+        if ignore_positive:
+            return 0.0
+        return -0.7 if compound >= 0.6 else -0.35 if compound >= 0.3 else 0.0
+
+    @staticmethod
+    def _negated_events(tokens: list[str], masked: set[int]) -> list[Match]:
+        found = []
+        for i, token in enumerate(tokens[:-1]):
+            if token not in lx.NEGATED_EVENT_AUX or i in masked:
+                continue
+            j = i + 1
+            while j < len(tokens) - 1 and tokens[j] in lx.EVENT_SKIP:
+                j += 1
+            verb = tokens[j]
+            if verb in lx.NOT_EVENTS or j in masked:
+                continue
+            if verb in lx.EVENT_VERBS or (verb.endswith("ed") and len(verb) > 4):
+                found.append(Match("negated_event", i, j + 1, 0.6))
+        return found
+
+    def _negated(self, match: Match, tokens: list[str]) -> bool:
+        if match.rule not in lx.NEGATABLE_RULES or tokens[match.start] in lx.NEGATORS:
+            return False
+        return any(t in lx.NEGATORS for t in tokens[max(0, match.start - 3):match.start])
+
+    def _is_sarcastic(self, text: str, tokens: list[str], reasons: list[dict]) -> bool:
+        hits = self._sarcasm.find(tokens)
+        if hits:
+            reasons.append({"rule": "sarcasm", "label": "sarcasm",
+                            "match": " ".join(tokens[hits[0].start:hits[0].end])})
+            return True
+        marker = next((m for m in lx.SARCASM_MARKERS if m in text), None)
+        if marker:
+            reasons.append({"rule": "sarcasm", "label": "sarcasm", "match": marker})
+            return True
+        for i, token in enumerate(tokens[:-1]):
+            if token in lx.SARCASM_OPENERS:
+                window = tokens[i + 1:i + 6]
+                event = next((t for t in window if t in lx.SARCASM_EVENTS), None)
+                if event and not any(t in lx.NEGATORS for t in window):
+                    reasons.append({"rule": "sarcasm", "label": "sarcasm",
+                                    "match": " ".join(tokens[i:i + 1 + window.index(event) + 1])})
+                    return True
+        return False
+
+    @staticmethod
+    def _contrast_position(tokens: list[str]) -> tuple[Optional[int], bool]:
+        """Index of the last contrast marker, and whether it is a relief marker."""
+        for i in range(len(tokens) - 2, -1, -1):
+            if tokens[i] in lx.RELIEF_WORDS or (tokens[i], tokens[i + 1]) in lx.RELIEF_BIGRAMS:
+                return i, True
+            if tokens[i] in lx.CONTRAST_WORDS:
+                return i, False
+        return None, False
+
+    def _valence_sum(self, tokens: list[str]) -> float:
+        total = 0.0
+        for i, token in enumerate(tokens):
+            value = self._valence.get(token, 0.0)
+            if value and any(t in lx.NEGATORS for t in tokens[max(0, i - 3):i]):
+                value = -value
+            total += value
+        return total

@@ -1,0 +1,61 @@
+"""Bursts: many complaints about one brand on one route within a window, grouped under one spike message."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Optional
+
+from sqlalchemy import func, insert, select, update
+
+from monitor.clock import utcnow
+from monitor.store.database import Database
+from monitor.store.schema import bursts, mentions, outbox
+
+_JOINED = outbox.join(mentions, mentions.c.id == outbox.c.mention_id)
+
+
+def _recent(route: str, brand: str, since: datetime):
+    return (outbox.c.route == route, mentions.c.brand == brand, outbox.c.created_at >= since)
+
+
+class BurstRepository:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def open_burst(self, route: str, brand: str, since: datetime) -> Optional[dict]:
+        """The burst still running for a route and brand: its last complaint is inside the window."""
+        stmt = (select(bursts).where(bursts.c.route == route, bursts.c.brand == brand, bursts.c.last_at >= since)
+                .order_by(bursts.c.id.desc()).limit(1))
+        with self.db.engine.connect() as conn:
+            row = conn.execute(stmt).first()
+            return dict(row._mapping) if row else None
+
+    def start_burst(self, route: str, brand: str) -> dict:
+        now = utcnow()
+        with self.db.engine.begin() as conn:
+            ident = conn.execute(insert(bursts).values(route=route, brand=brand, started_at=now, last_at=now)
+                                 .returning(bursts.c.id)).scalar_one()
+        return {"id": ident, "route": route, "brand": brand, "started_at": now, "last_at": now, "message_ref": None}
+
+    def update_burst(self, burst_id: int, message_ref: Optional[str] = None) -> None:
+        values: dict[str, Any] = {"last_at": utcnow()}
+        if message_ref is not None:
+            values["message_ref"] = message_ref
+        with self.db.engine.begin() as conn:
+            conn.execute(update(bursts).where(bursts.c.id == burst_id).values(**values))
+
+    def recent_complaints(self, route: str, brand: str, since: datetime) -> int:
+        stmt = select(func.count()).select_from(_JOINED).where(*_recent(route, brand, since))
+        with self.db.engine.connect() as conn:
+            return conn.execute(stmt).scalar_one()
+
+    def summary(self, route: str, brand: str, since: datetime, top: int = 3) -> dict:
+        """The window's top topics and its most-read posts, for the spike message."""
+        where = _recent(route, brand, since)
+        with self.db.engine.connect() as conn:
+            topics = conn.execute(select(mentions.c.topic, func.count()).select_from(_JOINED).where(*where)
+                                  .group_by(mentions.c.topic).order_by(func.count().desc(), mentions.c.topic)
+                                  .limit(3)).all()
+            posts = conn.execute(select(mentions.c.author, mentions.c.author_reach, mentions.c.text, mentions.c.url)
+                                 .select_from(_JOINED).where(*where)
+                                 .order_by(mentions.c.author_reach.desc(), mentions.c.id).limit(top)).all()
+        return {"top_topics": [(t, n) for t, n in topics], "top_posts": [dict(p._mapping) for p in posts]}

@@ -1,0 +1,40 @@
+"""Digest runs: each brand's digest for a day goes to each target once, from one instance."""
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Optional
+
+from sqlalchemy import update
+
+from monitor.clock import utcnow
+from monitor.store.database import Database
+from monitor.store.schema import digest_runs
+
+STALE_RESERVATION = timedelta(hours=1)  # a sender that died mid-send
+
+
+class DigestRunRepository:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def claim(self, brand: str, day: date, target: str, force: bool = False) -> bool:
+        """Reserves a digest run so that one instance sends it, once; ``force`` takes it over."""
+        where = [digest_runs.c.brand == brand, digest_runs.c.day == day, digest_runs.c.target == target]
+        with self.db.engine.begin() as conn:
+            if force:
+                conn.execute(digest_runs.delete().where(*where))
+            else:
+                conn.execute(digest_runs.delete().where(*where, digest_runs.c.status == "sending",
+                                                        digest_runs.c.created_at < utcnow() - STALE_RESERVATION))
+            stmt = self.db.insert_new(digest_runs, ["brand", "day", "target"]).values(
+                brand=brand, day=day, target=target, status="sending", created_at=utcnow(), detail="")
+            return conn.execute(stmt.returning(digest_runs.c.id)).first() is not None
+
+    def finish(self, brand: str, day: date, target: str, detail: Optional[str]) -> None:
+        """Marks the run sent, or (detail None) removes the reservation so the next run retries."""
+        where = [digest_runs.c.brand == brand, digest_runs.c.day == day, digest_runs.c.target == target]
+        with self.db.engine.begin() as conn:
+            if detail is None:
+                conn.execute(digest_runs.delete().where(*where))
+            else:
+                conn.execute(update(digest_runs).where(*where).values(status="sent", detail=detail[:2000]))

@@ -1,0 +1,86 @@
+"""Stored mentions: the ingest transaction (mentions, their alerts, the source's cursor and counters) and
+mentions read back for export."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Iterable, Iterator, Optional
+
+from sqlalchemy import insert, select
+
+from monitor.clock import utcnow
+from monitor.model import Route
+from monitor.store.database import Database
+from monitor.store.schema import mentions, outbox
+from monitor.store.sources import SourceRepository
+
+ID_CHUNK = 500  # ids per IN (...) list: well under every backend's parameter limit
+
+
+@dataclass(slots=True)
+class StoredBatch:
+    stored: int
+    duplicates: int
+    alerts: int
+    inserted: set[str] = field(default_factory=set)  # external ids this batch stored
+
+
+class MentionRepository:
+    def __init__(self, db: Database, sources: SourceRepository) -> None:
+        self.db = db
+        self.sources = sources
+
+    def known_ids(self, source: str, external_ids: Iterable[str]) -> set[str]:
+        ids = list(external_ids)
+        known: set[str] = set()
+        with self.db.engine.connect() as conn:
+            for start in range(0, len(ids), ID_CHUNK):
+                chunk = ids[start:start + ID_CHUNK]
+                stmt = select(mentions.c.external_id).where(
+                    mentions.c.source == source, mentions.c.external_id.in_(chunk))
+                known.update(conn.execute(stmt).scalars())
+        return known
+
+    def store_batch(self, source: str, rows: list[dict], routes: list[list[Route]],
+                    cursor: dict[str, str], read: int, rejected: int) -> StoredBatch:
+        """Mentions, their outbox rows, the cursor and the counters: one transaction."""
+        inserted: dict[str, int] = {}
+        alerts = 0
+        with self.db.engine.begin() as conn:
+            if rows:
+                stmt = self.db.insert_new(mentions, ["source", "external_id"]).returning(
+                    mentions.c.id, mentions.c.external_id)
+                inserted = {ext: ident for ident, ext in conn.execute(stmt, rows)}
+                alerts = self._enqueue(conn, rows, routes, inserted)
+            self.sources.save_cursor(conn, source, cursor)
+            self.sources.count_batch(conn, source, read=read, stored=len(inserted), rejected=rejected)
+        return StoredBatch(stored=len(inserted), duplicates=len(rows) - len(inserted), alerts=alerts,
+                           inserted=set(inserted))
+
+    @staticmethod
+    def _enqueue(conn, rows: list[dict], routes: list[list[Route]], inserted: dict[str, int]) -> int:
+        """One pending outbox row per route of each newly stored mention (a repeat alerts nobody)."""
+        now = utcnow()
+        outbox_rows = [
+            {"mention_id": inserted[row["external_id"]], "route": r.name, "sink": r.sink,
+             "channel": r.channel, "status": "pending", "attempts": 0,
+             "next_attempt_at": now, "created_at": now}
+            for row, row_routes in zip(rows, routes) if row["external_id"] in inserted
+            for r in row_routes
+        ]
+        if outbox_rows:
+            conn.execute(insert(outbox), outbox_rows)
+        return len(outbox_rows)
+
+    def created_between(self, fields: list[str], since: datetime, until: datetime,
+                        brand: Optional[str] = None, chunk: int = 2000) -> Iterator[dict]:
+        """Mentions created in [since, until), oldest first, fetched in chunks so memory stays flat."""
+        stmt = select(*(mentions.c[f] for f in fields)).where(mentions.c.created_at >= since,
+                                                             mentions.c.created_at < until)
+        if brand:
+            stmt = stmt.where(mentions.c.brand == brand)
+        with self.db.engine.connect() as conn:
+            result = conn.execution_options(yield_per=chunk).execute(
+                stmt.order_by(mentions.c.created_at, mentions.c.id))
+            for row in result:
+                yield dict(row._mapping)

@@ -1,0 +1,110 @@
+"""The alert outbox: claims (one sender per alert, across instances), delivery results, dead letters."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Iterable, Optional
+
+from sqlalchemy import func, select, update
+
+from monitor.clock import utcnow
+from monitor.model import Alert
+from monitor.store.database import Database
+from monitor.store.schema import mentions, outbox
+
+STATUSES = ("pending", "sending", "delivered", "dead")
+
+
+def _alert_query():
+    return (
+        select(outbox.c.id, outbox.c.route, outbox.c.channel, outbox.c.attempts, outbox.c.sink,
+               outbox.c.claimed_at, outbox.c.created_at.label("stored_at"), mentions.c.id.label("mention_id"),
+               mentions.c.source, mentions.c.brand, mentions.c.external_id, mentions.c.author,
+               mentions.c.author_reach, mentions.c.url, mentions.c.text, mentions.c.created_at, mentions.c.compound,
+               mentions.c.confidence, mentions.c.reasons, mentions.c.topic, mentions.c.priority)
+        .join(mentions, mentions.c.id == outbox.c.mention_id)
+    )
+
+
+def _alert(row: Any) -> Alert:
+    m = row._mapping
+    return Alert(
+        outbox_id=m["id"], route=m["route"], channel=m["channel"], attempt=m["attempts"] + 1,
+        mention_id=m["mention_id"], source=m["source"], brand=m["brand"], external_id=m["external_id"],
+        author=m["author"], author_reach=m["author_reach"], url=m["url"], text=m["text"],
+        created_at=m["created_at"], compound=m["compound"], confidence=m["confidence"],
+        reasons=m["reasons"] or [], topic=m["topic"], priority=m["priority"], sink=m["sink"],
+        stored_at=m["stored_at"])
+
+
+class OutboxRepository:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def claim_next(self, owner: str, skip_sinks: Iterable[str] = (), now: Optional[datetime] = None) -> Optional[Alert]:
+        """The oldest due alert, claimed for ``owner``. Rows other instances are claiming are skipped
+        (SELECT ... FOR UPDATE SKIP LOCKED on PostgreSQL), so instances never wait on or share an alert."""
+        now = now or utcnow()
+        where = [outbox.c.status == "pending", outbox.c.next_attempt_at <= now]
+        if skip_sinks:
+            where.append(outbox.c.sink.not_in(list(skip_sinks)))
+        for _ in range(5):  # SQLite has no row locks: another process may win the race; try the next row
+            with self.db.engine.begin() as conn:
+                ident = conn.execute(select(outbox.c.id).where(*where).order_by(outbox.c.id).limit(1)
+                                     .with_for_update(skip_locked=True)).scalar()
+                if ident is None:
+                    return None
+                won = conn.execute(update(outbox).where(outbox.c.id == ident, outbox.c.status == "pending")
+                                   .values(status="sending", claimed_at=utcnow(), claimed_by=owner)).rowcount
+            if won:
+                with self.db.engine.connect() as conn:
+                    return _alert(conn.execute(_alert_query().where(outbox.c.id == ident)).one())
+        return None
+
+    def stale_claims(self, older_than: datetime) -> list[tuple[Alert, datetime]]:
+        """Alerts claimed before ``older_than`` and never finished: their sender died. They may or may not
+        have reached the sink."""
+        stmt = _alert_query().where(outbox.c.status == "sending", outbox.c.claimed_at < older_than) \
+            .order_by(outbox.c.id)
+        with self.db.engine.connect() as conn:
+            return [(_alert(row), row.claimed_at) for row in conn.execute(stmt)]
+
+    def release(self, outbox_id: int) -> None:
+        with self.db.engine.begin() as conn:
+            conn.execute(update(outbox).where(outbox.c.id == outbox_id, outbox.c.status == "sending")
+                         .values(status="pending", claimed_at=None, claimed_by=None))
+
+    def mark_delivered(self, outbox_id: int, message_ref: Optional[str], burst_id: Optional[int] = None) -> None:
+        with self.db.engine.begin() as conn:
+            conn.execute(update(outbox).where(outbox.c.id == outbox_id).values(
+                status="delivered", delivered_at=utcnow(), message_ref=message_ref,
+                attempts=outbox.c.attempts + 1, last_error=None, burst_id=burst_id))
+
+    def mark_failed(self, outbox_id: int, error: str, next_attempt_at: Optional[datetime]) -> None:
+        """Schedules a retry, or dead-letters the alert when next_attempt_at is None."""
+        values: dict[str, Any] = {"attempts": outbox.c.attempts + 1, "last_error": error[:2000], "claimed_at": None}
+        if next_attempt_at is None:
+            values["status"] = "dead"
+        else:
+            values.update(status="pending", next_attempt_at=next_attempt_at)
+        with self.db.engine.begin() as conn:
+            conn.execute(update(outbox).where(outbox.c.id == outbox_id).values(**values))
+
+    def retry_dead(self, outbox_ids: Optional[list[int]] = None) -> int:
+        stmt = update(outbox).where(outbox.c.status == "dead")
+        if outbox_ids:
+            stmt = stmt.where(outbox.c.id.in_(outbox_ids))
+        with self.db.engine.begin() as conn:
+            return conn.execute(stmt.values(status="pending", attempts=0, next_attempt_at=utcnow())).rowcount
+
+    def dead_alerts(self, limit: int = 50) -> list[dict]:
+        stmt = (select(outbox.c.id, outbox.c.route, outbox.c.attempts, outbox.c.last_error, mentions.c.brand,
+                       mentions.c.url).join(mentions, mentions.c.id == outbox.c.mention_id)
+                .where(outbox.c.status == "dead").order_by(outbox.c.id).limit(limit))
+        with self.db.engine.connect() as conn:
+            return [dict(r._mapping) for r in conn.execute(stmt)]
+
+    def counts(self) -> dict[str, int]:
+        """Alerts by status, every status present (0 when none)."""
+        with self.db.engine.connect() as conn:
+            found = dict(conn.execute(select(outbox.c.status, func.count()).group_by(outbox.c.status)).all())
+        return {status: found.get(status, 0) for status in STATUSES}

@@ -1,0 +1,170 @@
+"""Database tables. Portable SQL only: SQLite for the embedded default, PostgreSQL in production."""
+from __future__ import annotations
+
+from datetime import timezone
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.types import TypeDecorator
+
+metadata = MetaData(naming_convention={
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+})
+
+# SQLite has no 64-bit autoincrement type name of its own; INTEGER PRIMARY KEY is the rowid.
+Id = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class UTCDateTime(TypeDecorator):
+    """Timezone-aware UTC datetimes on every backend (SQLite stores them naive)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        value = value.astimezone(timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+
+
+mentions = Table(
+    "mentions", metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("source", String(64), nullable=False),
+    Column("external_id", String(128), nullable=False),
+    Column("brand", String(128), nullable=False),
+    Column("author", String(256), nullable=False, default=""),
+    Column("author_reach", BigInteger, nullable=False, default=0),
+    Column("url", Text),
+    Column("text", Text, nullable=False),
+    Column("language", String(16)),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("fetched_at", UTCDateTime, nullable=False),
+    Column("compound", Float, nullable=False),
+    Column("positive", Float, nullable=False),
+    Column("neutral", Float, nullable=False),
+    Column("negative", Float, nullable=False),
+    Column("is_complaint", Boolean, nullable=False),
+    Column("confidence", Float, nullable=False),
+    Column("reasons", JSON, nullable=False),
+    Column("topic", String(64), nullable=False),
+    Column("priority", Float, nullable=False),
+    UniqueConstraint("source", "external_id"),
+    Index(None, "brand", "created_at"),
+    Index(None, "is_complaint", "created_at"),
+)
+
+cursors = Table(
+    "cursors", metadata,
+    Column("source", String(64), primary_key=True),
+    Column("key", String(256), primary_key=True),
+    Column("value", Text, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+# A burst: more than N complaints for one brand on one route within a window, posted as one spike
+# message with the complaints as replies in its thread.
+bursts = Table(
+    "bursts", metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("route", String(128), nullable=False),
+    Column("brand", String(128), nullable=False),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("last_at", UTCDateTime, nullable=False),
+    Column("message_ref", String(256)),
+    Index(None, "route", "brand", "last_at"),
+)
+
+outbox = Table(
+    "outbox", metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("mention_id", Id, ForeignKey("mentions.id", ondelete="CASCADE"), nullable=False),
+    Column("route", String(128), nullable=False),
+    Column("sink", String(64), nullable=False),
+    Column("channel", String(256)),
+    Column("status", String(16), nullable=False, default="pending"),  # pending | sending | delivered | dead
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", UTCDateTime, nullable=False),
+    Column("last_error", Text),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("delivered_at", UTCDateTime),
+    Column("message_ref", String(256)),
+    # Set just before a send: a row still 'sending' after a crash may have reached the sink.
+    Column("claimed_at", UTCDateTime),
+    Column("claimed_by", String(128)),  # the instance sending it
+    Column("burst_id", Id, ForeignKey("bursts.id", ondelete="SET NULL")),
+    UniqueConstraint("mention_id", "route"),
+    Index(None, "status", "next_attempt_at"),
+)
+
+digest_runs = Table(
+    "digest_runs", metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("brand", String(128), nullable=False),
+    Column("day", Date, nullable=False),
+    Column("target", String(32), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("detail", Text),
+    UniqueConstraint("brand", "day", "target"),
+)
+
+source_health = Table(
+    "source_health", metadata,
+    Column("source", String(64), primary_key=True),
+    Column("last_success_at", UTCDateTime),
+    Column("last_error_at", UTCDateTime),
+    Column("last_error", Text),
+    Column("consecutive_failures", Integer, nullable=False, default=0),
+    Column("posts_read", BigInteger, nullable=False, default=0),
+    Column("posts_stored", BigInteger, nullable=False, default=0),
+    Column("posts_rejected", BigInteger, nullable=False, default=0),
+    Column("paused_until", UTCDateTime),
+    Column("unhealthy", Boolean, nullable=False, default=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("ops_notified", Boolean, nullable=False, default=False),  # the ops channel was told it is failing
+)
+
+# Posts and requests per source and calendar month (UTC): paid APIs cap monthly reads.
+source_usage = Table(
+    "source_usage", metadata,
+    Column("source", String(64), primary_key=True),
+    Column("period", String(7), primary_key=True),  # YYYY-MM
+    Column("posts_read", BigInteger, nullable=False),
+    Column("requests", BigInteger, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+# Leases with expiry: which instance polls a source right now. A killed instance's lease runs out.
+leases = Table(
+    "leases", metadata,
+    Column("name", String(128), primary_key=True),
+    Column("owner", String(128), nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+)
