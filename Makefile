@@ -12,25 +12,35 @@ help:
 	@echo "make quality - complaint detector precision/recall/F1 vs raw VADER"
 	@echo "make bench   - pipeline throughput and memory, Slack delivery latency"
 
+SAMPLES := data/samples/mentions.jsonl
+
 $(VENV)/.python-ok:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required, found " + sys.version.split()[0])'
+	@echo "==> creating $(VENV) (first run only)"
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	@touch $@
 
 $(VENV)/.installed: $(VENV)/.python-ok pyproject.toml
+	@echo "==> installing the monitor and its libraries into $(VENV) (about a minute the first time)"
 	$(BIN)/python -m pip install --quiet -e .
 	@touch $@
 
 $(VENV)/.installed-test: $(VENV)/.python-ok pyproject.toml
+	@echo "==> installing the monitor with its test libraries into $(VENV) (about a minute the first time)"
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	@touch $@ $(VENV)/.installed
 
-run: $(VENV)/.installed
-	$(BIN)/monitor --config $(CONFIG) run
+# The demo posts dated to this week, so the digest for yesterday shows them.
+$(SAMPLES): samples/make_samples.py
+	$(BIN)/python samples/make_samples.py --this-week --out $@
 
-once: $(VENV)/.installed
-	$(BIN)/monitor --config $(CONFIG) run --once
+run: $(VENV)/.installed $(SAMPLES)
+	@echo "==> starting the service with $(CONFIG) (Ctrl-C stops it)"
+	MONITOR_SAMPLES=$(SAMPLES) $(BIN)/monitor --config $(CONFIG) run
+
+once: $(VENV)/.installed $(SAMPLES)
+	MONITOR_SAMPLES=$(SAMPLES) $(BIN)/monitor --config $(CONFIG) run --once
 
 test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

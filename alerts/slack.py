@@ -226,6 +226,9 @@ class SlackSink(Sink):
             raise DeliveryError(f"Slack request failed: {exc}") from None
         except OSError as exc:  # timeouts, refused connections, DNS
             raise DeliveryError(f"cannot reach Slack: {type(exc).__name__}: {exc}"[:300]) from None
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            # slack_sdk reading an answer that lacks what it expects (e.g. an upload URL): retry later
+            raise DeliveryError(f"Slack answered in an unexpected form: {type(exc).__name__}: {exc}"[:300]) from None
         if self.webhook is not None and getattr(response, "status_code", 200) != 200:
             raise self._error(response.status_code, response.headers or {}, (response.body or "").strip())
         return response

@@ -29,7 +29,7 @@ HEAD_BYTES = 256
 class FileSourceConfig(SourceConfig):
     path: str = Field(description="a .jsonl file, or a folder of them")
     pattern: str = Field("*.jsonl", description="file name pattern when path is a folder")
-    interval: Duration = Field(10.0, description="time between checks for new lines")
+    interval: Duration = Field(10.0, ge=0.01, description="time between checks for new lines")
 
 
 @connectors.register("file")
@@ -86,7 +86,7 @@ class FileConnector(Connector):
         if not line.strip():
             return None
         try:
-            data = json.loads(line.decode("utf-8", errors="replace"))
+            data = json.loads(line.decode("utf-8", errors="replace").lstrip("\ufeff"))  # a BOM on the first line
         except (ValueError, RecursionError) as exc:
             log.info("source=%s rejected %s: not valid JSON (%s)", self.name, ref, str(exc)[:80])
             return None

@@ -5,9 +5,15 @@ of Reddit); optionally the newest comments of some subreddits, kept when they
 name a brand. Listings are newest first and praw's own de-duplication lives in
 memory only, so the cursor per query is the newest (created time, fullname)
 stored; each poll reads back to that point minus an overlap window (Reddit's
-search index lags) and the database drops the repeats. A query's cursor is
-saved with its last batch only, so an interrupted poll re-reads rather than
-skips.
+search index lags) and the database drops the repeats. Comment listings have
+no such lag: their scan stops at the cursor. A query's cursor is saved with its
+last batch only, so an interrupted poll re-reads rather than skips.
+
+Rate limits: prawcore (4.x) paces itself by sleeping before a request when
+Reddit's window runs low, up to the window's reset. The connector reads the
+x-ratelimit-* headers of every answer on its own requests session and, when
+fewer than PAUSE_BELOW requests are left, stops the poll from that answer's
+hook, before prawcore's sleep, and pauses the source until the reset.
 """
 from __future__ import annotations
 
@@ -28,6 +34,54 @@ from monitor.terms import term_pattern
 log = logging.getLogger(__name__)
 
 DEFAULT_USER_AGENT = "server:complaint-monitor:1.0 (self-hosted brand complaint monitor)"
+PAUSE_BELOW = 10  # requests left in the window: below this prawcore would sleep between pages
+
+
+class _WindowNearlyUsed(Exception):
+    def __init__(self, remaining: float, reset_in: float) -> None:
+        super().__init__(f"{remaining:.0f} requests left")
+        self.remaining, self.reset_in = remaining, reset_in
+
+
+class RedditTraffic:
+    """What Reddit's answers say, read on the connector's own requests session: the rate-limit window, and
+    the requests made and items fetched (what the monthly budget counts, kept or not)."""
+
+    def __init__(self) -> None:
+        self.remaining: Optional[float] = None
+        self.reset_at: Optional[float] = None
+        self.requests = self.items = 0
+
+    def on_response(self, response, *args, **kwargs):
+        if response.request.method == "POST" and response.url.endswith("/access_token"):
+            return response  # the OAuth token: not a read
+        self.requests += 1
+        try:
+            self.items += len(response.json()["data"]["children"])
+        except (ValueError, KeyError, TypeError):
+            pass  # not a listing: prawcore reports it
+        headers = response.headers
+        try:
+            self.remaining = float(headers["x-ratelimit-remaining"])
+            self.reset_at = time.time() + float(headers["x-ratelimit-reset"])
+        except (KeyError, ValueError):
+            pass
+        reset_in = self.nearly_used()
+        if reset_in is not None:
+            raise _WindowNearlyUsed(self.remaining, reset_in)
+        return response
+
+    def nearly_used(self) -> Optional[float]:
+        """Seconds until the window resets when too few requests are left for a poll, else None."""
+        if self.remaining is None or self.remaining >= PAUSE_BELOW or not self.reset_at:
+            return None
+        left = self.reset_at - time.time()
+        return left if left > 0 else None
+
+    def take(self) -> tuple[int, int]:
+        """Items fetched and requests made since the last call."""
+        counts, self.items, self.requests = (self.items, self.requests), 0, 0
+        return counts
 
 
 class RedditSourceConfig(NetworkSourceConfig):
@@ -99,6 +153,8 @@ class RedditConnector(Connector):
 
         self._errors = prawcore.exceptions
         self._session = requests.Session()
+        self.traffic = RedditTraffic()
+        self._session.hooks["response"].append(self.traffic.on_response)
         urls = {"oauth_url": config.api_base_url, "reddit_url": config.api_base_url} if config.api_base_url else {}
         self.reddit = praw.Reddit(
             client_id=config.client_id.get_secret_value(), client_secret=config.client_secret.get_secret_value(),
@@ -125,23 +181,27 @@ class RedditConnector(Connector):
     def _read(self, key: str, cursor: dict[str, str], listing, brand: Optional[str]) -> Iterator[Batch]:
         state = load_state(cursor.get(key))
         newest = float(state.get("created") or 0)
-        stop_at = newest - self.config.overlap if newest else utcnow().timestamp() - self.config.backfill
-        self._respect_rate_limit()
+        overlap = self.config.overlap if brand else 0.0  # search lags; the comment listing does not
+        stop_at = newest - overlap if newest else utcnow().timestamp() - self.config.backfill
+        self._pause_if_window_used()
         posts, rejected, top = [], 0, state
-        for item in self._guarded(listing(self.config.max_items)):
-            created = _field(item, "created_utc")
-            if not isinstance(created, (int, float)):
-                rejected += 1
-                continue
-            if created < stop_at:
-                break  # newest first: everything further down was read before
-            if created > float(top.get("created") or 0):
-                top = {"created": created, "fullname": _field(item, "name")}
-            raw = _raw(item, brand if brand else self._brand_of(item))
-            if raw.brand:
-                posts.append(raw)
-        read = len(posts) + rejected
-        self.meter.add(read, requests=max(1, -(-read // 100)))  # listings come 100 to a page
+        try:
+            for item in self._guarded(listing(self.config.max_items)):
+                created = _field(item, "created_utc")
+                if not isinstance(created, (int, float)):
+                    rejected += 1
+                    continue
+                if created < stop_at:
+                    break  # newest first: everything further down was read before
+                if created > float(top.get("created") or 0):
+                    top = {"created": created, "fullname": _field(item, "name")}
+                raw = _raw(item, brand if brand else self._brand_of(item))
+                if raw.brand:
+                    posts.append(raw)
+        finally:
+            fetched, requests = self.traffic.take()
+            if requests:
+                self.meter.add(fetched, requests=requests)  # billed whether kept or not, failed or not
         # The cursor moves with the last batch only: an interrupted poll re-reads instead of skipping.
         size = self.config.batch_size
         chunks = [posts[i:i + size] for i in range(0, len(posts), size)] or [[]]
@@ -155,13 +215,11 @@ class RedditConnector(Connector):
             return None
         return next((name for name, pattern in self._brand_patterns if pattern and pattern.search(body)), None)
 
-    def _respect_rate_limit(self) -> None:
+    def _pause_if_window_used(self) -> None:
         """Pause the source instead of letting prawcore sleep in the scheduler's thread."""
-        limits = self.reddit.auth.limits
-        remaining, reset = limits.get("remaining"), limits.get("reset_timestamp")
-        if remaining is not None and remaining < 2 and reset and reset > time.time():
-            raise SourceError(f"Reddit rate limit nearly used ({remaining:.0f} left); paused until the window resets",
-                              retry_after=reset - time.time())
+        reset_in = self.traffic.nearly_used()
+        if reset_in is not None:
+            raise _paused(self.traffic.remaining, reset_in)
 
     def _guarded(self, items: Iterable[Any]) -> Iterator[Any]:
         """Iterates a praw listing, turning prawcore errors into SourceErrors that say what to do."""
@@ -191,9 +249,16 @@ class RedditConnector(Connector):
                                   "REDDIT_CLIENT_SECRET", unhealthy=True) from None
             raise SourceError(f"Reddit answered {exc.response.status_code}: {exc}"[:300]) from None
         except e.RequestException as exc:
+            if isinstance(exc.original_exception, _WindowNearlyUsed):
+                raise _paused(exc.original_exception.remaining, exc.original_exception.reset_in) from None
             raise SourceError(f"cannot reach Reddit: {exc.original_exception!r}"[:300]) from None
         except (KeyError, TypeError, AttributeError, ValueError) as exc:
             raise SourceError(f"Reddit returned a malformed listing ({type(exc).__name__}: {exc})"[:300]) from None
 
     def close(self) -> None:
         self._session.close()
+
+
+def _paused(remaining: float, reset_in: float) -> SourceError:
+    return SourceError(f"Reddit rate limit nearly used ({remaining:.0f} requests left); paused {reset_in:.0f}s "
+                       "until the window resets", retry_after=reset_in)

@@ -60,6 +60,7 @@ class Mention:
     created_at: datetime
     fetched_at: datetime
     ref: str = ""
+    repairs: list[str] = field(default_factory=list)  # fields that were unusable and replaced, and why
 
 
 @dataclass(slots=True)

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from monitor.components import Connector, Sink
 from monitor.config import Config
 from monitor.delivery.outbox import OutboxDelivery
+from monitor.ops.liveness import JobWatch
 from monitor.pipeline.poll import Pipeline, PollResult
 from monitor.scoring.pool import ScoringEngine
 from monitor.store import SourceMeter, Store
@@ -39,6 +40,7 @@ class MonitorService:
                                  leases=self.store.leases, stop=self.stop, ops=self._ops_notifier(),
                                  owner=self.instance)
         self._scheduler = None
+        self.job_watch = JobWatch()
 
     def _ops_notifier(self):
         ops = self.config.root.alerts.ops
@@ -71,13 +73,16 @@ class MonitorService:
             timezone="UTC",
         )
         now = datetime.now(ZoneInfo("UTC"))
+        self.job_watch.attach(scheduler)
         for name, connector in self.connectors.items():
             cfg = connector.config
             scheduler.add_job(self.pipeline.poll, IntervalTrigger(seconds=cfg.interval, jitter=cfg.jitter or None),
                               args=[connector], id=f"poll:{name}", name=f"poll {name}", next_run_time=now,
                               misfire_grace_time=max(1, int(cfg.interval)))
+            self.job_watch.expect(f"poll:{name}", cfg.interval + cfg.jitter)
         scheduler.add_job(self.delivery.kick, IntervalTrigger(seconds=self.config.root.delivery.interval),
                           id="deliver", name="deliver outbox", next_run_time=now)
+        self.job_watch.expect("deliver", self.config.root.delivery.interval)
         digest = self.config.root.digest
         if digest.enabled:
             hour, minute = (int(x) for x in digest.time.split(":"))
@@ -130,6 +135,9 @@ class MonitorService:
             return False, "scheduler not running"
         if self.stop.is_set():
             return False, "stopping"
+        stalled = self.job_watch.stalled()
+        if stalled:
+            return False, stalled
         return True, "ok"
 
     def _install_signal_handlers(self) -> None:

@@ -145,6 +145,8 @@ class FakeReddit(FakeAPI):
         self.things: list[dict] = []  # oldest first; kind t3 (submission) or t1 (comment)
         self.t0 = datetime.now(timezone.utc).timestamp() - 1800
         self.token_requests = 0
+        # Reddit's rate-limit window as its answers report it (x-ratelimit-* headers, reset in seconds).
+        self.ratelimit = {"remaining": "595.0", "used": "5", "reset": "300"}
 
     def install(self, httpserver) -> None:
         httpserver.expect_request("/api/v1/access_token", method="POST").respond_with_handler(self.access_token)
@@ -197,8 +199,7 @@ class FakeReddit(FakeAPI):
         subs = request.path.split("/")[2].lower().split("+")
         return self._listing(request, [t for t in self.things if t["kind"] == "t1" and t["data"]["subreddit"] in subs])
 
-    @staticmethod
-    def _listing(request: Request, found: list[dict]) -> Response:
+    def _listing(self, request: Request, found: list[dict]) -> Response:
         newest_first = list(reversed(found))
         if after := request.args.get("after"):
             names = [t["data"]["name"] for t in newest_first]
@@ -208,7 +209,7 @@ class FakeReddit(FakeAPI):
         after_name = page[-1]["data"]["name"] if len(newest_first) > size else None
         body = {"kind": "Listing", "data": {"after": after_name, "dist": len(page), "modhash": "", "geo_filter": "",
                                             "children": page, "before": None}}
-        headers = {"x-ratelimit-remaining": "595.0", "x-ratelimit-used": "5", "x-ratelimit-reset": "300"}
+        headers = {f"x-ratelimit-{k}": v for k, v in self.ratelimit.items()}
         return Response(json.dumps(body), 200, headers, content_type="application/json")
 
 
@@ -227,6 +228,7 @@ class FakeSlack(FakeAPI):
         self.down = False  # answer 500 to everything while True
         self.delay = 0.0   # seconds each chat.postMessage takes (a slow Slack)
         self.files: dict[str, dict] = {}  # file id -> filename, length, content, title, channel, thread_ts
+        self.upload_url_missing = False  # files.getUploadURLExternal answers ok but without upload_url
         self._ts = time.time()
 
     def install(self, httpserver) -> None:
@@ -309,6 +311,8 @@ class FakeSlack(FakeAPI):
             return failure
         file_id = f"F{len(self.files) + 1:08d}"
         self.files[file_id] = {"filename": request.values["filename"], "length": int(request.values["length"])}
+        if self.upload_url_missing:
+            return self._ok(file_id=file_id)
         return self._ok(upload_url=f"{self._base.rstrip('/')}/upload/v1/{file_id}", file_id=file_id)
 
     def upload(self, request: Request) -> Response:

@@ -3,10 +3,12 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
 import time
+from datetime import datetime, timedelta, timezone
 
 import pytest
 import yaml
@@ -154,3 +156,92 @@ def test_shipped_config_runs_on_the_samples(tmp_path):
                          capture_output=True, text=True, env=env, cwd=ROOT, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.count("Pixelcart") > 20 and out.stdout.count("Northwind Air") > 20
+
+
+UNREACHABLE = "postgresql+psycopg://monitor:hunter2@127.0.0.1:1/monitor?connect_timeout=2"
+
+
+@pytest.mark.parametrize("args", [["db", "current"], ["stats"], ["alerts", "dead"], ["alerts", "retry"],
+                                  ["export", "--since", "2026-11-01", "--until", "2026-11-02"],
+                                  ["digest", "--date", "2026-11-01"]])
+def test_every_command_meeting_an_unreachable_database_says_so_in_one_line(tmp_path, args):
+    path = tmp_path / "c.yaml"
+    path.write_text(yaml.safe_dump({"database": {"url": UNREACHABLE}, "brands": BRANDS,
+                                    "sources": {"x": {"type": "file", "path": "a"}}}))
+    result = CliRunner().invoke(cli, ["--config", str(path), *args])
+    assert result.exit_code == 1, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)  # no traceback
+    [line] = result.output.splitlines()
+    assert line.startswith("database error: OperationalError: ") and "is the database running" in line
+    assert "hunter2" not in line
+
+
+@pytest.mark.parametrize("url, expected", [
+    ("notaurl", "database.url: not a database URL"),
+    ("mysql://u@h/db", "database.url: unsupported database 'mysql'"),
+])
+def test_check_config_rejects_the_urls_every_other_command_rejects(tmp_path, url, expected):
+    path = tmp_path / "c.yaml"
+    path.write_text(yaml.safe_dump({"database": {"url": url}, "brands": BRANDS,
+                                    "sources": {"x": {"type": "file", "path": "a"}}}))
+    for args in (["check-config"], ["stats"], ["db", "current"]):
+        result = CliRunner().invoke(cli, ["--config", str(path), *args])
+        assert result.exit_code == 2 and expected in result.output and "Traceback" not in result.output
+
+
+def test_commands_say_when_they_did_nothing(config_file):
+    invoke(config_file, "run", "--once")
+    today = time.strftime("%Y-%m-%d")
+    found = CliRunner().invoke(cli, ["--config", str(config_file), "export", "--since", today, "--until", today,
+                                     "--brand", "PIXELCART", "--format", "jsonl"])
+    assert found.exit_code == 0 and [json.loads(x)["brand"] for x in found.stdout.splitlines()] == ["Pixelcart"] * 2
+    unknown = CliRunner().invoke(cli, ["--config", str(config_file), "export", "--since", today, "--until", today,
+                                       "--brand", "Nope"])
+    assert unknown.exit_code == 2 and "no brand named 'Nope'" in unknown.output and "Pixelcart" in unknown.output
+    reversed_range = CliRunner().invoke(cli, ["--config", str(config_file), "export", "--since", "2026-11-20",
+                                              "--until", "2026-11-10"])
+    assert reversed_range.exit_code == 2 and "must come before --until" in reversed_range.output
+    retry = CliRunner().invoke(cli, ["--config", str(config_file), "alerts", "retry", "--id", "99999"])
+    assert retry.exit_code == 1 and "not dead alerts (unknown, or not dead-lettered): 99999" in retry.output
+    future = CliRunner().invoke(cli, ["--config", str(config_file), "digest", "--date", "2030-01-01"])
+    assert future.exit_code == 2 and "is in the future" in future.output
+    empty = CliRunner().invoke(cli, ["--config", str(config_file), "digest", "--date", "2026-01-05"])
+    assert empty.exit_code == 1 and "no mentions of Pixelcart, Northwind Air on 2026-01-05" in empty.output
+    assert f"stored mentions run from {today} to {today}" in empty.output
+
+
+def test_commands_that_send_nothing_need_no_sink_secrets(config_file, monkeypatch):
+    raw = yaml.safe_load(config_file.read_text())
+    raw["alerts"] = {"sinks": {"slack": {"type": "slack", "token": "${SLACK_BOT_TOKEN}"}},
+                     "routes": [{"name": "support", "sink": "slack", "channel": "C1"}]}
+    config_file.write_text(yaml.safe_dump(raw))
+    monkeypatch.delenv("SLACK_BOT_TOKEN", raising=False)
+    for args in (["stats"], ["export", "--since", "2026-11-01", "--until", "2026-11-02"], ["alerts", "dead"],
+                 ["db", "current"]):
+        result = CliRunner().invoke(cli, ["--config", str(config_file), *args])
+        assert result.exit_code in (0, 1) and "SLACK_BOT_TOKEN" not in result.output, (args, result.output)
+    run = CliRunner().invoke(cli, ["--config", str(config_file), "run", "--once"])
+    assert run.exit_code == 2
+    assert run.output.splitlines()[1:] == [
+        "  alerts.sinks.slack.token: environment variable SLACK_BOT_TOKEN is not set"]  # and nothing misleading
+
+
+def test_stats_times_carry_their_timezone(config_file):
+    invoke(config_file, "run", "--once")
+    text = invoke(config_file, "stats").output
+    assert re.search(r"last success \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC", text)
+    stats = json.loads(invoke(config_file, "stats", "--json").output)
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+\+00:00", stats["sources"][0]["last_success_at"])
+    assert "API reads this month" not in invoke(config_file, "check-config").output  # a file source is not metered
+
+
+def test_make_samples_dates_the_demo_to_this_week(tmp_path):
+    out = tmp_path / "samples.jsonl"
+    subprocess.run([sys.executable, str(ROOT / "samples" / "make_samples.py"), "--this-week", "--out", str(out)],
+                   check=True, capture_output=True)
+    committed = (ROOT / "samples" / "mentions.jsonl").read_text().splitlines()
+    fresh = out.read_text().splitlines()
+    assert len(fresh) == len(committed)
+    times = sorted(json.loads(line)["created_at"] for line in fresh if line.endswith("}") and '"created_at"' in line)
+    newest = datetime.fromisoformat(times[-1].replace("Z", "+00:00"))
+    assert timedelta(0) <= datetime.now(timezone.utc) - newest < timedelta(days=2)

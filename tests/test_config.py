@@ -141,3 +141,114 @@ def test_config_yaml_documents_every_top_level_section():
     readme = (ROOT / "README.md").read_text()
     for section in doc:
         assert f"`{section}" in readme, f"README's configuration reference lacks {section}"
+
+
+@pytest.mark.parametrize("key, value, expected", [
+    ("interval", float("inf"), "sources.feed.interval: expected a duration of at most 366d, got 'inf'"),
+    ("interval", ".inf", "sources.feed.interval: expected a duration like 2m, got '.inf'"),
+    ("interval", "999999999999d", "sources.feed.interval: expected a duration of at most 366d, got '999999999999d'"),
+    ("interval", float("nan"), "sources.feed.interval: expected a duration like 2m, got 'nan'"),
+    ("interval", 0, "sources.feed.interval: Input should be greater than or equal to 0.01"),
+    ("interval", "0s", "sources.feed.interval: Input should be greater than or equal to 0.01"),
+    ("jitter", float("inf"), "sources.feed.jitter: expected a duration of at most 366d, got 'inf'"),
+])
+def test_durations_that_would_kill_the_scheduler_are_refused(key, value, expected):
+    assert problems(base(sources={"feed": {"type": "file", "path": "x.jsonl", key: value}})) == [expected]
+
+
+def test_yaml_infinity_in_a_file_is_refused(tmp_path):
+    path = tmp_path / "c.yaml"
+    path.write_text(yaml.safe_dump(base()).replace("path: x.jsonl", "path: x.jsonl\n    jitter: .inf"))
+    with pytest.raises(ConfigError) as info:
+        load_config(path, environ={})
+    assert info.value.problems == ["sources.feed.jitter: expected a duration of at most 366d, got 'inf'"]
+
+
+def billion_laughs(levels: int = 9) -> str:
+    lines = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    names = "abcdefghijklmnop"
+    for i in range(1, levels):
+        lines.append(f"{names[i]}: &{names[i]} [" + ",".join([f"*{names[i - 1]}"] * 9) + "]")
+    lines += ["brands: [{name: x, terms: [x]}]", f"unknown_key: *{names[levels - 1]}"]
+    return "\n".join(lines) + "\n"
+
+
+def test_alias_bomb_is_refused_without_expanding_it(tmp_path):
+    path = tmp_path / "bomb.yaml"
+    path.write_text(billion_laughs())  # 9**9 = 387 million strings if expanded, in under 400 bytes
+    assert path.stat().st_size < 700
+    with pytest.raises(ConfigError) as info:
+        load_config(path, environ={})
+    assert info.value.problems == ["the YAML expands to more than 100,000 values through its aliases "
+                                   "(&anchor / *alias); write the values out or nest fewer aliases"]
+
+
+def test_ordinary_anchors_still_work(tmp_path):
+    path = tmp_path / "c.yaml"
+    path.write_text("common: &common {type: file, path: x.jsonl, interval: 30s}\n"
+                    "brands: [{name: x, terms: [x]}]\n"
+                    "sources: {feed: *common, other: {<<: *common, path: y.jsonl}}\n".replace("common: &", "x-c: &"))
+    with pytest.raises(ConfigError) as info:  # the anchor's own key is unknown; the aliases themselves load
+        load_config(path, environ={})
+    assert info.value.problems == ["x-c: unknown key 'x-c'; allowed: alerts, brands, database, delivery, digest, "
+                                   "logging, scoring, service, sources, topics"]
+    path.write_text("brands: [{name: x, terms: [x]}]\n"
+                    "sources: {feed: &common {type: file, path: x.jsonl, interval: 30s}, "
+                    "other: {<<: *common, path: y.jsonl}}\n")
+    config = load_config(path, environ={})
+    assert config.sources["other"].config.interval == 30 and config.sources["other"].config.path == "y.jsonl"
+
+
+def test_alias_inside_itself_is_refused(tmp_path):
+    path = tmp_path / "loop.yaml"
+    path.write_text("brands: [{name: x, terms: [x]}]\nloop: &loop [1, *loop]\n")
+    with pytest.raises(ConfigError) as info:
+        load_config(path, environ={})
+    assert info.value.problems == ["line 2: an alias refers to the value that contains it"]
+
+
+def test_oversized_file_is_refused(tmp_path):
+    path = tmp_path / "big.yaml"
+    path.write_text("# " + "x" * (1 << 20) + "\nbrands: [{name: x, terms: [x]}]\n")
+    with pytest.raises(ConfigError) as info:
+        load_config(path, environ={})
+    assert info.value.problems == [f"{path} is {path.stat().st_size:,} bytes; a configuration file may have at most "
+                                   "1,048,576"]
+
+
+def test_brands_sharing_a_digest_folder_are_refused_naming_both():
+    brands = [{"name": "Pixel Cart", "terms": ["a"]}, {"name": "Pixel-Cart", "terms": ["b"]}]
+    assert problems({"brands": brands}) == [
+        "brands: brands 'Pixel Cart' and 'Pixel-Cart' would share the digest folder 'pixel-cart': rename one"]
+
+
+@pytest.mark.parametrize("url, expected", [
+    ("notaurl", "database.url: not a database URL; expected sqlite:///path/to/file.db or "
+                "postgresql://user@host/database"),
+    ("mysql://u:pw@db.example/x", "database.url: unsupported database 'mysql'; use sqlite or postgresql"),
+    ("postgresql://u:pa@ss@127.0.0.1/x", "database.url: the password holds a raw '@': write it as %40 "
+                                          "(percent-encoded)"),
+    ("postgresql+asyncpg://db.example/x", "database.url: the postgresql+asyncpg driver is not installed: use "
+                                          "postgresql:// (psycopg 3: pip install 'complaint-monitor[postgres]')"),
+])
+def test_database_url_is_checked_once_at_load(url, expected):
+    assert problems(base(database={"url": url})) == [expected]
+
+
+def test_percent_encoded_password_is_accepted_and_masked():
+    config = parse_config(base(database={"url": "postgresql://u:pa%40ssw0rd@127.0.0.1/x"}), "t", environ={})
+    assert config.database_url.endswith("@127.0.0.1/x")
+    assert "pa%40ssw0rd" not in redactor(f"could not connect to {config.database_url}")
+
+
+SLACK_ROUTED = {"sinks": {"slack": {"type": "slack", "token": "${SLACK_BOT_TOKEN}"}},
+                "routes": [{"name": "support", "sink": "slack", "channel": "C1"}]}
+
+
+def test_a_command_that_sends_nothing_does_not_need_the_sinks_secrets():
+    raw = base(alerts=SLACK_ROUTED)
+    assert problems(raw) == ["alerts.sinks.slack.token: environment variable SLACK_BOT_TOKEN is not set"]
+    config = parse_config(raw, "t", environ={}, needs=("sources",))
+    assert list(config.sinks) == [] and list(config.sources) == ["feed"]
+    config = parse_config(raw, "t", environ={}, needs=())
+    assert config.database_url.startswith("sqlite")

@@ -110,3 +110,9 @@ def test_cursor_is_json(tmp_path):
     batch = next(iter(connector(feed).fetch({})))
     value = json.loads(batch.cursor[f"offset:{feed}"])
     assert value["offset"] == feed.stat().st_size
+
+
+def test_a_byte_order_mark_does_not_lose_the_first_post(tmp_path):
+    feed = tmp_path / "bom.jsonl"
+    feed.write_bytes(b'\xef\xbb\xbf{"id": "1", "text": "first"}\n{"id": "2", "text": "second"}\n')
+    assert drain(connector(feed), {}) == ["first", "second"]

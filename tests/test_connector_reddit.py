@@ -1,6 +1,8 @@
 """Reddit connector: the real praw client against a local server speaking Reddit's OAuth and Listing formats."""
 from __future__ import annotations
 
+import time
+
 import pytest
 import sqlalchemy as sa
 from werkzeug import Response
@@ -175,4 +177,50 @@ def test_errors_and_bad_bodies_fail_the_poll_and_lose_nothing(tmp_path, db_url, 
         assert r1.error is None and r1.rejected >= 1  # an item without created time is counted, not stored
     [r2] = svc.run_once()
     assert r2.error is None and len(stored(svc)) == 1
+    svc.close()
+
+
+@pytest.mark.parametrize("remaining", ["1.0", "0"])
+def test_a_nearly_used_window_pauses_the_source_instead_of_sleeping(tmp_path, db_url, httpserver, fake_reddit,
+                                                                     remaining):
+    post = fake_reddit.submission("pixelcart still broken")
+    # prawcore 4 would sleep 10 s before the next request with one left, and until the reset with none.
+    fake_reddit.ratelimit = {"remaining": remaining, "used": "599", "reset": "1"}
+    svc = service(tmp_path, db_url, httpserver)
+    started = time.monotonic()
+    [r] = svc.run_once()
+    assert time.monotonic() - started < 5  # returned without sleeping in the poll thread
+    assert "Reddit rate limit nearly used" in r.error and r.stored == 0
+    assert svc.pipeline.health.paused_until("reddit") is not None
+    fake_reddit.ratelimit = {"remaining": "595.0", "used": "5", "reset": "300"}
+    time.sleep(1.2)  # the window has reset
+    [r] = svc.run_once()
+    assert r.error is None and post in stored(svc)
+    svc.close()
+
+
+def test_the_comment_scan_stops_at_its_cursor(tmp_path, db_url, httpserver, fake_reddit):
+    for i in range(150):
+        fake_reddit.comment(f"northwind flight {i} delayed again", sub="travel")  # 10 s apart, 25 min in all
+    svc = service(tmp_path, db_url, httpserver, comment_subreddits=["travel"], overlap="1h")
+    [first] = svc.run_once()
+    assert first.stored == 150
+    fake_reddit.requests.clear()
+    [idle] = svc.run_once()
+    # The search re-reads its overlap (index lag); the comment listing has no lag: one page, nothing re-read.
+    comment_pages = [q for q in listings(fake_reddit) if "/comments" in q["path"]]
+    assert len(comment_pages) == 1 and idle.stored == 0
+    svc.close()
+
+
+def test_usage_counts_every_item_fetched_and_every_request(tmp_path, db_url, httpserver, fake_reddit):
+    for i in range(130):
+        fake_reddit.submission(f"pixelcart order {i} never arrived")
+    for i in range(5):
+        fake_reddit.comment(f"anyone been to Porto {i}?", sub="travel")  # fetched, not about a brand
+    svc = service(tmp_path, db_url, httpserver, comment_subreddits=["travel"], max_items=120)
+    [r] = svc.run_once()
+    assert r.stored == 120
+    # pixelcart: pages of 100 and 30 (2 requests, 130 items); northwind: 1 request, 0 items; comments: 1, 5.
+    assert svc.store.usage.month()["reddit"] == {"posts_read": 135, "requests": 4}
     svc.close()

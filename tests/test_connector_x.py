@@ -259,9 +259,9 @@ def test_check_config_and_stats_show_monthly_reads(tmp_path, httpserver, fake_x,
         "database": {"url": f"sqlite:///{tmp_path / 'm.db'}"}, "brands": BRANDS,
         "sources": {"x": {**x_source(httpserver), "monthly_post_budget": 10000}}}))
     runner = CliRunner()
-    assert "read this month: 0 of 10,000" in runner.invoke(cli, ["--config", str(path), "check-config"]).output
+    assert "API reads this month: 0 of 10,000" in runner.invoke(cli, ["--config", str(path), "check-config"]).output
     assert runner.invoke(cli, ["--config", str(path), "run", "--once"]).exit_code == 0
-    assert "read this month: 1 of 10,000" in runner.invoke(cli, ["--config", str(path), "check-config"]).output
+    assert "API reads this month: 1 of 10,000" in runner.invoke(cli, ["--config", str(path), "check-config"]).output
     assert "x 1 posts in 2 requests" in runner.invoke(cli, ["--config", str(path), "stats"]).output
     monkeypatch.delenv("X_BEARER_TOKEN")
     missing = runner.invoke(cli, ["--config", str(path), "check-config"])

@@ -55,7 +55,7 @@ def test_permanent_errors_dead_letter_and_retry_command_revives(tmp_path, db_url
     dead = svc.store.outbox.dead_alerts()
     assert dead and all(d["last_error"] for d in dead)
     assert len(RecordingSink.sent["rec"]) == 3 - len(dead)
-    assert svc.store.outbox.retry_dead([dead[0]["id"]]) == 1
+    assert svc.store.outbox.retry_dead([dead[0]["id"]]) == [dead[0]["id"]]
     svc.delivery.deliver_due()
     assert len(RecordingSink.sent["rec"]) == 4 - len(dead)
     svc.close()

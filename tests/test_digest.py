@@ -15,12 +15,13 @@ import yaml
 from click.testing import CliRunner
 
 from monitor.cli import cli
+from monitor.digest import export
 from monitor.digest.charts import topics_png, trend_png
-from monitor.digest.figures import brand_day
+from monitor.digest.figures import brand_day, day_bounds
 from monitor.digest.report import render_html, render_text
 from monitor.digest.runner import DigestRunner
 from monitor.model import Route
-from monitor.store.schema import bursts, outbox
+from monitor.store.schema import bursts, digest_runs, mentions, outbox
 from tests.fake_apis import FakeSlack
 from tests.support import BRANDS, build_config
 
@@ -216,3 +217,97 @@ def test_digest_and_export_commands(tmp_path, store):
     jsonl = runner.invoke(cli, ["--config", str(path), "export", "--since", "2026-11-20T05:00:00+00:00",
                                 "--until", "2026-11-20T13:00:00+00:00", "--format", "jsonl", "--brand", "Pixelcart"])
     assert [json.loads(x)["external_id"] for x in jsonl.stdout.splitlines()] == ["m0", "m1"]
+
+
+def slack_digest_config(tmp_path, httpserver):
+    return build_config(tmp_path, environ={"SLACK_BOT_TOKEN": FakeSlack.TOKEN},
+                        alerts={"sinks": {"slack": {"type": "slack", "token": "${SLACK_BOT_TOKEN}",
+                                                    "api_base_url": httpserver.url_for("/api/"),
+                                                    "min_interval": "0s"}}},
+                        digest={"timezone": TZ, "targets": ["slack"], "sink": "slack", "channel": "C0SUPPORT"})
+
+
+def test_slack_upload_failing_midway_fails_cleanly_and_stays_retryable(seeded, tmp_path, httpserver):
+    from alerts.slack import SlackSink
+
+    fake = FakeSlack()
+    fake.install(httpserver)
+    fake.upload_url_missing = True  # Slack answers ok, but gives no URL to upload the chart to
+    config = slack_digest_config(tmp_path, httpserver)
+    runner = DigestRunner(config, {"slack": SlackSink("slack", config.sinks["slack"].config)},
+                          db=seeded.db, mentions=seeded.mentions, runs=seeded.digest_runs)
+    assert runner.run(day=DAY, brands=["Pixelcart"]) == 0
+    with seeded.db.engine.connect() as conn:
+        assert conn.execute(sa.select(digest_runs)).all() == []  # no reservation left in "sending"
+    fake.upload_url_missing = False
+    assert runner.run(day=DAY, brands=["Pixelcart"]) == 1  # the next run sends it
+
+
+def test_upload_file_names_are_slugged(seeded, tmp_path, httpserver):
+    from alerts.slack import SlackSink
+
+    fake = FakeSlack()
+    fake.install(httpserver)
+    config = slack_digest_config(tmp_path, httpserver)
+    with seeded.db.engine.begin() as conn:
+        conn.execute(sa.update(mentions).where(mentions.c.brand == "Pixelcart").values(brand="../../etc/evil"))
+    runner = DigestRunner(config, {"slack": SlackSink("slack", config.sinks["slack"].config)},
+                          db=seeded.db, mentions=seeded.mentions, runs=seeded.digest_runs)
+    assert runner.run(day=DAY, brands=["../../etc/evil"]) == 1
+    assert sorted(f["filename"] for f in fake.files.values()) == ["etc-evil-2026-11-20-topics.png",
+                                                                  "etc-evil-2026-11-20-trend.png"]
+
+
+@pytest.mark.parametrize("names, folders", [
+    (["Pixel Cart", "日本航空"], ["pixel-cart", "日本航空"]),
+    (["Ünïcödé Café", "Pixelcart"], ["ünïcödé-café", "pixelcart"]),
+])
+def test_each_brand_gets_its_own_readable_folder(tmp_path, store, names, folders):
+    for i, name in enumerate(names):
+        store.mentions.store_batch("x", [row(i, "2026-11-20T15:00:00", "x", -0.5, "billing", "a", 1, brand=name)],
+                                   [[]], {}, read=1, rejected=0)
+    brands = [{"name": n, "terms": [f"term{i}"]} for i, n in enumerate(names)]
+    config = build_config(tmp_path, brands=brands, digest={"timezone": TZ, "directory": str(tmp_path / "d")})
+    runner = DigestRunner(config, {}, db=store.db, mentions=store.mentions, runs=store.digest_runs)
+    assert runner.run(day=DAY, targets=["file"]) == 2
+    assert sorted(p.name for p in (tmp_path / "d").iterdir()) == sorted(folders)
+    for folder in folders:
+        assert (tmp_path / "d" / folder / "2026-11-20.html").exists()
+
+
+def test_csv_cells_cannot_become_formulas_and_numbers_stay_exact(tmp_path, store):
+    hostile = row(1, "2026-11-20T15:00:00", "x", -0.9, "billing", '=HYPERLINK("http://evil.example","click")', 5)
+    hostile["text"] = "+1+cmd|' /C calc'!A0 pixelcart"
+    hostile["url"] = "@SUM(1+1)"
+    store.mentions.store_batch("x", [hostile], [[]], {}, read=1, rejected=0)
+    start, end = day_bounds(DAY, TZ)
+    out = io.StringIO()
+    assert export.write_csv(export.mention_rows(store.mentions, start, end), out) == 1
+    [cells] = list(csv.DictReader(io.StringIO(out.getvalue())))
+    assert cells["author"] == '\'=HYPERLINK("http://evil.example","click")'
+    assert cells["text"] == "'+1+cmd|' /C calc'!A0 pixelcart"
+    assert cells["url"] == "'@SUM(1+1)"
+    assert cells["compound"] == "-0.9" and cells["author_reach"] == "5"  # numeric cells are left as numbers
+    lines = io.StringIO()
+    export.write_jsonl(export.mention_rows(store.mentions, start, end), lines)
+    record = json.loads(lines.getvalue())
+    assert record["author"] == '=HYPERLINK("http://evil.example","click")' and record["compound"] == -0.9
+
+
+def test_a_target_failing_in_an_unexpected_way_is_released_for_the_next_run(seeded, tmp_path):
+    from monitor.components import Sink
+
+    class BrokenSink(Sink):
+        def send(self, alert):
+            raise AssertionError("not used")
+
+        def notify(self, text, channel):
+            raise KeyError("upload_url")  # a client library tripping over an answer it did not expect
+
+    config = build_config(tmp_path, alerts={"sinks": {"rec": {"type": "test-recording"}}},
+                          digest={"timezone": TZ, "targets": ["slack"], "sink": "rec", "channel": "C1"})
+    runner = DigestRunner(config, {"rec": BrokenSink("rec", config.sinks["rec"].config)},
+                          db=seeded.db, mentions=seeded.mentions, runs=seeded.digest_runs)
+    assert runner.run(day=DAY, brands=["Pixelcart"]) == 0
+    with seeded.db.engine.connect() as conn:
+        assert conn.execute(sa.select(digest_runs)).all() == []

@@ -131,3 +131,29 @@ def test_brand_filter(text, author, lang, outcome):
         with pytest.raises(Rejected) as why:
             filt.assign(mention)
         assert (outcome or "mentions no configured brand") in str(why.value)
+
+
+@pytest.mark.parametrize("reach, expected, repaired", [
+    (1234, 1234, False), ("56", 56, False), (None, 0, False), ("", 0, False), (0, 0, False),
+    (float("inf"), 0, True), ("Infinity", 0, True), (1e400, 0, True), ("1" * 25, 0, True), (-5, 0, True),
+    ("lots", 0, True), (True, 0, True), (float("nan"), 0, True), (10**10 + 1, 0, True),
+])
+def test_implausible_reach_counts_as_unknown_and_says_so(reach, expected, repaired):
+    mention = normalize(RawPost(external_id="1", text="pixelcart", author_reach=reach), "s", NOW)
+    assert mention.author_reach == expected
+    assert mention.repairs == (["implausible author_reach, counted as 0"] if repaired else [])
+
+
+@pytest.mark.parametrize("created, expected, repair", [
+    ("2026-11-20T10:00:00Z", datetime(2026, 11, 20, 10, tzinfo=timezone.utc), None),
+    (None, NOW, None),
+    ("yesterday", NOW, "unreadable or impossible created_at, used the fetch time"),
+    (1e20, NOW, "unreadable or impossible created_at, used the fetch time"),
+    (-99999999999, NOW, "unreadable or impossible created_at, used the fetch time"),
+    ("1969-07-20T20:17:00Z", NOW, "unreadable or impossible created_at, used the fetch time"),
+    ("2999-01-01T00:00:00Z", NOW, "created_at in the future, used the fetch time"),
+])
+def test_unusable_post_times_become_the_fetch_time_and_say_so(created, expected, repair):
+    mention = normalize(RawPost(external_id="1", text="pixelcart", created_at=created), "s", NOW)
+    assert mention.created_at == expected
+    assert mention.repairs == ([repair] if repair else [])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 import urllib.error
 import urllib.request
 from datetime import timedelta
@@ -153,3 +154,84 @@ def test_stale_claim_of_a_dead_instance_is_taken_over(tmp_path, db_url):
     assert svc.delivery.deliver_due() == (1, 0)
     assert [a.outbox_id for a in RecordingSink.sent["rec"]] == [dead.outbox_id]
     svc.close()
+
+
+def ops_server(**limits):
+    from monitor.ops.server import OpsServer
+
+    server = OpsServer("127.0.0.1", 0, lambda: (True, "ok"), lambda: (False, "not ready"), **limits)
+    server.start()
+    return server
+
+
+def test_head_answers_like_get_without_a_body():
+    server = ops_server()
+    try:
+        for path, status in (("/healthz", 200), ("/readyz", 503), ("/metrics", 200)):
+            request = urllib.request.Request(f"http://127.0.0.1:{server.port}{path}", method="HEAD")
+            try:
+                with urllib.request.urlopen(request, timeout=5) as response:
+                    code, body, length = response.status, response.read(), response.headers["Content-Length"]
+            except urllib.error.HTTPError as exc:
+                code, body, length = exc.code, exc.read(), exc.headers["Content-Length"]
+            assert (code, body) == (status, b"") and int(length) > 0
+    finally:
+        server.stop()
+
+
+def test_idle_connections_are_dropped_and_bounded():
+    import socket
+
+    server = ops_server(idle_timeout=0.5, max_connections=2)
+    try:
+        idle = [socket.create_connection(("127.0.0.1", server.port), timeout=5) for _ in range(2)]
+        time.sleep(0.2)  # both idle connections now hold the two slots
+        extra = socket.create_connection(("127.0.0.1", server.port), timeout=5)
+        extra.sendall(b"GET /healthz HTTP/1.0\r\n\r\n")
+        assert extra.recv(100) == b""  # refused at once: closed unanswered, no thread taken
+        for sock in idle:
+            assert sock.recv(100) == b""  # the server closed each idle connection after its timeout
+        assert get(f"http://127.0.0.1:{server.port}/healthz") == (200, "ok\n")  # slots are free again
+    finally:
+        for sock in idle + [extra]:
+            sock.close()
+        server.stop()
+
+
+def test_readyz_fails_when_the_scheduler_stops_firing(tmp_path, db_url):
+    write_jsonl(tmp_path / "feed.jsonl", [])
+    svc = MonitorService(build_config(tmp_path, db_url, sources={"feed": {
+        "type": "file", "path": str(tmp_path / "feed.jsonl"), "interval": "0.05s"}}, delivery={"interval": "0.05s"}))
+    svc.prepare()
+    svc.job_watch.grace = 0.0
+    scheduler = svc._scheduler = svc.build_scheduler()
+    scheduler.start()
+    try:
+        deadline = time.monotonic() + 10
+        while svc.ready() != (True, "ok") and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert svc.ready() == (True, "ok")
+        scheduler.pause()  # what a dead scheduler thread looks like from outside: running, but nothing fires
+        time.sleep(0.4)
+        ok, reason = svc.ready()
+        assert not ok and "has not run for" in reason and "the scheduler has stopped firing jobs" in reason
+        assert scheduler.running  # the old check alone would have said ready
+    finally:
+        scheduler.shutdown(wait=False)
+        svc.close()
+
+
+@pytest.mark.parametrize("text, hidden, kept", [
+    ("could not connect to postgresql://app:p@ss@SECRETPART@db.internal/x", ["p@ss", "SECRETPART"], ["db.internal"]),
+    ("set X_BEARER_TOKEN to the app's current bearer token", [], ["current bearer token"]),
+    ("Authorization: Bearer abcdef123456", ["abcdef123456"], ["Authorization: Bearer"]),
+    ("sent with bearer AAAAAAAAAAAAAAAAAAAAAMLheAAAAAAA0%2BuSeid", ["AAAAAAAAAAAAAAAAAAAAAMLheAAAAAAA0%2BuSeid"], []),
+])
+def test_redaction_masks_secret_values_not_words(text, hidden, kept):
+    out = redactor(text)
+    assert not [h for h in hidden if h in out] and all(k in out for k in kept), out
+
+
+def test_a_driver_splitting_the_password_at_its_first_at_sign_leaks_nothing():
+    redactor.add_url_password("postgresql://app:first@SECRETTAIL@127.0.0.1/x")
+    assert "SECRETTAIL" not in redactor("failed to resolve host 'SECRETTAIL@127.0.0.1'")

@@ -1,8 +1,11 @@
 """The whole flow on a real database: file source -> normalize -> dedup -> score -> store + outbox -> deliver."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 import sqlalchemy as sa
 
+from monitor.clock import utcnow
 from monitor.components import Connector, SourceError
 from monitor.config import SourceConfig
 from monitor.model import Batch, RawPost
@@ -203,4 +206,48 @@ def test_backoff_after_very_many_failures_stays_bounded(tmp_path, db_url):
     assert "does not exist" in r.error
     paused = svc.pipeline.health.paused_until("feed") - utcnow()
     assert 0 < paused.total_seconds() <= MAX_FAILURE_BACKOFF
+    svc.close()
+
+
+def test_repaired_fields_are_logged_and_counted_per_poll(tmp_path, db_url, caplog):
+    write_jsonl(tmp_path / "feed.jsonl", [
+        {"id": "1", "text": "pixelcart still no refund", "author": "a", "author_reach": "1" * 25},
+        {"id": "2", "text": "pixelcart order lost", "author": "b", "created_at": "yesterday"},
+        {"id": "3", "text": "pixelcart is fine", "author": "c", "author_reach": 40, "created_at": "2026-11-20T10:00Z"},
+    ])
+    svc = service(tmp_path, db_url)
+    with caplog.at_level("INFO"):
+        [result] = svc.run_once()
+    assert result.stored == 3
+    assert result.repairs == {"implausible author_reach, counted as 0": 1,
+                              "unreadable or impossible created_at, used the fetch time": 1}
+    assert "repaired feed.jsonl@0: implausible author_reach, counted as 0" in caplog.text
+    with svc.store.db.engine.connect() as conn:
+        reach = dict(conn.execute(sa.select(mentions.c.external_id, mentions.c.author_reach)).all())
+    assert reach == {"1": 0, "2": 0, "3": 40}
+    svc.close()
+
+
+def test_bursts_count_by_publication_time_not_arrival(tmp_path, db_url):
+    old = (utcnow() - timedelta(days=2)).isoformat()
+    write_jsonl(tmp_path / "feed.jsonl", [
+        {"id": f"old{i}", "text": f"pixelcart order {i} still not delivered", "author": f"u{i}", "created_at": old}
+        for i in range(30)])
+    svc = service(tmp_path, db_url, delivery={"burst_threshold": 10, "burst_window": "10m"})
+    svc.run_once()
+    sent = RecordingSink.sent["rec"]
+    assert len(sent) == 30 and not any(a.thread_ref for a in sent)  # a backfill is history: no spike
+    assert RecordingSink.notices["rec"] == []
+    write_jsonl(tmp_path / "feed.jsonl", [
+        {"id": f"new{i}", "text": f"pixelcart order {i} still not delivered", "author": f"n{i}"} for i in range(30)])
+    svc.run_once()
+    [(_, spike)] = RecordingSink.notices["rec"]
+    assert spike.startswith("Spike: 30 complaints about Pixelcart")  # the fresh ones only: old ones don't count
+    fresh = [a for a in RecordingSink.sent["rec"] if a.external_id.startswith("new")]
+    assert len(fresh) == 30 and all(a.thread_ref for a in fresh)
+    write_jsonl(tmp_path / "feed.jsonl", [{"id": "late", "text": "pixelcart order never delivered", "author": "z",
+                                           "created_at": old}])
+    svc.run_once()  # an old post arriving while the burst is live is not part of it
+    [late] = [a for a in RecordingSink.sent["rec"] if a.external_id == "late"]
+    assert late.thread_ref is None
     svc.close()

@@ -116,3 +116,14 @@ def test_eval_set_is_large_balanced_and_detector_beats_vader(scorer):
     vader_f1 = 2 * vtp / (2 * vtp + vfp + vfn)
     assert f1 >= 0.85, f1
     assert f1 - vader_f1 >= 0.2, (f1, vader_f1)
+
+
+@pytest.mark.parametrize("text, sarcastic", [
+    ("@pixelcart great service, 3 hours on hold /s", True),
+    ("pixelcart support replied within a day /s.", True),
+    ("@pixelcart the banner says <script>alert(1)</script> on the homepage, thanks for fixing", False),
+    ("pixelcart order tracked at https://pixelcart.example/status/123 and arrived fine", False),
+])
+def test_sarcasm_tag_only_when_it_stands_alone(scorer, text, sarcastic):
+    reasons = scorer.score(text).reasons
+    assert any(r["rule"] == "sarcasm" and r["match"] == "/s" for r in reasons) is sarcastic

@@ -150,7 +150,7 @@ def test_permanent_errors_dead_letter_with_the_fix(tmp_path, db_url, httpserver,
     svc.run_once()
     [dead] = svc.store.outbox.dead_alerts()
     assert expected in dead["last_error"] and dead["attempts"] == 1
-    assert svc.store.outbox.retry_dead() == 1
+    assert svc.store.outbox.retry_dead() == [dead["id"]]
     svc.close()
 
 

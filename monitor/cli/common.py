@@ -9,10 +9,13 @@ from typing import Optional
 import click
 
 EXIT_CONFIG = 2
+EVERYTHING = ("sources", "sinks")
+NOTHING: tuple[str, ...] = ()
 
 
-def load(ctx: click.Context):
-    """The validated config, or exit 2 with the problems and no traceback."""
+def load(ctx: click.Context, needs: tuple[str, ...] = EVERYTHING):
+    """The validated config, or exit 2 with the problems and no traceback. ``needs``: the parts the command
+    runs ("sources", "sinks"), whose secrets must be set; the first call of a command decides."""
     from monitor.config import ConfigError, load_config
     from monitor.ops.logs import setup_logging
     from monitor.ops.redact import redactor
@@ -20,7 +23,7 @@ def load(ctx: click.Context):
     if "config" in ctx.obj:
         return ctx.obj["config"]
     try:
-        config = load_config(ctx.obj["config_path"])
+        config = load_config(ctx.obj["config_path"], needs=needs)
     except ConfigError as exc:
         click.echo(redactor(exc.render()), err=True)
         sys.exit(EXIT_CONFIG)
@@ -29,10 +32,22 @@ def load(ctx: click.Context):
     return config
 
 
-def open_store(ctx: click.Context):
+def brand_names(config, brand: Optional[str]) -> list[str]:
+    """The configured names ``--brand`` means (any case), every brand without it; exit 2 when none matches."""
+    if not brand:
+        return [b.name for b in config.brands]
+    names = [b.name for b in config.brands if b.name.casefold() == brand.casefold()]
+    if not names:
+        click.echo(f"no brand named {brand!r} in the configuration (brands: "
+                   f"{', '.join(b.name for b in config.brands)})", err=True)
+        sys.exit(EXIT_CONFIG)
+    return names
+
+
+def open_store(ctx: click.Context, needs: tuple[str, ...] = NOTHING):
     from monitor.store import Store, StoreError
 
-    config = load(ctx)
+    config = load(ctx, needs)
     try:
         return Store(config.database_url)
     except StoreError as exc:
@@ -43,11 +58,32 @@ def open_store(ctx: click.Context):
 def database_down(exc: Exception) -> None:
     from monitor.ops.redact import redactor
 
-    click.echo(redactor(f"database error: {exc.__class__.__name__}: {str(exc).splitlines()[0]}"), err=True)
+    detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    click.echo(redactor(f"database error: {type(getattr(exc, 'orig', None) or exc).__name__}: "
+                        f"{detail[0] if detail else 'no detail'} (is the database running, and is database.url "
+                        "right?)"), err=True)
     sys.exit(1)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def is_database_error(exc: BaseException) -> bool:
+    """Without importing SQLAlchemy: a command that never touched the database cannot have raised one."""
+    errors = sys.modules.get("sqlalchemy.exc")
+    return errors is not None and isinstance(exc, (errors.DBAPIError, errors.TimeoutError))
+
+
+class MonitorGroup(click.Group):
+    """An unreachable database is one line for the operator, whichever command met it, not a traceback."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except Exception as exc:
+            if is_database_error(exc):
+                database_down(exc)
+            raise
+
+
+@click.group(cls=MonitorGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--config", "config_path", envvar="MONITOR_CONFIG", default="config.yaml", show_default=True,
               help="Configuration file (env: MONITOR_CONFIG).")
 @click.option("--log-level", type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False),

@@ -4,10 +4,11 @@ from __future__ import annotations
 import sys
 from datetime import date
 from typing import Optional
+from zoneinfo import ZoneInfo
 
 import click
 
-from monitor.cli.common import EXIT_CONFIG, cli, load, open_store
+from monitor.cli.common import EXIT_CONFIG, NOTHING, brand_names, cli, load, open_store
 
 
 @cli.command()
@@ -19,20 +20,23 @@ from monitor.cli.common import EXIT_CONFIG, cli, load, open_store
 @click.pass_context
 def digest(ctx: click.Context, day, brand: Optional[str], targets: tuple[str, ...], force: bool) -> None:
     """The daily digest per brand: on stdout, as an HTML report + CSV under data/digests/, or to Slack."""
-    from monitor.digest.runner import DigestRunner, yesterday
+    from monitor.digest.runner import DigestRunner, today, yesterday
 
-    config = load(ctx)
-    names = [b.name for b in config.brands if not brand or b.name.lower() == brand.lower()]
-    if not names:
-        click.echo(f"no brand named {brand!r} in the configuration", err=True)
-        sys.exit(EXIT_CONFIG)
+    config = load(ctx, ("sinks",) if "slack" in targets else NOTHING)
+    names = brand_names(config, brand)
     if "slack" in targets and not config.root.digest.sink:
         click.echo("--to slack needs digest.sink (and digest.channel) in the configuration", err=True)
         sys.exit(EXIT_CONFIG)
     store = open_store(ctx)
     store.schema.upgrade()
     sinks = {n: c.cls(n, c.config) for n, c in config.enabled_sinks().items()} if "slack" in targets else {}
-    when: date = day.date() if day else yesterday(config.root.digest.timezone)
+    tz = config.root.digest.timezone
+    when: date = day.date() if day else yesterday(tz)
+    if when > today(tz):
+        click.echo(f"--date {when} is in the future ({tz}): nothing to report yet", err=True)
+        sys.exit(EXIT_CONFIG)
+    if not _has_mentions(store, names, when, tz):
+        sys.exit(1)
     chosen = list(targets) or ["stdout"]
     runner = DigestRunner(config, sinks, db=store.db, mentions=store.mentions, runs=store.digest_runs)
     sent = runner.run(day=when, brands=names, targets=chosen, force=force, out=sys.stdout)
@@ -41,3 +45,17 @@ def digest(ctx: click.Context, day, brand: Optional[str], targets: tuple[str, ..
         click.echo(f"{expected - sent} digest(s) not sent: already sent (use --force) or failed (see the log)",
                    err=True)
     sys.exit(0 if sent == expected else 1)
+
+
+def _has_mentions(store, names: list[str], day: date, tz: str) -> bool:
+    """Says so when the day has nothing to report, and which days do (the samples are from another week)."""
+    from monitor.digest.figures import day_bounds
+
+    start, end = day_bounds(day, tz)
+    if store.mentions.count_between(start, end, names):
+        return True
+    first, last = store.mentions.created_range(names)
+    stored = (f"stored mentions run from {first.astimezone(ZoneInfo(tz)):%Y-%m-%d} to "
+              f"{last.astimezone(ZoneInfo(tz)):%Y-%m-%d}" if first else "no mentions are stored yet")
+    click.echo(f"no mentions of {', '.join(names)} on {day} ({tz}): {stored}", err=True)
+    return False

@@ -2,11 +2,20 @@
 from __future__ import annotations
 
 import json
+import sys
 from typing import Optional
 
 import click
 
-from monitor.cli.common import cli, load, now, open_store
+from monitor.cli.common import (
+    EXIT_CONFIG,
+    NOTHING,
+    brand_names,
+    cli,
+    load,
+    now,
+    open_store,
+)
 
 
 @cli.command()
@@ -18,7 +27,8 @@ def stats(ctx: click.Context, as_json: bool) -> None:
     store.schema.upgrade()
     figures = store.stats.summary()
     if as_json:
-        click.echo(json.dumps(figures, default=str, indent=2))
+        click.echo(json.dumps(figures, default=lambda v: v.isoformat() if hasattr(v, "isoformat") else str(v),
+                              indent=2))
         return
     click.echo("mentions:")
     for row in figures["mentions"] or [{"source": "-", "brand": "none yet", "mentions": 0, "complaints": 0}]:
@@ -32,7 +42,7 @@ def stats(ctx: click.Context, as_json: bool) -> None:
     click.echo("sources:")
     for s in figures["sources"]:
         state = "UNHEALTHY" if s["unhealthy"] else ("failing" if s["consecutive_failures"] else "ok")
-        last = s["last_success_at"].strftime("%Y-%m-%d %H:%M:%S") if s["last_success_at"] else "never"
+        last = s["last_success_at"].strftime("%Y-%m-%d %H:%M:%S UTC") if s["last_success_at"] else "never"
         line = (f"  {s['source']:<12} {state:<9} last success {last}, read {s['posts_read']}, stored {s['posts_stored']},"
                 f" rejected {s['posts_rejected']}")
         if s["consecutive_failures"]:
@@ -63,8 +73,12 @@ def alerts_dead(ctx: click.Context) -> None:
 @click.pass_context
 def alerts_retry(ctx: click.Context, ids: tuple[int, ...]) -> None:
     """Queue dead alerts for delivery again."""
-    count = open_store(ctx).outbox.retry_dead(list(ids) or None)
-    click.echo(f"{count} alert(s) queued for delivery")
+    queued = open_store(ctx).outbox.retry_dead(list(ids) or None)
+    click.echo(f"{len(queued)} alert(s) queued for delivery")
+    missing = sorted(set(ids) - set(queued))
+    if missing:
+        click.echo(f"not dead alerts (unknown, or not dead-lettered): {', '.join(map(str, missing))}", err=True)
+        sys.exit(1)
 
 
 @cli.command("export")
@@ -78,14 +92,18 @@ def export_mentions(ctx: click.Context, since: str, until: str, brand: Optional[
     """Write stored mentions with their scores, oldest first, for analysts."""
     from monitor.digest import export
 
-    config = load(ctx)
+    config = load(ctx, NOTHING)
+    names = brand_names(config, brand)
     tz = config.root.digest.timezone
     try:
         start, end = _instant(since, tz, end_of_day=False), _instant(until, tz, end_of_day=True)
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from None
+    if start >= end:
+        click.echo(f"--since ({since}) must come before --until ({until})", err=True)
+        sys.exit(EXIT_CONFIG)
     store = open_store(ctx)
-    rows = export.mention_rows(store.mentions, start, end, brand)
+    rows = export.mention_rows(store.mentions, start, end, names if brand else None)
     count = (export.write_csv if fmt == "csv" else export.write_jsonl)(rows, output)
     click.echo(f"{count} mention(s) exported", err=True)
 

@@ -7,7 +7,7 @@ from typing import Optional
 
 import click
 
-from monitor.cli.common import cli, load
+from monitor.cli.common import NOTHING, cli, load
 
 
 @cli.command()
@@ -26,7 +26,7 @@ def score(ctx: click.Context, source, reach: Optional[int], only_complaints: boo
     from monitor.scoring import ComplaintScorer
 
     if Path(ctx.obj["config_path"]).exists():
-        config = load(ctx)
+        config = load(ctx, NOTHING)
         scorer = ComplaintScorer(config.root.scoring, config.root.topics)
     else:
         scorer = ComplaintScorer(ScoringConfig())

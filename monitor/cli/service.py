@@ -55,9 +55,11 @@ def check_config(ctx: click.Context) -> None:
         state = "enabled" if comp.config.enabled else "disabled"
         every = f", every {comp.config.interval:g}s" if comp.config.enabled else ""
         budget = comp.config.monthly_post_budget
-        read = usage.get(name, {}).get("posts_read", 0) if usage is not None else None
-        reads = "" if read is None and not budget else \
-            f"; read this month: {'unknown' if read is None else f'{read:,}'}" + (f" of {budget:,}" if budget else "")
+        metered = (usage or {}).get(name)  # only API sources count their reads per month
+        reads = ""
+        if metered is not None or budget:
+            read = "unknown (database unreachable)" if usage is None else f"{(metered or {}).get('posts_read', 0):,}"
+            reads = f"; API reads this month: {read}" + (f" of {budget:,}" if budget else "")
         out.append(f"  {name} ({comp.type_name}): {state}{every}{reads}")
     if not config.sources:
         out.append("  none: nothing will be polled")
@@ -102,7 +104,7 @@ def test_alert(ctx: click.Context, route_name: Optional[str]) -> None:
     from monitor.components import DeliveryError
     from monitor.model import Alert
 
-    config = load(ctx)
+    config = load(ctx, ("sinks",))
     routes = [r for r in config.routes() if not route_name or r.name == route_name]
     if not routes:
         click.echo(f"no route named {route_name!r}", err=True)

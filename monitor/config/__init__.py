@@ -27,6 +27,7 @@ from monitor.config.sections import (
     RouteConfig,
     ScoringConfig,
     ServiceConfig,
+    brand_slug,
 )
 from monitor.config.values import Duration, StrictModel, TimeZoneName, parse_duration
 
@@ -34,6 +35,6 @@ __all__ = [
     "AlertsConfig", "BrandConfig", "Component", "ComponentConfig", "Config", "ConfigError", "DatabaseConfig",
     "DEFAULT_CONFIG_PATH", "DEFAULT_TOPICS", "DeliveryConfig", "DigestConfig", "Duration", "HttpConfig",
     "LoggingConfig", "NetworkSourceConfig", "OpsConfig", "RootConfig", "RouteConfig", "ScoringConfig",
-    "ServiceConfig", "SinkConfig", "SourceConfig", "StrictModel", "TimeZoneName", "load_config", "parse_config",
+    "ServiceConfig", "SinkConfig", "SourceConfig", "StrictModel", "TimeZoneName", "brand_slug", "load_config", "parse_config",
     "parse_duration",
 ]

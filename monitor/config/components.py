@@ -17,7 +17,7 @@ class ComponentConfig(StrictModel):
 
 
 class SourceConfig(ComponentConfig):
-    interval: Duration = Field(60.0, description="time between polls, e.g. 30s, 2m")
+    interval: Duration = Field(60.0, ge=0.01, description="time between polls, e.g. 30s, 2m")
     jitter: Duration = Field(0.0, description="random delay added to each poll so sources spread out")
     batch_size: int = Field(500, ge=1, le=10_000, description="posts stored per transaction")
     monthly_post_budget: int = Field(0, ge=0, description="posts the source may read per calendar month "

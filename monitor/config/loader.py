@@ -12,13 +12,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
 
-import yaml
 from pydantic import ValidationError
 
 from monitor import registry
 from monitor.config.components import ComponentConfig
 from monitor.config.env import EnvRef, expand_env
 from monitor.config.sections import BrandConfig, RootConfig, RouteConfig
+from monitor.config.yamlfile import YamlProblem, read_yaml
 
 DEFAULT_CONFIG_PATH = "config.yaml"
 
@@ -99,8 +99,14 @@ def _messages(exc: ValidationError, prefix: str) -> list[str]:
     return out
 
 
-def _validate_components(section: str, entries: dict[str, dict], reg: registry.Registry) -> tuple[dict, list[str]]:
-    components, problems = {}, []
+ALL_PARTS = ("sources", "sinks")
+_PART_PATHS = {"sources": "sources", "sinks": "alerts.sinks"}
+
+
+def _validate_components(section: str, entries: dict[str, dict], reg: registry.Registry) \
+        -> tuple[dict, list[str], set[str]]:
+    """The valid components, the problems, and the names of entries that did not validate."""
+    components, problems, broken = {}, [], set()
     for name, raw in entries.items():
         path = f"{section}.{name}"
         raw = raw or {}
@@ -112,14 +118,21 @@ def _validate_components(section: str, entries: dict[str, dict], reg: registry.R
             cls = reg.get(type_name)
         except KeyError as exc:
             problems.append(f"{path}.type: {exc.args[0]}")
+            broken.add(name)
             continue
         try:
             cfg = cls.config_model.model_validate(raw)
         except ValidationError as exc:
             problems.extend(_messages(exc, path))
+            broken.add(name)
             continue
         components[name] = Component(name, type_name, cls, cfg)
-    return components, problems
+    return components, problems, broken
+
+
+def _not_needed(path: str, needs: tuple[str, ...]) -> bool:
+    """A key under a part this command does not run (e.g. the Slack sink for `monitor export`)."""
+    return any(path.startswith(_PART_PATHS[part] + ".") for part in ALL_PARTS if part not in needs)
 
 
 def _under_disabled(path: str, raw: dict) -> bool:
@@ -138,15 +151,20 @@ def _from_missing(problem: str, missing_paths: set[str]) -> bool:
     return path in missing_paths or any(m.startswith(path + ".") for m in missing_paths)
 
 
-def parse_config(raw: Any, source: str = "", environ: Optional[dict[str, str]] = None) -> Config:
-    """Validate a parsed YAML document into a Config, or raise ConfigError."""
+def parse_config(raw: Any, source: str = "", environ: Optional[dict[str, str]] = None,
+                 needs: tuple[str, ...] = ALL_PARTS) -> Config:
+    """Validate a parsed YAML document into a Config, or raise ConfigError.
+
+    ``needs`` names the parts the command will run ("sources", "sinks"): a secret missing from a part it
+    does not run is no error there, and that component is left out of the Config."""
     if raw is None:
         raw = {}
     if not isinstance(raw, dict):
         raise ConfigError([f"(top level): expected a mapping of sections, got {type(raw).__name__}"], source)
     missing: list[EnvRef] = []
     expanded = expand_env(raw, "", missing, dict(os.environ if environ is None else environ))
-    relevant_missing = [m for m in missing if not _under_disabled(m.path, expanded)]
+    relevant_missing = [m for m in missing if not _under_disabled(m.path, expanded)
+                        and not _not_needed(m.path, needs)]
     problems = [f"{m.path}: environment variable {m.var} is not set" for m in relevant_missing]
     missing_paths = {m.path for m in missing}  # also silences follow-on errors under disabled entries
 
@@ -156,10 +174,10 @@ def parse_config(raw: Any, source: str = "", environ: Optional[dict[str, str]] =
         problems += [p for p in _messages(exc, "") if not _from_missing(p, missing_paths)]
         raise ConfigError(problems, source) from None
 
-    sources, source_problems = _validate_components("sources", root.sources, registry.connectors)
-    sinks, sink_problems = _validate_components("alerts.sinks", root.alerts.sinks, registry.sinks)
+    sources, source_problems, _ = _validate_components("sources", root.sources, registry.connectors)
+    sinks, sink_problems, broken_sinks = _validate_components("alerts.sinks", root.alerts.sinks, registry.sinks)
     problems += [p for p in source_problems + sink_problems if not _from_missing(p, missing_paths)]
-    problems += _check_references(root, sinks)
+    problems += _check_references(root, sinks, broken_sinks)
     for name, comp in sources.items():
         if comp.config.enabled:
             problems += comp.cls.check_config(name, comp.config, root.brands)
@@ -168,22 +186,24 @@ def parse_config(raw: Any, source: str = "", environ: Optional[dict[str, str]] =
     return Config(root=root, sources=sources, sinks=sinks, path=source, env_missing=[m.var for m in missing])
 
 
-def _check_references(root: RootConfig, sinks: dict[str, Component]) -> list[str]:
+def _check_references(root: RootConfig, sinks: dict[str, Component], broken: set[str]) -> list[str]:
+    """Names that point nowhere. A sink that failed its own validation is reported there, not again here."""
     problems = []
     brand_names = {b.name for b in root.brands}
+    known = set(sinks) | broken
     digest = root.digest
-    if "slack" in digest.targets and (not digest.sink or digest.sink not in sinks):
+    if "slack" in digest.targets and (not digest.sink or digest.sink not in known):
         problems.append(f"digest.sink: the slack target needs a sink under alerts.sinks (got {digest.sink!r})")
     for brand in digest.brands:
         if brand not in brand_names:
             problems.append(f"digest.brands: unknown brand {brand!r}")
     ops = root.alerts.ops
-    if ops and ops.sink not in sinks:
+    if ops and ops.sink not in known:
         problems.append(f"alerts.ops.sink: no sink named {ops.sink!r} under alerts.sinks")
     for i, route in enumerate(root.alerts.routes):
-        if route.sink not in sinks:
+        if route.sink not in known:
             problems.append(f"alerts.routes[{i}].sink: no sink named {route.sink!r} under alerts.sinks")
-        elif not sinks[route.sink].config.enabled:
+        elif route.sink in sinks and not sinks[route.sink].config.enabled:
             problems.append(f"alerts.routes[{i}].sink: sink {route.sink!r} is disabled")
         for brand in route.brands:
             if brand not in brand_names:
@@ -194,20 +214,11 @@ def _check_references(root: RootConfig, sinks: dict[str, Component]) -> list[str
     return problems
 
 
-def load_config(path: str | os.PathLike = DEFAULT_CONFIG_PATH, environ: Optional[dict[str, str]] = None) -> Config:
+def load_config(path: str | os.PathLike = DEFAULT_CONFIG_PATH, environ: Optional[dict[str, str]] = None,
+                needs: tuple[str, ...] = ALL_PARTS) -> Config:
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError([f"file not found: {path}"], str(path)) from None
-    except OSError as exc:
-        raise ConfigError([f"cannot read {path}: {exc.strerror}"], str(path)) from None
-    try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise ConfigError([f"{where}invalid YAML: {problem}"], str(path)) from None
-    return parse_config(raw, str(path), environ)
-
+        raw = read_yaml(path)
+    except YamlProblem as exc:
+        raise ConfigError([str(exc)], str(path)) from None
+    return parse_config(raw, str(path), environ, needs)

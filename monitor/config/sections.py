@@ -2,12 +2,22 @@
 digest, database, service and logging."""
 from __future__ import annotations
 
+import hashlib
 import re
+import unicodedata
 from typing import Any, Literal, Optional
 
 from pydantic import ConfigDict, Field, SecretStr, field_validator, model_validator
 
 from monitor.config.values import Duration, StrictModel, TimeZoneName
+from monitor.ops.redact import redactor
+
+
+def brand_slug(name: str) -> str:
+    """The brand's name as a file and folder name: readable in any script, never a path ("../x" -> "x")."""
+    slug = re.sub(r"[\W_]+", "-", unicodedata.normalize("NFKC", name).casefold()).strip("-")[:64].strip("-")
+    # A name with no letters or digits at all still needs a stable folder of its own.
+    return slug or "brand-" + hashlib.sha256(name.encode("utf-8")).hexdigest()[:8]
 
 
 class BrandConfig(StrictModel):
@@ -83,7 +93,7 @@ class AlertsConfig(StrictModel):
 
 
 class DeliveryConfig(StrictModel):
-    interval: Duration = Field(10.0, description="retry sweep of the outbox")
+    interval: Duration = Field(10.0, ge=0.01, description="retry sweep of the outbox")
     batch_size: int = Field(100, ge=1, le=5000)
     max_attempts: int = Field(15, ge=1, le=100, description="then the alert is dead-lettered (15 attempts with "
                               "the default backoff span 1 to 1.5 hours of sink outage)")
@@ -115,8 +125,42 @@ class DigestConfig(StrictModel):
         return value
 
 
+SUPPORTED_DATABASES = {"sqlite": None, "postgresql": "pip install 'complaint-monitor[postgres]'"}
+
+
 class DatabaseConfig(StrictModel):
     url: SecretStr = Field(SecretStr("sqlite:///data/monitor.db"))
+
+    @field_validator("url")
+    @classmethod
+    def _usable(cls, value: SecretStr) -> SecretStr:
+        """Every command checks the URL the same way, before anything connects."""
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
+        url = value.get_secret_value()
+        redactor.add_url_password(url)  # also when it comes from the file rather than ${DATABASE_URL}
+        scheme, _, rest = url.partition("://")
+        if "@" in rest.split("/", 1)[0].rpartition("@")[0]:
+            raise ValueError("the password holds a raw '@': write it as %40 (percent-encoded)")
+        try:
+            parsed = make_url(url)
+        except ArgumentError:
+            raise ValueError("not a database URL; expected sqlite:///path/to/file.db or "
+                             "postgresql://user@host/database") from None
+        backend = parsed.get_backend_name()
+        if backend not in SUPPORTED_DATABASES:
+            raise ValueError(f"unsupported database {backend!r}; use sqlite or postgresql")
+        if backend == "postgresql" and parsed.drivername == "postgresql":
+            parsed = parsed.set(drivername="postgresql+psycopg")  # the driver the store uses
+        try:
+            parsed.get_dialect().import_dbapi()
+        except (NoSuchModuleError, ImportError):
+            fix = SUPPORTED_DATABASES[backend] or "reinstall the project"
+            if parsed.drivername != "postgresql+psycopg" and backend == "postgresql":
+                fix = f"use postgresql:// (psycopg 3: {fix})"
+            raise ValueError(f"the {parsed.drivername} driver is not installed: {fix}") from None
+        return value
 
 
 class HttpConfig(StrictModel):
@@ -164,4 +208,10 @@ class RootConfig(StrictModel):
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
             raise ValueError(f"brand names must be unique, repeated: {', '.join(dupes)}")
+        by_slug: dict[str, str] = {}
+        for brand in brands:
+            other = by_slug.setdefault(brand_slug(brand.name), brand.name)
+            if other != brand.name:
+                raise ValueError(f"brands {other!r} and {brand.name!r} would share the digest folder "
+                                 f"{brand_slug(brand.name)!r}: rename one")
         return brands

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import difflib
+import math
 import re
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -12,18 +13,24 @@ from pydantic_core import PydanticCustomError
 _DURATION = re.compile(r"^(?:\d+(?:\.\d+)?(?:ms|s|m|h|d))+$|^\d+(?:\.\d+)?$")
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d)?")
 _UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, None: 1}
+# No setting needs more than a year; past that, timers overflow inside the scheduler thread.
+MAX_DURATION = 366 * 86400.0
 
 
 def parse_duration(value: Any) -> float:
-    """'90s', '2m', '1.5h', '1h30m', '1d' or a number of seconds -> seconds."""
+    """'90s', '2m', '1.5h', '1h30m', '1d' or a number of seconds -> seconds, finite and at most a year."""
     if isinstance(value, bool):
         raise PydanticCustomError("duration", "expected a duration like 2m, got '{value}'", {"value": value})
     if isinstance(value, (int, float)) and value >= 0:
-        return float(value)
-    text = value.replace(" ", "").lower() if isinstance(value, str) else ""
-    if not _DURATION.match(text):
-        raise PydanticCustomError("duration", "expected a duration like 2m, got '{value}'", {"value": value})
-    return sum(float(n) * _UNIT_SECONDS[unit or None] for n, unit in _DURATION_PART.findall(text))
+        seconds = float(value)
+    else:
+        text = value.replace(" ", "").lower() if isinstance(value, str) else ""
+        if not _DURATION.match(text):
+            raise PydanticCustomError("duration", "expected a duration like 2m, got '{value}'", {"value": value})
+        seconds = sum(float(n) * _UNIT_SECONDS[unit or None] for n, unit in _DURATION_PART.findall(text))
+    if not math.isfinite(seconds) or seconds > MAX_DURATION:
+        raise PydanticCustomError("duration", "expected a duration of at most 366d, got '{value}'", {"value": value})
+    return seconds
 
 
 Duration = Annotated[float, BeforeValidator(parse_duration)]

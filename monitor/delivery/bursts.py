@@ -25,6 +25,8 @@ class BurstGrouper:
         if not self.config.burst_threshold:
             return None
         since = utcnow() - timedelta(seconds=self.config.burst_window)
+        if alert.created_at < since:
+            return None  # posted before the window: never part of an incident happening now
         burst = self.bursts.open_burst(alert.route, alert.brand, since)
         complaints = None
         if burst is None:

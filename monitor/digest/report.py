@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 from typing import Optional
 
+from monitor.config import brand_slug
 from monitor.digest.figures import SENTIMENTS, BrandDay
 
 
@@ -60,11 +61,17 @@ def summary_lines(d: BrandDay) -> list[str]:
     return lines
 
 
+def _quoted(text: str, limit: int) -> str:
+    """One line in double quotes, whatever quotes the post itself uses."""
+    flat = " ".join(text.split())
+    return f'"{flat[:limit]}…"' if len(flat) > limit else f'"{flat}"'
+
+
 def render_text(d: BrandDay) -> str:
     lines = [f"{d.brand} · {d.day:%a %d %b %Y} ({d.timezone})"] + [f"  {x}" for x in summary_lines(d)]
     if d.top_negative:
         lines.append("  Most-read negative posts:")
-        lines += [f"    @{p['author']} ({p['reach']:,}) {p['text'][:100]!r} {p['url'] or ''}".rstrip()
+        lines += [f"    @{p['author']} ({p['reach']:,}) {_quoted(p['text'], 100)} {p['url'] or ''}".rstrip()
                   for p in d.top_negative]
     return "\n".join(lines) + "\n"
 
@@ -117,7 +124,6 @@ img {{ max-width: 100%; height: auto; border: 1px solid #eee; margin: .5rem 0; }
 
 
 def report_paths(directory: str, d: BrandDay) -> tuple[Path, Path]:
-    slug = re.sub(r"[^a-z0-9]+", "-", d.brand.lower()).strip("-") or "brand"
-    base = Path(directory) / slug
+    base = Path(directory) / brand_slug(d.brand)
     base.mkdir(parents=True, exist_ok=True)
     return base / f"{d.day:%Y-%m-%d}.html", base / f"{d.day:%Y-%m-%d}.csv"

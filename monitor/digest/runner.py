@@ -8,7 +8,7 @@ from typing import IO, Optional
 from zoneinfo import ZoneInfo
 
 from monitor.components import DeliveryError, Sink
-from monitor.config import Config
+from monitor.config import Config, brand_slug
 from monitor.digest.figures import BrandDay, brand_day, day_bounds
 from monitor.model import Report
 from monitor.store.database import Database
@@ -18,8 +18,12 @@ from monitor.store.mentions import MentionRepository
 log = logging.getLogger(__name__)
 
 
+def today(tz: str) -> date:
+    return datetime.now(ZoneInfo(tz)).date()
+
+
 def yesterday(tz: str) -> date:
-    return datetime.now(ZoneInfo(tz)).date() - timedelta(days=1)
+    return today(tz) - timedelta(days=1)
 
 
 class DigestRunner:
@@ -48,8 +52,9 @@ class DigestRunner:
                     continue
                 try:
                     detail = self._send(target, figures, charts, out or sys.stdout)
-                except (DeliveryError, OSError) as exc:
-                    log.error("digest for %s on %s to %s failed: %s", name, day, target, exc)
+                except Exception as exc:  # noqa: BLE001 - whatever failed, the reservation must not stay "sending"
+                    log.error("digest for %s on %s to %s failed (retried on the next run): %s", name, day, target,
+                              exc, exc_info=not isinstance(exc, (DeliveryError, OSError)))
                     if target != "stdout":
                         self.runs.finish(name, day, target, None)
                     continue
@@ -82,7 +87,7 @@ class DigestRunner:
         if sink is None:
             raise DeliveryError(f"digest.sink {cfg.sink!r} is not an enabled sink")
         charts = self._charts(figures, charts)
-        slug = f"{figures.brand.lower().replace(' ', '-')}-{figures.day:%Y-%m-%d}"
+        slug = f"{brand_slug(figures.brand)}-{figures.day:%Y-%m-%d}"
         return sink.send_report(Report(
             title=f"Daily digest: {figures.brand}, {figures.day:%a %d %b %Y} ({figures.timezone})",
             lines=report.summary_lines(figures), channel=cfg.channel,
@@ -96,6 +101,6 @@ class DigestRunner:
         html_path.write_text(report.render_html(figures, charts["trend"], charts["topics"]), encoding="utf-8")
         start, end = day_bounds(figures.day, figures.timezone)
         with csv_path.open("w", encoding="utf-8", newline="") as f:
-            export.write_csv(export.mention_rows(self.mentions, start, end, figures.brand), f)
+            export.write_csv(export.mention_rows(self.mentions, start, end, [figures.brand]), f)
         log.info("digest for %s on %s written to %s", figures.brand, figures.day, html_path)
         return str(html_path)

@@ -17,6 +17,9 @@ MENTIONS = Counter("monitor_mentions_ingested", "Mentions stored, by source and 
 COMPLAINTS = Counter("monitor_complaints", "Complaints stored, by source and brand", ["source", "brand"],
                      registry=REGISTRY)
 API_REQUESTS = Counter("monitor_api_requests", "Requests sources made to their APIs", ["source"], registry=REGISTRY)
+POSTS_REPAIRED = Counter("monitor_posts_repaired", "Posts kept with an unusable field replaced (implausible "
+                         "reach, unreadable or future time), by source and reason", ["source", "reason"],
+                         registry=REGISTRY)
 SOURCE_ERRORS = Counter("monitor_source_errors", "Failed polls, by source", ["source"], registry=REGISTRY)
 SOURCE_PAUSES = Counter("monitor_source_pauses", "Times a source was paused (rate limit or monthly budget)",
                         ["source", "reason"], registry=REGISTRY)

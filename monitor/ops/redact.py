@@ -5,8 +5,13 @@ import logging
 import re
 import threading
 
-_URL_PASSWORD = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://[^:/@\s]+:)(?P<pw>[^@\s]+)(?=@)", re.I)
-_BEARER = re.compile(r"(?i)(bearer\s+|xox[abposr]-)[A-Za-z0-9._\-]+")
+# The password runs to the LAST "@" before the path: a raw "@" inside it must not leave its tail visible.
+_URL_PASSWORD = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://[^:/@\s]+:)(?P<pw>[^\s/]+)(?=@[^@\s/]*)", re.I)
+_AUTH_HEADER = re.compile(r"(?i)(authorization:\s*bearer\s+)\S+")
+# After "bearer", only a value shaped like a token (long, with a digit) is a secret: "the current bearer token"
+# in an error message is advice, not a credential.
+_BEARER = re.compile(r"(?i)(bearer\s+)(?=[A-Za-z0-9._~+/%=\-]*\d)[A-Za-z0-9._~+/%=\-]{8,}")
+_SLACK_TOKEN = re.compile(r"xox[abposr]-[A-Za-z0-9\-]+")
 
 
 class Redactor:
@@ -27,7 +32,19 @@ class Redactor:
             if secret in text:
                 text = text.replace(secret, "***")
         text = _URL_PASSWORD.sub(r"\g<scheme>***", text)
-        return _BEARER.sub(lambda m: m.group(1) + "***" if m.group(1).lower().startswith("bearer") else "xox?-***", text)
+        text = _AUTH_HEADER.sub(r"\g<1>***", text)
+        text = _BEARER.sub(r"\g<1>***", text)
+        return _SLACK_TOKEN.sub("xox?-***", text)
+
+    def add_url_password(self, url: str) -> None:
+        """The password of a URL, also when it holds a raw "@", and its "@"-separated parts: a driver that
+        splits it at the first "@" prints the rest as the host name."""
+        match = _URL_PASSWORD.search(url)
+        if match:
+            password = match.group("pw")
+            self.add(password)
+            for part in password.split("@"):
+                self.add(part)
 
 
 redactor = Redactor()

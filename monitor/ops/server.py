@@ -10,12 +10,38 @@ from monitor.ops.redact import redactor
 
 log = logging.getLogger(__name__)
 
+IDLE_TIMEOUT = 10.0   # seconds a client may take to send its request: an idle connection must not hold a thread
+MAX_CONNECTIONS = 16  # probes and scrapes need a handful; more are refused at once rather than queued
+
+
+class _BoundedServer(ThreadingHTTPServer):
+    """One thread per connection, at most MAX_CONNECTIONS at a time; the rest are closed unanswered."""
+
+    daemon_threads = True
+
+    def __init__(self, address, handler, max_connections: int = MAX_CONNECTIONS) -> None:
+        super().__init__(address, handler)
+        self._slots = threading.BoundedSemaphore(max_connections)
+
+    def process_request(self, request, client_address):
+        if not self._slots.acquire(blocking=False):
+            self.shutdown_request(request)
+            return
+        super().process_request(request, client_address)
+
+    def process_request_thread(self, request, client_address):
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self._slots.release()
+
 
 class OpsServer:
     """Serves in a daemon thread. healthy() and ready() return (ok, reason)."""
 
     def __init__(self, host: str, port: int, healthy: Callable[[], tuple[bool, str]],
-                 ready: Callable[[], tuple[bool, str]]) -> None:
+                 ready: Callable[[], tuple[bool, str]], idle_timeout: float = IDLE_TIMEOUT,
+                 max_connections: int = MAX_CONNECTIONS) -> None:
         from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
         from monitor.ops.metrics import REGISTRY
@@ -23,28 +49,37 @@ class OpsServer:
         checks = {"/healthz": healthy, "/readyz": ready}
 
         class Handler(BaseHTTPRequestHandler):
+            timeout = idle_timeout  # applied to the socket: a silent client is dropped
+
             def do_GET(self):  # noqa: N802 - http.server's naming
+                self._respond(with_body=True)
+
+            def do_HEAD(self):  # noqa: N802 - load balancers probe with HEAD
+                self._respond(with_body=False)
+
+            def _respond(self, with_body: bool) -> None:
                 path = self.path.split("?")[0]
                 if path == "/metrics":
-                    self._answer(200, generate_latest(REGISTRY), CONTENT_TYPE_LATEST)
+                    self._answer(200, generate_latest(REGISTRY), CONTENT_TYPE_LATEST, with_body)
                 elif path in checks:
                     ok, reason = checks[path]()
-                    self._answer(200 if ok else 503, (redactor(reason) + "\n").encode(), "text/plain; charset=utf-8")
+                    self._answer(200 if ok else 503, (redactor(reason) + "\n").encode(), "text/plain; charset=utf-8",
+                                 with_body)
                 else:
-                    self._answer(404, b"not found: try /healthz, /readyz or /metrics\n", "text/plain")
+                    self._answer(404, b"not found: try /healthz, /readyz or /metrics\n", "text/plain", with_body)
 
-            def _answer(self, status: int, body: bytes, content_type: str) -> None:
+            def _answer(self, status: int, body: bytes, content_type: str, with_body: bool) -> None:
                 self.send_response(status)
                 self.send_header("Content-Type", content_type)
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
-                self.wfile.write(body)
+                if with_body:
+                    self.wfile.write(body)
 
             def log_message(self, *args):
                 pass  # scrapes every few seconds would drown the log
 
-        self.server = ThreadingHTTPServer((host, port), Handler)
-        self.server.daemon_threads = True
+        self.server = _BoundedServer((host, port), Handler, max_connections)
         self.thread = threading.Thread(target=self.server.serve_forever, name="ops-http", daemon=True)
 
     @property

@@ -19,7 +19,11 @@ from monitor.model import Mention, RawPost
 MAX_TEXT_CHARS = 20_000
 TRUNCATION_MARK = " …[truncated]"
 MAX_ID_CHARS = 128
-MAX_REACH = 2**53
+# More followers than people on Earth is not a reach, it is bad data: it would top every most-read list.
+MAX_REACH = 10**10
+# Nothing on these sources was posted before this; older (or negative) times are bad data.
+EARLIEST_POST = datetime(2000, 1, 1, tzinfo=timezone.utc)
+FUTURE_SLACK = timedelta(minutes=5)
 
 # C0/C1 controls except tab and newline, DEL, and bidi embeddings/overrides/isolates
 # (which can make a post display as something else).
@@ -83,14 +87,17 @@ def _external_id(raw: RawPost, text: str, author: str, created: str) -> str:
     return "sha256:" + hashlib.sha256(basis.encode("utf-8", "replace")).hexdigest()[:40]
 
 
-def _reach(value: Any) -> int:
+def _reach(value: Any, repairs: list[str]) -> int:
+    if value is None or value == "":
+        return 0  # unknown reach is normal
     try:
-        reach = float(value)
-    except (TypeError, ValueError):
+        reach = float(value) if not isinstance(value, bool) else math.nan
+    except (TypeError, ValueError, OverflowError):
+        reach = math.nan
+    if not math.isfinite(reach) or reach < 0 or reach > MAX_REACH:
+        repairs.append("implausible author_reach, counted as 0")
         return 0
-    if math.isnan(reach) or reach < 0:
-        return 0
-    return int(min(reach, MAX_REACH))
+    return int(reach)
 
 
 def _url(value: Any) -> Optional[str]:
@@ -102,6 +109,13 @@ def _url(value: Any) -> Optional[str]:
 
 
 def parse_time(value: Any, now: datetime) -> Optional[datetime]:
+    """A post time in UTC, at most a few minutes ahead of ``now``; None when unreadable."""
+    when = _read_time(value)
+    # A clock far in the future would pin a post to the top of every digest.
+    return min(when, now + FUTURE_SLACK) if when else None
+
+
+def _read_time(value: Any) -> Optional[datetime]:
     when: Optional[datetime] = None
     if isinstance(value, datetime):
         when = value
@@ -121,25 +135,42 @@ def parse_time(value: Any, now: datetime) -> Optional[datetime]:
         return None
     if when.tzinfo is None:
         when = when.replace(tzinfo=timezone.utc)
-    when = when.astimezone(timezone.utc)
-    # A clock far in the future would pin a post to the top of every digest.
-    return min(when, now + timedelta(minutes=5))
+    try:
+        return when.astimezone(timezone.utc)
+    except (OverflowError, ValueError):
+        return None
+
+
+def _created(value: Any, now: datetime, repairs: list[str]) -> datetime:
+    """The post's time; unreadable or impossible ones become the fetch time, and say so."""
+    if value is None or value == "":
+        return now
+    when = _read_time(value)
+    if when is None or when < EARLIEST_POST:
+        repairs.append("unreadable or impossible created_at, used the fetch time")
+        return now
+    if when > now + FUTURE_SLACK:
+        repairs.append("created_at in the future, used the fetch time")
+        return now
+    return when
 
 
 def normalize(raw: RawPost, source: str, now: datetime) -> Mention:
     text = clean_text(raw.text)
     author = _clean_short(raw.author, 256) or ""
-    created = parse_time(raw.created_at, now) or now
+    repairs: list[str] = []
+    created = _created(raw.created_at, now, repairs)
     return Mention(
         source=source,
         external_id=_external_id(raw, text, author, created.isoformat()),
         brand=_clean_short(raw.brand, 128) or "",
         text=text,
         author=author.lstrip("@") if author.startswith("@") else author,
-        author_reach=_reach(raw.author_reach),
+        author_reach=_reach(raw.author_reach, repairs),
         url=_url(raw.url),
         language=(_clean_short(raw.language, 16) or "").lower() or None,
         created_at=created,
         fetched_at=now,
         ref=raw.ref,
+        repairs=repairs,
     )

@@ -40,6 +40,7 @@ class PollResult:
     skipped: Optional[str] = None
     seconds: float = 0.0
     drop_reasons: dict[str, int] = field(default_factory=dict)
+    repairs: dict[str, int] = field(default_factory=dict)  # posts kept with a field replaced, by reason
     held_from: Optional[float] = None   # when this instance held the source's lease (Unix time)
     held_until: Optional[float] = None
 
@@ -149,6 +150,7 @@ class Pipeline:
                 key = reason.split("'")[0].strip()
                 result.drop_reasons[key] = result.drop_reasons.get(key, 0) + 1
                 continue
+            self._count_repairs(source, raw.ref or raw.external_id, mention.repairs, result)
             if mention.external_id in fresh:
                 result.duplicates += 1
                 continue
@@ -180,17 +182,26 @@ class Pipeline:
             self.on_stored()
 
     @staticmethod
+    def _count_repairs(source: str, ref: str, repairs: list[str], result: PollResult) -> None:
+        for why in repairs:
+            result.repairs[why] = result.repairs.get(why, 0) + 1
+            metrics.POSTS_REPAIRED.labels(source, why).inc()
+            log.info("source=%s repaired %s: %s", source, ref, why)
+
+    @staticmethod
     def _log_result(r: PollResult) -> None:
         if r.skipped:
             return
         # An idle poll every few seconds would drown the log: it is DEBUG unless something happened.
         level = logging.WARNING if r.error else logging.INFO if r.read else logging.DEBUG
         log.log(level, "source=%s read=%d stored=%d complaints=%d alerts=%d duplicates=%d filtered=%d "
-                "rejected=%d batches=%d seconds=%.2f%s", r.source, r.read, r.stored, r.complaints, r.alerts,
-                r.duplicates, r.filtered, r.rejected, r.batches, r.seconds, " (failed)" if r.error else "",
+                "rejected=%d repaired=%d batches=%d seconds=%.2f%s", r.source, r.read, r.stored, r.complaints,
+                r.alerts, r.duplicates, r.filtered, r.rejected, sum(r.repairs.values()), r.batches, r.seconds,
+                " (failed)" if r.error else "",
                 extra={"event": "poll", "source": r.source, "read": r.read, "stored": r.stored,
                        "complaints": r.complaints, "alerts": r.alerts, "duplicates": r.duplicates,
-                       "filtered": r.filtered, "rejected": r.rejected, "seconds": round(r.seconds, 3),
+                       "filtered": r.filtered, "rejected": r.rejected, "repairs": r.repairs,
+                       "seconds": round(r.seconds, 3),
                        "error": r.error, "held_from": r.held_from, "held_until": r.held_until})
 
 

@@ -176,7 +176,7 @@ SARCASM_PHRASES = [
     "10 10 would not", "nothing like {a|an|being|waiting|paying}", "oh {good|great|joy|wonderful|fantastic|perfect}",
     "{just|simply} {great|perfect|brilliant|fantastic|wonderful|amazing}",
 ]
-SARCASM_MARKERS = ("/s", "🙃", "👏", "🤡", "🙄")
+SARCASM_MARKERS = ("🙃", "👏", "🤡", "🙄")
 
 COMPLAINT_EMOJI = frozenset("😡🤬😤😠👎😒🙄💢😩😫😞😖😣🤦😑💩🤮😾")
 HAPPY_EMOJI = frozenset("😍🥰🙌👍😊😁🎉💯✨🤩💖💕💗🥳👌😃😄")

@@ -9,6 +9,7 @@ which rules fired so an agent can see why a post was flagged.
 """
 from __future__ import annotations
 
+import re
 from typing import Iterable, Optional
 
 from monitor.config import ScoringConfig
@@ -17,6 +18,9 @@ from monitor.scoring import lexicon as lx
 from monitor.scoring.phrases import Match, PhraseMatcher, tokenize
 from monitor.scoring.priority import reach_priority
 from monitor.scoring.topics import TopicClassifier
+
+# "/s" on its own at the end of a sentence; not the "/s" inside </script> or a URL's path.
+_SARCASM_TAG = re.compile(r"(?:^|\s)/s(?=$|[\s.!?,;:)\]])")
 
 # Weight of evidence (E) needed for confidence 0.5: confidence = E / (E + K).
 EVIDENCE_HALF = 0.75
@@ -194,7 +198,8 @@ class ComplaintScorer:
             reasons.append({"rule": "sarcasm", "label": "sarcasm",
                             "match": " ".join(tokens[hits[0].start:hits[0].end])})
             return True
-        marker = next((m for m in lx.SARCASM_MARKERS if m in text), None)
+        marker = next((m for m in lx.SARCASM_MARKERS if m in text), None) or \
+            ("/s" if _SARCASM_TAG.search(text) else None)
         if marker:
             reasons.append({"rule": "sarcasm", "label": "sarcasm", "match": marker})
             return True

@@ -14,7 +14,8 @@ _JOINED = outbox.join(mentions, mentions.c.id == outbox.c.mention_id)
 
 
 def _recent(route: str, brand: str, since: datetime):
-    return (outbox.c.route == route, mentions.c.brand == brand, outbox.c.created_at >= since)
+    # By publication time: a backfill of last week's complaints arriving together is history, not an incident.
+    return (outbox.c.route == route, mentions.c.brand == brand, mentions.c.created_at >= since)
 
 
 class BurstRepository:

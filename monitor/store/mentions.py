@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Iterable, Iterator, Optional
 
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 
 from monitor.clock import utcnow
 from monitor.model import Route
@@ -72,13 +72,27 @@ class MentionRepository:
             conn.execute(insert(outbox), outbox_rows)
         return len(outbox_rows)
 
+    def count_between(self, since: datetime, until: datetime, brands: list[str]) -> int:
+        stmt = select(func.count()).select_from(mentions).where(
+            mentions.c.created_at >= since, mentions.c.created_at < until, mentions.c.brand.in_(brands))
+        with self.db.engine.connect() as conn:
+            return conn.execute(stmt).scalar_one()
+
+    def created_range(self, brands: list[str]) -> tuple[Optional[datetime], Optional[datetime]]:
+        """When the oldest and the newest stored mention of these brands were posted."""
+        stmt = select(func.min(mentions.c.created_at), func.max(mentions.c.created_at)).where(
+            mentions.c.brand.in_(brands))
+        with self.db.engine.connect() as conn:
+            first, last = conn.execute(stmt).one()
+        return first, last
+
     def created_between(self, fields: list[str], since: datetime, until: datetime,
-                        brand: Optional[str] = None, chunk: int = 2000) -> Iterator[dict]:
+                        brands: Optional[list[str]] = None, chunk: int = 2000) -> Iterator[dict]:
         """Mentions created in [since, until), oldest first, fetched in chunks so memory stays flat."""
         stmt = select(*(mentions.c[f] for f in fields)).where(mentions.c.created_at >= since,
                                                              mentions.c.created_at < until)
-        if brand:
-            stmt = stmt.where(mentions.c.brand == brand)
+        if brands:
+            stmt = stmt.where(mentions.c.brand.in_(brands))
         with self.db.engine.connect() as conn:
             result = conn.execution_options(yield_per=chunk).execute(
                 stmt.order_by(mentions.c.created_at, mentions.c.id))

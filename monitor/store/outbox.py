@@ -89,12 +89,14 @@ class OutboxRepository:
         with self.db.engine.begin() as conn:
             conn.execute(update(outbox).where(outbox.c.id == outbox_id).values(**values))
 
-    def retry_dead(self, outbox_ids: Optional[list[int]] = None) -> int:
+    def retry_dead(self, outbox_ids: Optional[list[int]] = None) -> list[int]:
+        """Queues dead alerts again (all, or these ids); returns the ids that were dead and are queued."""
         stmt = update(outbox).where(outbox.c.status == "dead")
         if outbox_ids:
             stmt = stmt.where(outbox.c.id.in_(outbox_ids))
+        stmt = stmt.values(status="pending", attempts=0, next_attempt_at=utcnow()).returning(outbox.c.id)
         with self.db.engine.begin() as conn:
-            return conn.execute(stmt.values(status="pending", attempts=0, next_attempt_at=utcnow())).rowcount
+            return sorted(conn.execute(stmt).scalars())
 
     def dead_alerts(self, limit: int = 50) -> list[dict]:
         stmt = (select(outbox.c.id, outbox.c.route, outbox.c.attempts, outbox.c.last_error, mentions.c.brand,
