@@ -5,20 +5,29 @@ Post text is untrusted. It goes into plain_text objects (no mrkdwn, no mentions,
 &, < and > escaped as Slack asks, so no post can ping @channel, mention anyone, hide a link or
 imitate the alert's own fields. Each message carries its outbox id as message metadata, so after a
 crash mid-send the alert can be found in the channel instead of being posted twice.
+
+With interactivity on (bot token only), each alert carries its case's buttons: Claim, Resolve, Not a
+complaint, and Reopen once closed. Clicks reach the sink through slack-bolt over HTTP (Slack posts to the
+ops server; every request's signature is checked); the core applies them and the sink edits the message
+in place (chat.update) to show who did what, with only the buttons that still apply.
 """
 from __future__ import annotations
 
+import logging
+import re
 import threading
 import time
 from datetime import datetime
-from typing import Any, Optional
+from typing import Any, Literal, Optional
 
 from pydantic import Field, SecretStr, model_validator
 
-from monitor.components import DeliveryError, Sink
-from monitor.config import Duration, SinkConfig
-from monitor.model import Alert, Report, Spike
+from monitor.components import ActionHandler, DeliveryError, HttpRoute, Sink
+from monitor.config import Duration, SinkConfig, StrictModel
+from monitor.model import Alert, CaseAction, CaseState, Report, Spike
 from monitor.registry import sinks
+
+log = logging.getLogger(__name__)
 
 TEXT_LIMIT = 3000           # Slack's limit for one text object
 POST_LIMIT = 2800           # room left for the truncation note
@@ -66,7 +75,51 @@ def _fallback(text: str) -> str:
     return escape(text.translate(str.maketrans("", "", "*_~`")))
 
 
-def alert_message(alert: Alert) -> dict:
+BUTTONS = {  # action -> (label, style)
+    "claim": ("Claim", None), "resolve": ("Resolve", "primary"), "dismiss": ("Not a complaint", "danger"),
+    "reopen": ("Reopen", None)}
+OFFERED = {"open": ["claim", "resolve", "dismiss"], "claimed": ["resolve", "dismiss"],
+           "resolved": ["reopen"], "dismissed": ["reopen"]}
+ACTION_ID = re.compile(r"^case_(claim|resolve|dismiss|reopen)$")
+SLACK_USER = re.compile(r"^<@[UW][A-Z0-9]{2,}>$")
+
+
+def _who(actor: Optional[str]) -> str:
+    """A Slack user as a mention (<@U…>), anyone else (a CLI name) as escaped text."""
+    return actor if actor and SLACK_USER.match(actor) else escape(actor or "someone")
+
+
+def _at(when: Optional[datetime]) -> str:
+    return when.strftime("%H:%M UTC on %d %b") if isinstance(when, datetime) else ""
+
+
+def case_status(case: CaseState) -> str:
+    if case.status == "open":
+        return f":large_yellow_circle: Case {case.id} · *open* · nobody has claimed it yet"
+    if case.status == "claimed":
+        return f":large_blue_circle: Case {case.id} · *claimed* by {_who(case.claimed_by)} at {_at(case.claimed_at)}"
+    if case.status == "resolved":
+        return f":white_check_mark: Case {case.id} · *resolved* by {_who(case.closed_by)} at {_at(case.closed_at)}"
+    return (f":no_entry_sign: Case {case.id} · *not a complaint* (dismissed by {_who(case.closed_by)} at "
+            f"{_at(case.closed_at)})")
+
+
+def case_blocks(case: CaseState, buttons: bool) -> list[dict]:
+    blocks: list[dict[str, Any]] = [{"type": "context", "elements": [{"type": "mrkdwn", "text": case_status(case)}]}]
+    if buttons and OFFERED.get(case.status):
+        elements = []
+        for action in OFFERED[case.status]:
+            label, style = BUTTONS[action]
+            button = {"type": "button", "text": {"type": "plain_text", "text": label}, "action_id": f"case_{action}",
+                      "value": str(case.id)}
+            if style:
+                button["style"] = style
+            elements.append(button)
+        blocks.append({"type": "actions", "block_id": f"case_{case.id}", "elements": elements})
+    return blocks
+
+
+def alert_message(alert: Alert, buttons: bool = False) -> dict:
     when = alert.created_at.strftime("%Y-%m-%d %H:%M UTC") if isinstance(alert.created_at, datetime) else ""
     blocks = [
         {"type": "section", "text": {"type": "mrkdwn", "text":
@@ -78,6 +131,8 @@ def alert_message(alert: Alert) -> dict:
         {"type": "section", "text": plain(_post_text(alert.text))},
         {"type": "context", "elements": [plain("Why: " + alert.reasons_text(), 1000)]},
     ]
+    if alert.case is not None:
+        blocks += case_blocks(alert.case, buttons)
     text = f"Complaint about {alert.brand} (priority {alert.priority:.0f}, {alert.topic}): {alert.text[:200]}"
     return {"text": _fallback(text), "blocks": blocks,
             "metadata": {"event_type": EVENT_TYPE, "event_payload": {"outbox_id": alert.outbox_id}}}
@@ -98,6 +153,15 @@ def spike_message(spike: Spike) -> dict:
     return {"text": _fallback(spike.text()), "blocks": blocks}
 
 
+class SlackInteractivityConfig(StrictModel):
+    mode: Literal["off", "http"] = Field("off", description="off: alerts carry no buttons; http: Slack posts "
+                                         "clicks to the ops server (service.http) at path")
+    signing_secret: Optional[SecretStr] = Field(None, description="http mode: the app's signing secret, write "
+                                                "${SLACK_SIGNING_SECRET}")
+    path: str = Field("/slack/events", pattern=r"^/[\w\-/]*$", description="http mode: the path Slack posts to "
+                      "(the app's Interactivity Request URL is https://<your host><path>)")
+
+
 class SlackSinkConfig(SinkConfig):
     token: Optional[SecretStr] = Field(None, description="bot token (xoxb-): write ${SLACK_BOT_TOKEN}")
     webhook_url: Optional[SecretStr] = Field(None, description="incoming webhook URL: write ${SLACK_WEBHOOK_URL}; "
@@ -109,11 +173,18 @@ class SlackSinkConfig(SinkConfig):
     min_interval: Duration = Field(1.0, description="at least this long between two messages to one channel")
     recovery_window: Duration = Field(3600.0, description="after a crash, look this far back in the channel "
                                       "for an alert that was being sent")
+    interactivity: SlackInteractivityConfig = Field(default_factory=SlackInteractivityConfig,
+                                                    description="buttons on alerts to claim, resolve or dismiss "
+                                                    "their case: mode, signing_secret, path")
 
     @model_validator(mode="after")
     def _one_mode(self) -> "SlackSinkConfig":
         if bool(self.token) == bool(self.webhook_url):
             raise ValueError("set exactly one of token (bot) or webhook_url (incoming webhook)")
+        if self.interactivity.mode != "off" and not self.token:
+            raise ValueError("interactivity needs the bot token: an incoming webhook cannot carry buttons")
+        if self.interactivity.mode == "http" and not self.interactivity.signing_secret:
+            raise ValueError("interactivity mode http needs signing_secret: write ${SLACK_SIGNING_SECRET}")
         return self
 
 
@@ -125,6 +196,7 @@ class SlackSink(Sink):
         super().__init__(name, config)
         self._last_post: dict[str, float] = {}
         self._pace = threading.Lock()
+        self._bolt = None
         if config.token:
             from slack_sdk import WebClient  # heavy: only when a Slack sink is enabled
 
@@ -143,7 +215,34 @@ class SlackSink(Sink):
     # -- Sink -------------------------------------------------------------------------
 
     def send(self, alert: Alert) -> Optional[str]:
-        return self._post(alert.channel, alert_message(alert), alert.thread_ref)
+        return self._post(alert.channel, alert_message(alert, self._buttons), alert.thread_ref)
+
+    @property
+    def _buttons(self) -> bool:
+        return self.webhook is None and self.config.interactivity.mode != "off"
+
+    def show_case(self, alert: Alert) -> None:
+        """Edits the delivered alert in place: its case's state, and only the buttons that still apply."""
+        if self.webhook is not None or not alert.message_ref or alert.case is None:
+            return  # a webhook message cannot be edited
+        channel, _, ts = alert.message_ref.rpartition(":")
+        message = alert_message(alert, self._buttons)
+        self._call(lambda: self.client.chat_update(channel=channel or self._channel(alert.channel), ts=ts,
+                                                   text=message["text"], blocks=message["blocks"]))
+
+    def take_actions(self, handler: ActionHandler) -> None:
+        if self._buttons and self._bolt is None:
+            secret = self.config.interactivity.signing_secret
+            self._bolt = SlackActions(self.client, handler, secret.get_secret_value() if secret else None)
+
+    def http_routes(self) -> dict[str, HttpRoute]:
+        if self._bolt is None or self.config.interactivity.mode != "http":
+            return {}
+        return {self.config.interactivity.path: self._bolt.dispatch_http}
+
+    @classmethod
+    def needs_http(cls, config: SlackSinkConfig) -> bool:
+        return config.interactivity.mode == "http"
 
     def send_spike(self, spike: Spike) -> Optional[str]:
         return self._post(spike.channel, spike_message(spike), None)
@@ -183,7 +282,7 @@ class SlackSink(Sink):
             meta = message.get("metadata") or {}
             if meta.get("event_type") == EVENT_TYPE and \
                     (meta.get("event_payload") or {}).get("outbox_id") == alert.outbox_id:
-                return message.get("ts")
+                return f"{channel}:{message.get('ts')}"
         return None
 
     # -- transport ----------------------------------------------------------------------
@@ -205,6 +304,8 @@ class SlackSink(Sink):
         self._wait_turn(target)
         response = self._call(lambda: self.client.chat_postMessage(
             channel=target, thread_ts=thread_ts, unfurl_links=False, unfurl_media=False, **message))
+        if "metadata" in message:  # an alert: its reference names the channel, so the message can be edited
+            return f"{response.get('channel') or target}:{response.get('ts')}"
         return response.get("ts")
 
     def _wait_turn(self, channel: str) -> None:
@@ -244,3 +345,42 @@ class SlackSink(Sink):
         if status >= 500:
             return DeliveryError(f"Slack server error {status}")
         return DeliveryError(f"Slack answered {status}: {code or 'error'}")
+
+
+class SlackActions:
+    """Case buttons through slack-bolt: each click is acknowledged at once, handed to the core as a CaseAction,
+    and answered with an ephemeral message when it changed nothing (already done, unknown case, database
+    down). Over HTTP, bolt checks every request's signature and refuses timestamps over 5 minutes old."""
+
+    def __init__(self, client, handler: ActionHandler, signing_secret: Optional[str]) -> None:
+        from slack_bolt import App  # heavy: only with interactivity on
+
+        self.handler = handler
+        self.app = App(client=client, signing_secret=signing_secret, token_verification_enabled=False,
+                       request_verification_enabled=signing_secret is not None)
+        self.app.action(ACTION_ID)(self._clicked)
+
+    def _clicked(self, ack, body, action, respond) -> None:
+        ack()  # within Slack's 3 seconds, before any database work
+        user = (body.get("user") or {}).get("id") or "unknown"
+        try:
+            case_id = int(action.get("value") or "")
+        except ValueError:
+            respond(text="That button does not belong to a case.", response_type="ephemeral", replace_original=False)
+            return
+        result = self.handler(CaseAction(case_id=case_id, action=ACTION_ID.match(action["action_id"]).group(1),
+                                         actor=f"<@{user}>", origin="slack"))
+        if not result.changed:
+            # The case's own status line names people as Slack renders them; other reasons are plain text.
+            text = (f"Nothing changed: {case_status(result.case)}" if result.case is not None
+                    else escape(result.message))
+            respond(text=text, response_type="ephemeral", replace_original=False)
+
+    def dispatch_http(self, body: bytes, headers: dict) -> tuple[int, bytes, dict]:
+        from slack_bolt.request import BoltRequest
+
+        response = self.app.dispatch(BoltRequest(body=body.decode("utf-8", errors="replace"), headers=headers))
+        if response.status == 401:
+            log.warning("Slack interactivity: refused a request with a bad signature or a stale timestamp")
+        flat = {k: (v[0] if isinstance(v, (list, tuple)) and v else v) for k, v in (response.headers or {}).items()}
+        return response.status, (response.body or "").encode("utf-8"), flat

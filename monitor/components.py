@@ -3,10 +3,15 @@ from __future__ import annotations
 
 import json
 from abc import ABC, abstractmethod
-from typing import ClassVar, Iterator, Optional, Protocol
+from typing import Callable, ClassVar, Iterator, Optional, Protocol
 
 from monitor.config import BrandConfig, SinkConfig, SourceConfig
-from monitor.model import Alert, Batch, Report, Spike
+from monitor.model import ActionResult, Alert, Batch, CaseAction, Report, Spike
+
+#: what a sink calls when an agent acts on a case from it (a button); the core applies it
+ActionHandler = Callable[[CaseAction], ActionResult]
+#: an HTTP endpoint a sink serves on the ops server: (body, headers) -> (status, body, headers)
+HttpRoute = Callable[[bytes, dict], "tuple[int, bytes, dict]"]
 
 
 class SourceError(Exception):
@@ -123,6 +128,22 @@ class Sink(ABC):
     def send_report(self, report: Report) -> Optional[str]:
         """Post a digest; sinks that cannot show images post the summary text."""
         return self.notify(report.text(), report.channel)
+
+    def show_case(self, alert: Alert) -> None:
+        """Show ``alert.case``'s new state on the delivered message ``alert.message_ref``. Sinks that cannot
+        edit a message do nothing."""
+
+    def take_actions(self, handler: ActionHandler) -> None:
+        """Let agents act on cases from this sink (buttons); the sink calls ``handler`` for each action."""
+
+    def http_routes(self) -> dict[str, HttpRoute]:
+        """Endpoints this sink needs on the ops HTTP server (e.g. Slack's interactivity requests)."""
+        return {}
+
+    @classmethod
+    def needs_http(cls, config: SinkConfig) -> bool:
+        """Whether this configuration needs the ops HTTP server (checked at load)."""
+        return False
 
     def find_delivered(self, alert: Alert, claimed_at) -> Optional[str]:
         """After a crash mid-send: the reference of the message if it did reach the sink, else None.

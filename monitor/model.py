@@ -101,6 +101,40 @@ class Route:
     channel: Optional[str]
 
 
+@dataclass(frozen=True, slots=True)
+class CaseState:
+    """Where a complaint's case stands: what a sink shows next to the alert."""
+
+    id: int
+    mention_id: int
+    brand: str
+    status: str                      # open | claimed | resolved | dismissed
+    opened_at: datetime
+    claimed_by: Optional[str] = None
+    claimed_at: Optional[datetime] = None
+    first_response_at: Optional[datetime] = None
+    first_response_by: Optional[str] = None
+    closed_by: Optional[str] = None
+    closed_at: Optional[datetime] = None
+
+
+@dataclass(frozen=True, slots=True)
+class CaseAction:
+    """An agent's click or command on a case. ``actor``: a Slack user as <@U…>, or a name."""
+
+    case_id: int
+    action: str                      # claim | resolve | dismiss | reopen
+    actor: str
+    origin: str                      # slack | cli | auto
+
+
+@dataclass(frozen=True, slots=True)
+class ActionResult:
+    changed: bool
+    message: str                     # what happened, or why nothing did (shown to the agent)
+    case: Optional[CaseState] = None
+
+
 @dataclass(slots=True)
 class Alert:
     """One outbox row ready for a sink: the mention, its score and where it goes."""
@@ -126,6 +160,8 @@ class Alert:
     sink: str = ""
     thread_ref: Optional[str] = None  # set when the alert belongs to a burst: reply in the spike's thread
     stored_at: Optional[datetime] = None  # when the complaint and its outbox row were stored
+    case: Optional[CaseState] = None      # the complaint's case, shown (and worked) beside the alert
+    message_ref: Optional[str] = None     # the sink's message, once delivered: what a case update edits
 
     def reasons_text(self, limit: int = 6) -> str:
         """'waiting ("still no"), no reply ("no response"), VADER -0.42': why it was flagged."""

@@ -11,6 +11,7 @@ from datetime import date, datetime
 from typing import Optional
 from zoneinfo import ZoneInfo
 
+from monitor.cases.desk import CaseDesk
 from monitor.components import Connector, Sink
 from monitor.config import Config
 from monitor.delivery.outbox import OutboxDelivery
@@ -36,6 +37,9 @@ class MonitorService:
             connector.meter = SourceMeter(self.store.usage, name, connector.config.monthly_post_budget)
         self.delivery = OutboxDelivery(self.store.outbox, self.store.bursts, self.sinks, config.root.delivery,
                                        self.stop, owner=self.instance)
+        self.desk = CaseDesk(self.store.cases, self.store.outbox, self.sinks)
+        for sink in self.sinks.values():
+            sink.take_actions(self.desk.act)
         self.pipeline = Pipeline(config, self.engine, mentions=self.store.mentions, sources=self.store.sources,
                                  leases=self.store.leases, stop=self.stop, ops=self._ops_notifier(),
                                  owner=self.instance)
@@ -116,7 +120,8 @@ class MonitorService:
         from monitor.ops.server import OpsServer
 
         watch_store(self.store.stats, {n: c.config.monthly_post_budget for n, c in self.connectors.items()})
-        self.ops_server = OpsServer(http.host, http.port, self.healthy, self.ready)
+        posts = {path: route for sink in self.sinks.values() for path, route in sink.http_routes().items()}
+        self.ops_server = OpsServer(http.host, http.port, self.healthy, self.ready, posts=posts)
         self.ops_server.start()
         return self.ops_server
 

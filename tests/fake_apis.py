@@ -229,6 +229,8 @@ class FakeSlack(FakeAPI):
         self.delay = 0.0   # seconds each chat.postMessage takes (a slow Slack)
         self.files: dict[str, dict] = {}  # file id -> filename, length, content, title, channel, thread_ts
         self.upload_url_missing = False  # files.getUploadURLExternal answers ok but without upload_url
+        self.updates: list[dict] = []     # chat.update calls, in order
+        self.responses: list[dict] = []   # what the app posted to an interaction's response_url
         self._ts = time.time()
 
     def install(self, httpserver) -> None:
@@ -239,6 +241,10 @@ class FakeSlack(FakeAPI):
         httpserver.expect_request("/api/files.getUploadURLExternal").respond_with_handler(self.upload_url)
         httpserver.expect_request(re.compile(r"^/upload/v1/F\w+$"), method="POST").respond_with_handler(self.upload)
         httpserver.expect_request("/api/files.completeUploadExternal").respond_with_handler(self.complete_upload)
+        httpserver.expect_request("/api/chat.update", method="POST").respond_with_handler(self.update)
+        httpserver.expect_request("/api/auth.test").respond_with_handler(self.auth_test)
+        httpserver.expect_request(re.compile(r"^/actions/\w+/\w+/\w+$"), method="POST").respond_with_handler(
+            self.response_url)
         self._base = httpserver.url_for("")
 
     @staticmethod
@@ -333,9 +339,63 @@ class FakeSlack(FakeAPI):
             shared.append({"id": item["id"], "title": item.get("title")})
         return self._ok(files=shared)
 
+    def auth_test(self, request: Request) -> Response:
+        if (failure := self._gate(request)) is not None:
+            return failure
+        return self._ok(url="https://acme.slack.com/", team="Acme", user="complaint-monitor", team_id="T0TEAM",
+                        user_id="U0BOT", bot_id="B0BOT", is_enterprise_install=False)
+
+    def update(self, request: Request) -> Response:
+        """chat.update: the message must exist in that channel (by channel ID and ts)."""
+        if (failure := self._gate(request)) is not None:
+            return failure
+        body = request.get_json(silent=True) or request.form.to_dict()
+        if not any(m["ts"] == body.get("ts") for m in self.messages):
+            return self._fail("message_not_found")
+        if body.get("channel") not in self.CHANNELS or not body.get("channel", "").startswith("C"):
+            return self._fail("channel_not_found")
+        self.updates.append({**body, "received": time.monotonic()})
+        return self._ok(channel=body["channel"], ts=body["ts"], text=body.get("text"))
+
+    def response_url(self, request: Request) -> Response:
+        self.responses.append(request.get_json(silent=True) or {})
+        return Response("ok", 200, content_type="text/plain")
+
     def webhook(self, request: Request) -> Response:
         self.requests.append({"path": request.path})
         if self.failures:
             return self.failures.pop(0)
         self.webhook_posts.append(request.get_json())
         return Response("ok", 200, content_type="text/html")
+
+
+SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"  # the format of Slack's documented example
+
+
+def block_action(base_url: str, case_id: int, action: str, user: str, ts: str, channel: str = "C0SUPPORT") -> dict:
+    """A block_actions interaction payload as Slack sends it when a button is clicked."""
+    return {
+        "type": "block_actions", "api_app_id": "A0MONITOR", "token": "verification-token-unused",
+        "team": {"id": "T0TEAM", "domain": "acme"}, "trigger_id": "1234567890.0987654321.abcdef",
+        "user": {"id": user, "username": user.lower(), "name": user.lower(), "team_id": "T0TEAM"},
+        "container": {"type": "message", "message_ts": ts, "channel_id": channel, "is_ephemeral": False},
+        "channel": {"id": channel, "name": "support"},
+        "message": {"type": "message", "ts": ts, "bot_id": "B0BOT", "text": "Complaint about Pixelcart"},
+        "response_url": f"{base_url.rstrip('/')}/actions/T0TEAM/{case_id}{user}/hook",
+        "actions": [{"type": "button", "action_id": f"case_{action}", "block_id": f"case_{case_id}",
+                     "text": {"type": "plain_text", "text": action}, "value": str(case_id),
+                     "action_ts": f"{time.time():.6f}"}],
+    }
+
+
+def signed_request(payload: dict, secret: str = SIGNING_SECRET, timestamp: Optional[int] = None) -> tuple[bytes, dict]:
+    """The form body and headers of an interaction request, signed as Slack documents (v0, HMAC-SHA256)."""
+    import hashlib
+    import hmac
+    from urllib.parse import urlencode
+
+    body = urlencode({"payload": json.dumps(payload)})
+    stamp = str(int(time.time()) if timestamp is None else timestamp)
+    digest = hmac.new(secret.encode(), f"v0:{stamp}:{body}".encode(), hashlib.sha256).hexdigest()
+    return body.encode(), {"Content-Type": "application/x-www-form-urlencoded", "X-Slack-Request-Timestamp": stamp,
+                           "X-Slack-Signature": f"v0={digest}"}

@@ -2,18 +2,24 @@
 from __future__ import annotations
 
 import json
+import threading
 import time
+import urllib.error
+import urllib.request
 from datetime import datetime, timedelta, timezone
 
 import pytest
+import yaml
+from click.testing import CliRunner
 
 from alerts.slack import alert_message, escape
+from monitor.cli import cli
 from monitor.clock import utcnow
 from monitor.config import ConfigError
 from monitor.model import Alert
 from monitor.service import MonitorService
-from tests.fake_apis import FakeSlack
-from tests.support import build_config, write_jsonl
+from tests.fake_apis import SIGNING_SECRET, FakeSlack, block_action, signed_request
+from tests.support import BRANDS, build_config, write_jsonl
 
 ENV = {"SLACK_BOT_TOKEN": FakeSlack.TOKEN}
 HOSTILE = ("<!channel> <!here> <!everyone> <@U024BE7LH> <!subteam^SAZ94GDB8> <https://evil.example|your invoice> "
@@ -271,3 +277,172 @@ def test_hostile_post_over_the_wire(tmp_path, db_url, httpserver, fake_slack):
         assert raw not in received
     assert "&lt;!channel&gt;" in received
     svc.close()
+
+
+# -- cases: buttons, clicks over HTTP through slack-bolt, chat.update --------------------------------------------
+
+INTERACTIVE_ENV = {**ENV, "SLACK_SIGNING_SECRET": SIGNING_SECRET}
+
+
+def interactive(tmp_path, db_url, httpserver, posts, **extra):
+    write_jsonl(tmp_path / "feed.jsonl", posts)
+    sink = slack(httpserver, interactivity={"mode": "http", "signing_secret": "${SLACK_SIGNING_SECRET}"}, **extra)
+    svc = MonitorService(build_config(tmp_path, db_url, environ=INTERACTIVE_ENV, alerts={"sinks": {"slack": sink}},
+                                      service={"http": {"enabled": True, "port": 0}}))
+    svc.prepare()
+    svc.run_once()
+    server = svc.start_ops_server()
+    return svc, server
+
+
+def post(server, body: bytes, headers: dict, path: str = "/slack/events") -> int:
+    request = urllib.request.Request(f"http://127.0.0.1:{server.port}{path}", data=body, headers=headers,
+                                     method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+
+
+def wait_for(condition, seconds=10.0):
+    deadline = time.monotonic() + seconds
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return condition()
+
+
+def buttons(message: dict) -> list[str]:
+    return [e["action_id"] for b in message["blocks"] if b["type"] == "actions" for e in b["elements"]]
+
+
+def status_line(message: dict) -> str:
+    return next(e["text"] for b in message["blocks"] if b["type"] == "context" for e in b["elements"]
+                if e.get("type") == "mrkdwn" and "Case " in e.get("text", ""))
+
+
+def test_alerts_carry_their_case_buttons_only_with_interactivity(tmp_path, db_url, httpserver, fake_slack):
+    svc, server = interactive(tmp_path, db_url, httpserver, complaints(1))
+    [message] = fake_slack.messages
+    assert buttons(message) == ["case_claim", "case_resolve", "case_dismiss"]
+    [case_id] = {e["value"] for b in message["blocks"] if b["type"] == "actions" for e in b["elements"]}
+    assert "open" in status_line(message) and f"Case {case_id}" in status_line(message)
+    server.stop()
+    svc.close()
+    (tmp_path / "b").mkdir()
+    plain_svc = service(tmp_path / "b", db_url, httpserver, complaints(1, prefix="d"))
+    plain_svc.run_once()
+    assert buttons(fake_slack.messages[-1]) == [] and "open" in status_line(fake_slack.messages[-1])
+    plain_svc.close()
+
+
+def test_a_click_updates_the_message_in_place(tmp_path, db_url, httpserver, fake_slack):
+    svc, server = interactive(tmp_path, db_url, httpserver, complaints(1))
+    [message] = fake_slack.messages
+    case_id = int(message["blocks"][-1]["elements"][0]["value"])
+    base = httpserver.url_for("")
+    try:
+        assert post(server, *signed_request(block_action(base, case_id, "claim", "U0ANN", message["ts"]))) == 200
+        assert wait_for(lambda: len(fake_slack.updates) == 1)
+        [update] = fake_slack.updates
+        assert (update["channel"], update["ts"]) == ("C0SUPPORT", message["ts"])
+        assert buttons(update) == ["case_resolve", "case_dismiss"]
+        assert f"Case {case_id} · *claimed* by <@U0ANN> at " in status_line(update)
+        assert [b for b in update["blocks"] if b["type"] == "section"] == \
+            [b for b in message["blocks"] if b["type"] == "section"]  # the escaped post itself is unchanged
+        assert post(server, *signed_request(block_action(base, case_id, "resolve", "U0BOB", message["ts"]))) == 200
+        assert wait_for(lambda: len(fake_slack.updates) == 2)
+        assert buttons(fake_slack.updates[1]) == ["case_reopen"]
+        assert "*resolved* by <@U0BOB>" in status_line(fake_slack.updates[1])
+        assert fake_slack.responses == []  # nothing to explain: both clicks changed the case
+    finally:
+        server.stop()
+        svc.close()
+
+
+def test_forged_stale_and_replayed_clicks(tmp_path, db_url, httpserver, fake_slack, caplog):
+    svc, server = interactive(tmp_path, db_url, httpserver, complaints(1))
+    [message] = fake_slack.messages
+    case_id = int(message["blocks"][-1]["elements"][0]["value"])
+    click = block_action(httpserver.url_for(""), case_id, "claim", "U0ANN", message["ts"])
+    try:
+        assert post(server, *signed_request(click, secret="not-the-signing-secret")) == 401
+        assert post(server, *signed_request(click, timestamp=int(time.time()) - 6 * 60)) == 401
+        body, headers = signed_request(click)
+        assert post(server, body, {**headers, "X-Slack-Signature": "v0=" + "0" * 64}) == 401
+        time.sleep(0.3)
+        assert fake_slack.updates == [] and svc.store.cases.get(case_id).status == "open"
+        assert "bad signature or a stale timestamp" in caplog.text
+        assert post(server, body, headers) == 200
+        assert post(server, body, headers) == 200  # the same click again: acknowledged, changes nothing
+        assert wait_for(lambda: len(fake_slack.responses) == 1 and len(fake_slack.updates) == 2)
+        [answer] = fake_slack.responses
+        assert answer["response_type"] == "ephemeral" and answer["replace_original"] is False
+        assert answer["text"].startswith(f"Nothing changed: :large_blue_circle: Case {case_id} · *claimed* by <@U0ANN>")
+        assert [e["action"] for e in svc.store.cases.history(case_id)] == ["claim"]
+        assert post(server, *signed_request(block_action(httpserver.url_for(""), 999999, "claim", "U0ANN",
+                                                         message["ts"]))) == 200
+        assert wait_for(lambda: len(fake_slack.responses) == 2)
+        assert fake_slack.responses[1]["text"] == "there is no case 999999"
+    finally:
+        server.stop()
+        svc.close()
+
+
+def test_two_agents_clicking_at_once(tmp_path, db_url, httpserver, fake_slack):
+    svc, server = interactive(tmp_path, db_url, httpserver, complaints(1))
+    [message] = fake_slack.messages
+    case_id = int(message["blocks"][-1]["elements"][0]["value"])
+    requests = [signed_request(block_action(httpserver.url_for(""), case_id, "claim", user, message["ts"]))
+                for user in ("U0ANN", "U0BOB")]
+    try:
+        threads = [threading.Thread(target=post, args=(server, *r)) for r in requests]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(10)
+        assert wait_for(lambda: len(fake_slack.updates) == 2 and len(fake_slack.responses) == 1)
+        case = svc.store.cases.get(case_id)
+        assert case.status == "claimed" and case.claimed_by in ("<@U0ANN>", "<@U0BOB>")
+        assert all(f"by {case.claimed_by}" in status_line(u) for u in fake_slack.updates)  # the final state
+        assert [e["actor"] for e in svc.store.cases.history(case_id)] == [case.claimed_by]
+    finally:
+        server.stop()
+        svc.close()
+
+
+def test_a_change_from_the_command_line_edits_the_slack_message(tmp_path, db_url, httpserver, fake_slack):
+    svc, server = interactive(tmp_path, db_url, httpserver, complaints(1))
+    server.stop()
+    [message] = fake_slack.messages
+    case_id = int(message["blocks"][-1]["elements"][0]["value"])
+    path = tmp_path / "c.yaml"
+    path.write_text(yaml.safe_dump({
+        "database": {"url": db_url}, "brands": BRANDS, "service": {"http": {"enabled": True, "port": 0}},
+        "sources": {"feed": {"type": "file", "path": str(tmp_path / "feed.jsonl")}},
+        "alerts": {"sinks": {"slack": slack(httpserver, interactivity={
+            "mode": "http", "signing_secret": "${SLACK_SIGNING_SECRET}"})}}}))
+    result = CliRunner().invoke(cli, ["--config", str(path), "case", str(case_id), "dismiss", "--as", "<b>ann</b>"],
+                                env=INTERACTIVE_ENV)
+    assert result.exit_code == 0, result.output
+    [update] = fake_slack.updates
+    assert "*not a complaint* (dismissed by &lt;b&gt;ann&lt;/b&gt; at" in status_line(update)  # names escaped
+    assert buttons(update) == ["case_reopen"]
+    svc.close()
+
+
+def test_interactivity_needs_a_bot_token_a_secret_and_the_ops_server(tmp_path):
+    def problems(sink, **sections):
+        with pytest.raises(ConfigError) as info:
+            build_config(tmp_path, environ=INTERACTIVE_ENV, alerts={"sinks": {"slack": sink}}, **sections)
+        return info.value.problems
+
+    hook = {"type": "slack", "webhook_url": "https://hooks.slack.com/services/T/B/X",
+            "interactivity": {"mode": "http", "signing_secret": "s3cret-value"}}
+    assert problems(hook, service={"http": {"enabled": True}}) == [
+        "alerts.sinks.slack: interactivity needs the bot token: an incoming webhook cannot carry buttons"]
+    bot = {"type": "slack", "token": "${SLACK_BOT_TOKEN}", "interactivity": {"mode": "http"}}
+    assert problems(bot, service={"http": {"enabled": True}}) == [
+        "alerts.sinks.slack: interactivity mode http needs signing_secret: write ${SLACK_SIGNING_SECRET}"]
+    bot["interactivity"]["signing_secret"] = "${SLACK_SIGNING_SECRET}"
+    assert problems(bot) == ["alerts.sinks.slack: it needs the ops HTTP server: set service.http.enabled: true"]

@@ -178,6 +178,9 @@ def parse_config(raw: Any, source: str = "", environ: Optional[dict[str, str]] =
     sinks, sink_problems, broken_sinks = _validate_components("alerts.sinks", root.alerts.sinks, registry.sinks)
     problems += [p for p in source_problems + sink_problems if not _from_missing(p, missing_paths)]
     problems += _check_references(root, sinks, broken_sinks)
+    problems += [f"alerts.sinks.{name}: it needs the ops HTTP server: set service.http.enabled: true"
+                 for name, comp in sinks.items()
+                 if comp.config.enabled and comp.cls.needs_http(comp.config) and not root.service.http.enabled]
     for name, comp in sources.items():
         if comp.config.enabled:
             problems += comp.cls.check_config(name, comp.config, root.brands)

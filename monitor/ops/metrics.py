@@ -20,6 +20,9 @@ API_REQUESTS = Counter("monitor_api_requests", "Requests sources made to their A
 POSTS_REPAIRED = Counter("monitor_posts_repaired", "Posts kept with an unusable field replaced (implausible "
                          "reach, unreadable or future time), by source and reason", ["source", "reason"],
                          registry=REGISTRY)
+CASE_ACTIONS = Counter("monitor_case_actions", "Case actions (claim, resolve, dismiss, reopen) by origin (slack, "
+                       "cli, auto) and result (changed, refused, error)", ["action", "origin", "result"],
+                       registry=REGISTRY)
 SOURCE_ERRORS = Counter("monitor_source_errors", "Failed polls, by source", ["source"], registry=REGISTRY)
 SOURCE_PAUSES = Counter("monitor_source_pauses", "Times a source was paused (rate limit or monthly budget)",
                         ["source", "reason"], registry=REGISTRY)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Callable
+from typing import Callable, Optional
 
 from monitor.ops.redact import redactor
 
@@ -12,6 +12,8 @@ log = logging.getLogger(__name__)
 
 IDLE_TIMEOUT = 10.0   # seconds a client may take to send its request: an idle connection must not hold a thread
 MAX_CONNECTIONS = 16  # probes and scrapes need a handful; more are refused at once rather than queued
+MAX_BODY = 1 << 20    # a Slack interaction is a few kilobytes
+PostRoute = Callable[[bytes, dict], "tuple[int, bytes, dict]"]
 
 
 class _BoundedServer(ThreadingHTTPServer):
@@ -41,12 +43,13 @@ class OpsServer:
 
     def __init__(self, host: str, port: int, healthy: Callable[[], tuple[bool, str]],
                  ready: Callable[[], tuple[bool, str]], idle_timeout: float = IDLE_TIMEOUT,
-                 max_connections: int = MAX_CONNECTIONS) -> None:
+                 max_connections: int = MAX_CONNECTIONS, posts: Optional[dict[str, PostRoute]] = None) -> None:
         from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
         from monitor.ops.metrics import REGISTRY
 
         checks = {"/healthz": healthy, "/readyz": ready}
+        posts = dict(posts or {})
 
         class Handler(BaseHTTPRequestHandler):
             timeout = idle_timeout  # applied to the socket: a silent client is dropped
@@ -56,6 +59,19 @@ class OpsServer:
 
             def do_HEAD(self):  # noqa: N802 - load balancers probe with HEAD
                 self._respond(with_body=False)
+
+            def do_POST(self):  # noqa: N802 - endpoints that sinks register (Slack interactivity)
+                route = posts.get(self.path.split("?")[0])
+                length = int(self.headers.get("Content-Length") or 0)
+                if route is None or length > MAX_BODY:
+                    self._answer(404 if route is None else 413, b"", "text/plain", True)
+                    return
+                try:
+                    status, body, headers = route(self.rfile.read(length), dict(self.headers.items()))
+                except Exception as exc:  # noqa: BLE001 - one bad request must not kill the endpoint
+                    log.error("POST %s failed: %s: %s", self.path, type(exc).__name__, exc)
+                    status, body, headers = 500, b"", {}
+                self._answer(status, body, headers.get("content-type", "text/plain; charset=utf-8"), True)
 
             def _respond(self, with_body: bool) -> None:
                 path = self.path.split("?")[0]

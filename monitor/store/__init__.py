@@ -5,6 +5,7 @@ Components take the repository they need; ``Store`` only wires them to one datab
 from __future__ import annotations
 
 from monitor.store.bursts import BurstRepository
+from monitor.store.cases import CaseRepository
 from monitor.store.database import Database, StoreError, make_url_safe
 from monitor.store.digest_runs import DigestRunRepository
 from monitor.store.leases import LeaseRepository
@@ -28,6 +29,7 @@ class Store:
         self.mentions = MentionRepository(self.db, self.sources)
         self.outbox = OutboxRepository(self.db)
         self.bursts = BurstRepository(self.db)
+        self.cases = CaseRepository(self.db)
         self.digest_runs = DigestRunRepository(self.db)
         self.stats = StatsReader(self.db, self.sources, self.usage, self.outbox)
 

@@ -10,6 +10,7 @@ from sqlalchemy import func, insert, select
 
 from monitor.clock import utcnow
 from monitor.model import Route
+from monitor.store.cases import open_cases
 from monitor.store.database import Database
 from monitor.store.schema import mentions, outbox
 from monitor.store.sources import SourceRepository
@@ -52,6 +53,8 @@ class MentionRepository:
                     mentions.c.id, mentions.c.external_id)
                 inserted = {ext: ident for ident, ext in conn.execute(stmt, rows)}
                 alerts = self._enqueue(conn, rows, routes, inserted)
+                open_cases(conn, {inserted[row["external_id"]]: row["brand"] for row, row_routes in zip(rows, routes)
+                                  if row_routes and row["external_id"] in inserted}, utcnow())
             self.sources.save_cursor(conn, source, cursor)
             self.sources.count_batch(conn, source, read=read, stored=len(inserted), rejected=rejected)
         return StoredBatch(stored=len(inserted), duplicates=len(rows) - len(inserted), alerts=alerts,

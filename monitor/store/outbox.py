@@ -7,22 +7,32 @@ from typing import Any, Iterable, Optional
 from sqlalchemy import func, select, update
 
 from monitor.clock import utcnow
-from monitor.model import Alert
+from monitor.model import Alert, CaseState
+from monitor.store.cases import CASE_FIELDS
 from monitor.store.database import Database
-from monitor.store.schema import mentions, outbox
+from monitor.store.schema import cases, mentions, outbox
 
 STATUSES = ("pending", "sending", "delivered", "dead")
 
 
 def _alert_query():
+    case_columns = [cases.c[name].label(f"case_{name}") for name in CASE_FIELDS]
     return (
         select(outbox.c.id, outbox.c.route, outbox.c.channel, outbox.c.attempts, outbox.c.sink,
-               outbox.c.claimed_at, outbox.c.created_at.label("stored_at"), mentions.c.id.label("mention_id"),
+               outbox.c.claimed_at, outbox.c.message_ref, outbox.c.created_at.label("stored_at"),
+               mentions.c.id.label("mention_id"),
                mentions.c.source, mentions.c.brand, mentions.c.external_id, mentions.c.author,
                mentions.c.author_reach, mentions.c.url, mentions.c.text, mentions.c.created_at, mentions.c.compound,
-               mentions.c.confidence, mentions.c.reasons, mentions.c.topic, mentions.c.priority)
+               mentions.c.confidence, mentions.c.reasons, mentions.c.topic, mentions.c.priority, *case_columns)
         .join(mentions, mentions.c.id == outbox.c.mention_id)
+        .outerjoin(cases, cases.c.mention_id == outbox.c.mention_id)
     )
+
+
+def _case(m) -> Optional[CaseState]:
+    if m["case_id"] is None:
+        return None
+    return CaseState(**{name: m[f"case_{name}"] for name in CASE_FIELDS})
 
 
 def _alert(row: Any) -> Alert:
@@ -33,7 +43,7 @@ def _alert(row: Any) -> Alert:
         author=m["author"], author_reach=m["author_reach"], url=m["url"], text=m["text"],
         created_at=m["created_at"], compound=m["compound"], confidence=m["confidence"],
         reasons=m["reasons"] or [], topic=m["topic"], priority=m["priority"], sink=m["sink"],
-        stored_at=m["stored_at"])
+        stored_at=m["stored_at"], case=_case(m), message_ref=m["message_ref"])
 
 
 class OutboxRepository:
@@ -104,6 +114,12 @@ class OutboxRepository:
                 .where(outbox.c.status == "dead").order_by(outbox.c.id).limit(limit))
         with self.db.engine.connect() as conn:
             return [dict(r._mapping) for r in conn.execute(stmt)]
+
+    def alert(self, outbox_id: int) -> Optional[Alert]:
+        """One alert as it stands now, with its case and, once delivered, its message reference."""
+        with self.db.engine.connect() as conn:
+            row = conn.execute(_alert_query().where(outbox.c.id == outbox_id)).first()
+        return _alert(row) if row else None
 
     def counts(self) -> dict[str, int]:
         """Alerts by status, every status present (0 when none)."""

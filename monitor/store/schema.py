@@ -168,3 +168,51 @@ leases = Table(
     Column("owner", String(128), nullable=False),
     Column("expires_at", UTCDateTime, nullable=False),
 )
+
+# A case: one alerted complaint as the support team works it, open -> claimed -> resolved, or dismissed
+# (not a complaint), and reopened. One per mention, whatever routes its alerts took.
+cases = Table(
+    "cases", metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("mention_id", Id, ForeignKey("mentions.id", ondelete="CASCADE"), nullable=False),
+    Column("brand", String(128), nullable=False),
+    Column("status", String(16), nullable=False),  # open | claimed | resolved | dismissed
+    Column("opened_at", UTCDateTime, nullable=False),
+    Column("claimed_by", String(256)),
+    Column("claimed_at", UTCDateTime),
+    Column("first_response_at", UTCDateTime),   # the first claim or resolution, or the brand's public reply
+    Column("first_response_by", String(256)),
+    Column("closed_by", String(256)),           # who resolved or dismissed it
+    Column("closed_at", UTCDateTime),
+    Column("updated_at", UTCDateTime, nullable=False),
+    UniqueConstraint("mention_id"),
+    Index(None, "status", "opened_at"),
+    Index(None, "brand", "opened_at"),
+)
+
+# Every step of every case, append-only: who did what, when, and from where (slack, cli, auto).
+case_events = Table(
+    "case_events", metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("case_id", Id, ForeignKey("cases.id", ondelete="CASCADE"), nullable=False),
+    Column("action", String(16), nullable=False),
+    Column("actor", String(256), nullable=False),
+    Column("origin", String(16), nullable=False),
+    Column("from_status", String(16), nullable=False),
+    Column("to_status", String(16), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Index(None, "case_id", "at"),
+)
+
+# The team's verdicts on the detector: a dismissed case says "not a complaint", a resolved one "a complaint".
+# Append-only; the newest label of a mention is the one that counts.
+labels = Table(
+    "labels", metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("mention_id", Id, ForeignKey("mentions.id", ondelete="CASCADE"), nullable=False),
+    Column("is_complaint", Boolean, nullable=False),
+    Column("actor", String(256), nullable=False),
+    Column("origin", String(16), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Index(None, "mention_id", "at"),
+)

@@ -1,0 +1,59 @@
+"""Applies an agent's action to a case and shows the outcome on every message of the case, whatever sink
+carried it. A click that cannot be applied gets an answer saying why, never silence."""
+from __future__ import annotations
+
+import logging
+
+from monitor.cases.machine import ACTIONS, ORIGINS
+from monitor.components import DeliveryError, Sink
+from monitor.model import ActionResult, CaseAction, CaseState
+from monitor.ops import metrics
+from monitor.store.cases import CaseRepository
+from monitor.store.outbox import OutboxRepository
+
+log = logging.getLogger(__name__)
+
+
+class CaseDesk:
+    def __init__(self, cases: CaseRepository, outbox: OutboxRepository, sinks: dict[str, Sink]) -> None:
+        self.cases, self.outbox, self.sinks = cases, outbox, sinks
+
+    def act(self, request: CaseAction) -> ActionResult:
+        if request.action not in ACTIONS or request.origin not in ORIGINS:
+            return self._counted(request, ActionResult(False, f"unknown action {request.action!r}"))
+        try:
+            outcome = self.cases.apply(request.case_id, request.action, request.actor, request.origin)
+        except Exception as exc:  # noqa: BLE001 - the database may be away: the agent must hear it
+            log.error("case %s: %s by %s failed: %s", request.case_id, request.action, request.actor, exc)
+            return self._counted(request, ActionResult(False, "the monitor could not record that (its database "
+                                                              "did not answer); try again in a moment"), "error")
+        if outcome.case is None:
+            return self._counted(request, ActionResult(False, outcome.reason))
+        # Shown whether or not this action changed it: the message must end showing the final state.
+        self.show(outcome.case)
+        if outcome.changed:
+            log.info("case %d %s by %s (%s)", outcome.case.id, outcome.case.status, request.actor, request.origin,
+                     extra={"event": "case", "case": outcome.case.id, "action": request.action,
+                            "actor": request.actor, "origin": request.origin})
+            return self._counted(request, ActionResult(True, f"case {outcome.case.id} is {outcome.case.status}",
+                                                       outcome.case))
+        return self._counted(request, ActionResult(False, f"case {outcome.case.id} was not changed: "
+                                                          f"{outcome.reason}", outcome.case))
+
+    def show(self, case: CaseState) -> None:
+        """Edits every delivered message of the case to show its state (and only the actions that apply)."""
+        for outbox_id in self.cases.messages(case.id):
+            alert = self.outbox.alert(outbox_id)
+            sink = self.sinks.get(alert.sink) if alert else None
+            if sink is None:
+                continue
+            try:
+                sink.show_case(alert)
+            except DeliveryError as exc:
+                log.warning("case %d: could not update its message on %s: %s", case.id, alert.sink, exc)
+
+    @staticmethod
+    def _counted(request: CaseAction, result: ActionResult, outcome: str = "") -> ActionResult:
+        metrics.CASE_ACTIONS.labels(request.action if request.action in ACTIONS else "unknown", request.origin,
+                                    outcome or ("changed" if result.changed else "refused")).inc()
+        return result
