@@ -129,6 +129,10 @@ class Sink(ABC):
         """Post a digest; sinks that cannot show images post the summary text."""
         return self.notify(report.text(), report.channel)
 
+    def remind(self, alert: Alert, text: str) -> Optional[str]:
+        """Post a reminder about a delivered alert (in its thread where the sink has threads)."""
+        return self.notify(text, alert.channel)
+
     def show_case(self, alert: Alert) -> None:
         """Show ``alert.case``'s new state on the delivered message ``alert.message_ref``. Sinks that cannot
         edit a message do nothing."""
@@ -139,6 +143,11 @@ class Sink(ABC):
     def http_routes(self) -> dict[str, HttpRoute]:
         """Endpoints this sink needs on the ops HTTP server (e.g. Slack's interactivity requests)."""
         return {}
+
+    @classmethod
+    def summary(cls, config: SinkConfig) -> str:
+        """What check-config says about this sink's settings beyond enabled/disabled."""
+        return ""
 
     @classmethod
     def needs_http(cls, config: SinkConfig) -> bool:

@@ -19,6 +19,7 @@ class RawPost:
     created_at: Any = None
     brand: Any = None
     ref: str = ""  # where it came from (file:line, API page) for log lines about it
+    in_reply_to: Any = None  # the external id of the post this one answers (same source)
 
     @classmethod
     def from_mapping(cls, data: dict, ref: str = "") -> "RawPost":
@@ -42,6 +43,7 @@ class RawPost:
             created_at=pick("created_at", "timestamp", "date", "created_utc"),
             brand=pick("brand"),
             ref=ref,
+            in_reply_to=pick("in_reply_to", "in_reply_to_id", "in_reply_to_status_id_str"),
         )
 
 
@@ -61,6 +63,18 @@ class Mention:
     fetched_at: datetime
     ref: str = ""
     repairs: list[str] = field(default_factory=list)  # fields that were unusable and replaced, and why
+    in_reply_to: Optional[str] = None
+
+
+@dataclass(frozen=True, slots=True)
+class PublicReply:
+    """A brand's own account answering a post publicly: the first response to that post's case."""
+
+    source: str
+    in_reply_to: str      # the external id of the answered post
+    account: str          # the brand account, e.g. @pixelcarthelp
+    at: datetime
+    url: Optional[str]
 
 
 @dataclass(slots=True)
@@ -116,6 +130,7 @@ class CaseState:
     first_response_by: Optional[str] = None
     closed_by: Optional[str] = None
     closed_at: Optional[datetime] = None
+    public_reply_url: Optional[str] = None  # the brand's public answer, when that was the first response
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,6 +12,7 @@ from typing import Optional
 from zoneinfo import ZoneInfo
 
 from monitor.cases.desk import CaseDesk
+from monitor.cases.sla import SlaWatch
 from monitor.components import Connector, Sink
 from monitor.config import Config
 from monitor.delivery.outbox import OutboxDelivery
@@ -40,9 +41,10 @@ class MonitorService:
         self.desk = CaseDesk(self.store.cases, self.store.outbox, self.sinks)
         for sink in self.sinks.values():
             sink.take_actions(self.desk.act)
+        self.sla = SlaWatch(config.routes(), self.store.cases, self.store.outbox, self.sinks)
         self.pipeline = Pipeline(config, self.engine, mentions=self.store.mentions, sources=self.store.sources,
                                  leases=self.store.leases, stop=self.stop, ops=self._ops_notifier(),
-                                 owner=self.instance)
+                                 owner=self.instance, on_public_reply=self.desk.answered_publicly)
         self._scheduler = None
         self.job_watch = JobWatch()
 
@@ -60,7 +62,16 @@ class MonitorService:
         """Poll every enabled source once, then deliver everything that is due."""
         results = [self.pipeline.poll(c) for c in self.connectors.values()]
         self.delivery.kick()
+        self.check_sla()
         return results
+
+    def check_sla(self) -> None:
+        """Reminders for cases past their route's SLA, then any escalation alerts they queued."""
+        try:
+            if self.sla.sweep():
+                self.delivery.kick()
+        except Exception as exc:  # noqa: BLE001 - the database may be away: the next sweep retries
+            log.error("SLA sweep failed: %s: %s", type(exc).__name__, str(exc).splitlines()[0] if str(exc) else "")
 
     # -- foreground service ---------------------------------------------------
 
@@ -87,6 +98,10 @@ class MonitorService:
         scheduler.add_job(self.delivery.kick, IntervalTrigger(seconds=self.config.root.delivery.interval),
                           id="deliver", name="deliver outbox", next_run_time=now)
         self.job_watch.expect("deliver", self.config.root.delivery.interval)
+        if self.sla.routes:
+            scheduler.add_job(self.check_sla, IntervalTrigger(seconds=self.config.root.delivery.interval),
+                              id="sla", name="SLA reminders", next_run_time=now)
+            self.job_watch.expect("sla", self.config.root.delivery.interval)
         digest = self.config.root.digest
         if digest.enabled:
             hour, minute = (int(x) for x in digest.time.split(":"))

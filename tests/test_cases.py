@@ -179,3 +179,108 @@ def test_migration_opens_cases_for_complaints_alerted_before_it(tmp_path, db_url
     assert (row.mention_id, row.brand, row.status) == (1, "Pixelcart", "open")
     assert row.opened_at.strftime("%H:%M") == "10:01"  # from the first alert queued
     store.close()
+
+
+# -- SLA -------------------------------------------------------------------------------------------------------
+
+NY = "America/New_York"
+
+
+@pytest.mark.parametrize("opened, allowed, hours, due", [
+    ("2026-11-20T10:00:00+00:00", 1800, None, "2026-11-20T10:30:00+00:00"),
+    # Friday 16:45 New York (EDT), 30 min of business time: 15 min on Friday, 15 on Monday after the DST change.
+    ("2026-10-30T20:45:00+00:00", 1800, {"timezone": NY}, "2026-11-02T14:15:00+00:00"),
+    # Opened at night: the clock starts at 09:00.
+    ("2026-11-19T03:00:00+00:00", 3600, {"timezone": NY}, "2026-11-19T15:00:00+00:00"),
+    # Saturday, with a shop open at weekends only.
+    ("2026-11-21T16:30:00+00:00", 5400, {"timezone": "UTC", "start": "10:00", "end": "17:00", "days": ["sat", "sun"]},
+     "2026-11-22T11:00:00+00:00"),
+])
+def test_due_time_counts_business_hours(opened, allowed, hours, due):
+    from datetime import datetime
+
+    from monitor.cases.sla import due_at
+    from monitor.config.sections import BusinessHoursConfig
+
+    config = BusinessHoursConfig.model_validate(hours) if hours is not None else None
+    assert due_at(datetime.fromisoformat(opened), allowed, config) == datetime.fromisoformat(due)
+
+
+SLA_ALERTS = {"sinks": {"rec": {"type": "test-recording"}, "rec2": {"type": "test-recording"}},
+              "routes": [{"name": "support", "sink": "rec", "sla": {"first_response": "30m",
+                                                                   "escalate_to": "escalation"}},
+                         {"name": "escalation", "sink": "rec2", "escalation_only": True}]}
+
+
+def test_a_missed_sla_reminds_once_and_escalates_once_across_restarts(tmp_path, db_url):
+    from datetime import timedelta
+
+    from monitor.clock import utcnow
+
+    svc = service(tmp_path, db_url, alerts=SLA_ALERTS)
+    pixel, north = case_of(svc, "1"), case_of(svc, "3")
+    svc.desk.act(CaseAction(north, "claim", "ann", "cli"))  # answered in time: no reminder
+    assert svc.sla.sweep(utcnow() + timedelta(minutes=29)) == 0
+    assert svc.sla.sweep(utcnow() + timedelta(minutes=31)) == 1
+    [(channel, text)] = RecordingSink.notices["rec"]
+    assert text.startswith("No response yet: this complaint has waited 31 min, past the support SLA of 30 min")
+    assert text.endswith("escalated to escalation.")
+    svc.delivery.kick()
+    assert [a.external_id for a in RecordingSink.sent["rec2"]] == ["1"]  # the escalation alert
+    assert svc.sla.sweep(utcnow() + timedelta(hours=3)) == 0  # never one reminder per sweep
+    svc.close()
+    restarted = MonitorService(build_config(tmp_path, db_url, alerts=SLA_ALERTS))
+    assert restarted.sla.sweep(utcnow() + timedelta(hours=3)) == 0  # nor after a restart
+    restarted.delivery.kick()
+    assert RecordingSink.sent["rec2"] == []  # the escalation is not sent again either
+    assert [e["action"] for e in restarted.store.cases.history(pixel)] == ["sla_reminder"]
+    restarted.close()
+
+
+def test_an_escalation_to_an_unknown_route_is_a_config_error(tmp_path):
+    from monitor.config import ConfigError
+
+    alerts = {"sinks": {"rec": {"type": "test-recording"}},
+              "routes": [{"name": "support", "sink": "rec", "sla": {"first_response": "30m", "escalate_to": "boss"}}]}
+    with pytest.raises(ConfigError) as info:
+        build_config(tmp_path, alerts=alerts)
+    assert info.value.problems == ["alerts.routes[0].sla.escalate_to: no other route named 'boss'"]
+
+
+# -- the brand's public answer ---------------------------------------------------------------------------------
+
+def test_the_brands_public_reply_is_the_first_response(tmp_path, db_url, caplog):
+    svc = service(tmp_path, db_url)
+    ident = case_of(svc, "1")
+    shown = []
+    svc.sinks["rec"].show_case = lambda alert: shown.append(alert.case)
+    write_jsonl(tmp_path / "feed.jsonl", [
+        # The brand's help account answers, without naming the brand: still recognised by its own account.
+        {"id": "r1", "text": "@ann so sorry, we've sent you a DM", "author": "@PixelCart", "in_reply_to": "1",
+         "url": "https://social.example/pixelcart/status/r1"},
+        {"id": "r2", "text": "@cy have you tried turning it off", "author": "pixelcart", "in_reply_to": "404"}])
+    [result] = svc.run_once()
+    assert result.stored == 0 and result.drop_reasons == {"a public reply by the brand": 2}
+    case = svc.store.cases.get(ident)
+    assert (case.status, case.claimed_by, case.first_response_by) == ("claimed", "@PixelCart", "@PixelCart")
+    assert case.public_reply_url == "https://social.example/pixelcart/status/r1" and case.first_response_at
+    assert [s.public_reply_url for s in shown] == [case.public_reply_url]  # the alert message shows it
+    assert [(e["action"], e["origin"]) for e in svc.store.cases.history(ident)] == [("answer", "auto")]
+    assert [a.external_id for a in RecordingSink.sent["rec"]] == ["1", "3"]  # the replies never alert
+    write_jsonl(tmp_path / "feed.jsonl", [{"id": "r3", "text": "@ann any news?", "author": "pixelcart",
+                                           "in_reply_to": "1"}])
+    svc.run_once()
+    assert svc.store.cases.get(ident).first_response_at == case.first_response_at  # the first one stays first
+    svc.close()
+
+
+def test_a_public_reply_to_a_claimed_case_keeps_its_agent(tmp_path, db_url):
+    svc = service(tmp_path, db_url)
+    ident = case_of(svc, "1")
+    svc.desk.act(CaseAction(ident, "resolve", "ann", "cli"))
+    write_jsonl(tmp_path / "feed.jsonl", [{"id": "r1", "text": "@ann done!", "author": "pixelcart",
+                                           "in_reply_to": "1"}])
+    svc.run_once()
+    case = svc.store.cases.get(ident)
+    assert (case.status, case.first_response_by, case.public_reply_url) == ("resolved", "ann", None)
+    svc.close()

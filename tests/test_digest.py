@@ -15,13 +15,14 @@ import yaml
 from click.testing import CliRunner
 
 from monitor.cli import cli
+from monitor.config.sections import SlaConfig
 from monitor.digest import export
 from monitor.digest.charts import topics_png, trend_png
 from monitor.digest.figures import brand_day, day_bounds
-from monitor.digest.report import render_html, render_text
+from monitor.digest.report import render_html, render_text, response_lines
 from monitor.digest.runner import DigestRunner
 from monitor.model import Route
-from monitor.store.schema import bursts, digest_runs, mentions, outbox
+from monitor.store.schema import bursts, cases, digest_runs, mentions, outbox
 from tests.fake_apis import FakeSlack
 from tests.support import BRANDS, build_config
 
@@ -311,3 +312,35 @@ def test_a_target_failing_in_an_unexpected_way_is_released_for_the_next_run(seed
     assert runner.run(day=DAY, brands=["Pixelcart"]) == 0
     with seeded.db.engine.connect() as conn:
         assert conn.execute(sa.select(digest_runs)).all() == []
+
+
+def test_response_figures_from_the_cases(seeded, tmp_path):
+    """The day's cases (New York, 20 Nov): m0 answered in 10 min and resolved, m1 claimed after 60 min and
+    still claimed, m2 dismissed after 30 min; m5 was opened the evening before and is still open."""
+    plan = {  # external id: (opened, first response, status, closed)
+        "m0": ("2026-11-20T05:10:00", "2026-11-20T05:20:00", "resolved", "2026-11-20T06:00:00"),
+        "m1": ("2026-11-20T12:05:00", "2026-11-20T13:05:00", "claimed", None),
+        "m2": ("2026-11-20T15:05:00", "2026-11-20T15:35:00", "dismissed", "2026-11-20T16:00:00"),
+        "m5": ("2026-11-20T04:35:00", None, "open", None),
+    }
+    with seeded.db.engine.begin() as conn:
+        ids = {r.external_id: r.id for r in conn.execute(sa.select(mentions.c.id, mentions.c.external_id))}
+        for ext, (opened, first, status, closed) in plan.items():
+            conn.execute(sa.update(cases).where(cases.c.mention_id == ids[ext]).values(
+                opened_at=at(opened), first_response_at=at(first) if first else None, status=status,
+                closed_at=at(closed) if closed else None))
+    sla = SlaConfig(first_response=45 * 60)
+    d = brand_day(seeded.db, "Pixelcart", DAY, TZ, slas={"support": sla})
+    r = d.responses
+    assert (r.cases, r.answered, r.median, r.p90) == (3, 3, 30 * 60, 60 * 60)
+    assert (r.sla_cases, r.within_sla, r.dismissed, r.backlog) == (3, 2, 1, 2)
+    assert r.oldest_open == at("2026-11-20T04:35:00")
+    assert [(t.topic, t.cases, t.answered, t.median) for t in r.by_topic] == [
+        ("billing", 2, 2, 35 * 60), ("delivery", 1, 1, 30 * 60)]
+    assert response_lines(d) == [
+        "Responses: 3 of 3 cases answered (100%); time to first response median 30 min, p90 60 min",
+        "Within SLA: 2 of 3 (67%) of the cases whose deadline has passed or that were answered",
+        "Backlog at the end of the day: 2 case(s) open or claimed, the oldest opened 2026-11-19 23:35",
+        "Not complaints (dismissed by the team): 1 of 3 (33%, the detector's false alarms)",
+        "By topic: billing 2/2 answered, median 35 min; delivery 1/1 answered, median 30 min"]
+    assert response_lines(brand_day(seeded.db, "Northwind Air", DAY, TZ)) == []  # no cases, no lines

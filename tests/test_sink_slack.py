@@ -199,8 +199,9 @@ def test_burst_of_200_is_one_spike_plus_thread_replies_paced(tmp_path, db_url, h
     replies = [m for m in fake_slack.messages if m.get("thread_ts") == spike["ts"]]
     assert len(replies) == 200
     gaps = [b["received"] - a["received"] for a, b in zip(fake_slack.messages, fake_slack.messages[1:])]
-    # Paced per channel: receipt times jitter a little around the client's spacing.
-    assert min(gaps) >= 0.007 and sum(gaps) >= 0.01 * len(gaps)
+    # Paced per channel. Receipt times jitter by a few ms around the client's 10 ms spacing (a request delayed
+    # in transit arrives closer to the next one); unpaced sends arrive about 1 ms apart.
+    assert min(gaps) >= 0.005 and sum(gaps) >= 0.01 * len(gaps)
     svc.close()
 
 

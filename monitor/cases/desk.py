@@ -6,7 +6,7 @@ import logging
 
 from monitor.cases.machine import ACTIONS, ORIGINS
 from monitor.components import DeliveryError, Sink
-from monitor.model import ActionResult, CaseAction, CaseState
+from monitor.model import ActionResult, CaseAction, CaseState, PublicReply
 from monitor.ops import metrics
 from monitor.store.cases import CaseRepository
 from monitor.store.outbox import OutboxRepository
@@ -31,6 +31,9 @@ class CaseDesk:
             return self._counted(request, ActionResult(False, outcome.reason))
         # Shown whether or not this action changed it: the message must end showing the final state.
         self.show(outcome.case)
+        if outcome.first_response:
+            metrics.FIRST_RESPONSE_SECONDS.observe(
+                max(0.0, (outcome.case.first_response_at - outcome.case.opened_at).total_seconds()))
         if outcome.changed:
             log.info("case %d %s by %s (%s)", outcome.case.id, outcome.case.status, request.actor, request.origin,
                      extra={"event": "case", "case": outcome.case.id, "action": request.action,
@@ -39,6 +42,23 @@ class CaseDesk:
                                                        outcome.case))
         return self._counted(request, ActionResult(False, f"case {outcome.case.id} was not changed: "
                                                           f"{outcome.reason}", outcome.case))
+
+    def answered_publicly(self, replies: list[PublicReply]) -> None:
+        """The brand's public replies: each answered case records its first response and shows it."""
+        for reply in replies:
+            try:
+                outcome = self.cases.answer_publicly(reply)
+            except Exception as exc:  # noqa: BLE001 - a reply that cannot be recorded must not stop the poll
+                log.error("public reply to %s by %s not recorded: %s", reply.in_reply_to, reply.account, exc)
+                continue
+            if outcome is None or not outcome.changed:
+                continue
+            case = outcome.case
+            metrics.FIRST_RESPONSE_SECONDS.observe(max(0.0, (case.first_response_at - case.opened_at).total_seconds()))
+            log.info("case %d answered publicly by %s", case.id, reply.account,
+                     extra={"event": "case", "case": case.id, "action": "answer", "actor": reply.account,
+                            "origin": "auto"})
+            self.show(case)
 
     def show(self, case: CaseState) -> None:
         """Edits every delivered message of the case to show its state (and only the actions that apply)."""

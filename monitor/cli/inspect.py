@@ -35,6 +35,9 @@ def stats(ctx: click.Context, as_json: bool) -> None:
         click.echo(f"  {row['source']:<12} {row['brand']:<20} {row['mentions']:>8} mentions {row['complaints']:>7} complaints")
     o = figures["outbox"]
     click.echo(f"alerts: {o['delivered']} delivered, {o['pending']} pending, {o['dead']} dead")
+    c = figures["cases"]
+    click.echo(f"cases: {c['open']} open, {c['claimed']} claimed, {c['resolved']} resolved, "
+               f"{c['dismissed']} not complaints")
     if figures["complaint_topics"]:
         click.echo("complaint topics: " + ", ".join(f"{t['topic']} {t['complaints']}" for t in figures["complaint_topics"]))
     for source, used in sorted(figures["usage_this_month"].items()):

@@ -65,7 +65,9 @@ def check_config(ctx: click.Context) -> None:
         out.append("  none: nothing will be polled")
     out.append("alert sinks:")
     for name, comp in config.sinks.items():
-        out.append(f"  {name} ({comp.type_name}): {'enabled' if comp.config.enabled else 'disabled'}")
+        extra = comp.cls.summary(comp.config)
+        out.append(f"  {name} ({comp.type_name}): {'enabled' if comp.config.enabled else 'disabled'}"
+                   + (f"; {extra}" if extra else ""))
     out.append("routes:")
     for r in config.routes():
         where = [f"brands={','.join(r.brands)}" if r.brands else "", f"topics={','.join(r.topics)}" if r.topics else "",

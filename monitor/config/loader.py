@@ -214,6 +214,9 @@ def _check_references(root: RootConfig, sinks: dict[str, Component], broken: set
         for topic in route.topics:
             if topic not in root.topics and topic != "other":
                 problems.append(f"alerts.routes[{i}].topics: unknown topic {topic!r}")
+        target = route.sla.escalate_to if route.sla else None
+        if target and (target == route.name or target not in {r.name for r in root.alerts.routes}):
+            problems.append(f"alerts.routes[{i}].sla.escalate_to: no other route named {target!r}")
     return problems
 
 

@@ -70,6 +70,47 @@ DEFAULT_TOPICS: dict[str, list[str]] = {
 }
 
 
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def _hhmm(value: str) -> str:
+    if not re.match(r"^([01]?\d|2[0-3]):[0-5]\d$", value):
+        raise ValueError(f"expected a time like 08:30, got {value!r}")
+    return value
+
+
+def minutes(hhmm: str) -> int:
+    hours, mins = hhmm.split(":")
+    return int(hours) * 60 + int(mins)
+
+
+class BusinessHoursConfig(StrictModel):
+    timezone: TimeZoneName = Field("UTC", description="IANA timezone of the hours")
+    start: str = Field("09:00", description="opening time, HH:MM")
+    end: str = Field("17:00", description="closing time, HH:MM")
+    days: list[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]] = Field(
+        default_factory=lambda: ["mon", "tue", "wed", "thu", "fri"], description="open days")
+
+    @field_validator("start", "end")
+    @classmethod
+    def _time(cls, value: str) -> str:
+        return _hhmm(value)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "BusinessHoursConfig":
+        if minutes(self.end) <= minutes(self.start):
+            raise ValueError("end must be after start")
+        return self
+
+
+class SlaConfig(StrictModel):
+    first_response: Duration = Field(ge=60, description="an open case with no response after this gets one "
+                                     "reminder in its thread")
+    business_hours: Optional[BusinessHoursConfig] = Field(None, description="count only these hours; none = "
+                                                          "around the clock")
+    escalate_to: Optional[str] = Field(None, description="also alert this route when the SLA is missed")
+
+
 class RouteConfig(StrictModel):
     name: str = Field(min_length=1)
     sink: str = Field(min_length=1, description="name of an entry under alerts.sinks")
@@ -78,6 +119,9 @@ class RouteConfig(StrictModel):
     topics: list[str] = Field(default_factory=list, description="only these topics; empty = all")
     min_priority: float = Field(0.0, ge=0, le=100)
     fallback: bool = Field(False, description="used only when no other route matched")
+    sla: Optional[SlaConfig] = Field(None, description="first-response target for this route's cases")
+    escalation_only: bool = Field(False, description="takes no complaints itself: only escalations from other "
+                                  "routes' SLAs")
 
 
 class OpsConfig(StrictModel):

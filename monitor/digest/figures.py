@@ -14,6 +14,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
+from monitor.config.sections import SlaConfig
+from monitor.digest.responses import ResponseFigures, response_figures
 from monitor.store.database import Database
 from monitor.store.schema import bursts, mentions, outbox
 
@@ -51,6 +53,7 @@ class BrandDay:
     alerts_dead: int = 0
     median_alert_delay: Optional[float] = None  # seconds from publication to delivered alert
     trend: list[DayPoint] = field(default_factory=list)
+    responses: Optional[ResponseFigures] = None
 
     @property
     def volume(self) -> int:
@@ -90,7 +93,8 @@ def _sentiment(compound: float, negative_threshold: float, positive_threshold: f
 
 
 def brand_day(db: Database, brand: str, day: date, tz: str,
-              negative_threshold: float = -0.05, positive_threshold: float = 0.05, top: int = 5) -> BrandDay:
+              negative_threshold: float = -0.05, positive_threshold: float = 0.05, top: int = 5,
+              slas: Optional[dict[str, SlaConfig]] = None) -> BrandDay:
     result = BrandDay(brand, day, tz)
     start, end = day_bounds(day, tz)
     topic_counts: dict[str, int] = {}
@@ -117,6 +121,7 @@ def brand_day(db: Database, brand: str, day: date, tz: str,
     _history(db, result, negative_threshold, positive_threshold)
     _delivery(db, result, start, end)
     _spikes(db, result, start, end)
+    result.responses = response_figures(db, brand, start, end, slas or {})
     return result
 
 

@@ -6,6 +6,7 @@ import html
 import re
 from pathlib import Path
 from typing import Optional
+from zoneinfo import ZoneInfo
 
 from monitor.config import brand_slug
 from monitor.digest.figures import SENTIMENTS, BrandDay
@@ -58,6 +59,28 @@ def summary_lines(d: BrandDay) -> list[str]:
                      f"(route {s['route']})")
     lines.append(f"Alerts: {d.alerts_delivered} delivered, {d.alerts_pending} pending, {d.alerts_dead} dead; "
                  f"median time from post to alert {_delay(d.median_alert_delay)}")
+    return lines + response_lines(d)
+
+
+def response_lines(d: BrandDay) -> list[str]:
+    r = d.responses
+    if r is None or not (r.cases or r.backlog):
+        return []
+    lines = []
+    if r.cases:
+        lines.append(f"Responses: {r.answered} of {r.cases} cases answered ({r.answered / r.cases:.0%}); time to "
+                     f"first response median {_delay(r.median)}, p90 {_delay(r.p90)}")
+    if r.sla_cases:
+        lines.append(f"Within SLA: {r.within_sla} of {r.sla_cases} ({r.within_sla / r.sla_cases:.0%}) of the cases "
+                     "whose deadline has passed or that were answered")
+    if r.backlog:
+        lines.append(f"Backlog at the end of the day: {r.backlog} case(s) open or claimed, the oldest opened "
+                     f"{r.oldest_open.astimezone(ZoneInfo(d.timezone)):%Y-%m-%d %H:%M}")
+    if r.cases:
+        lines.append(f"Not complaints (dismissed by the team): {r.dismissed} of {r.cases} ({r.false_alarm_rate:.0%}, "
+                     "the detector's false alarms)")
+        lines.append("By topic: " + "; ".join(f"{t.topic} {t.answered}/{t.cases} answered, median {_delay(t.median)}"
+                                              for t in r.by_topic[:5]))
     return lines
 
 

@@ -40,10 +40,11 @@ class DigestRunner:
         day = day or yesterday(cfg.timezone)
         names = brands or cfg.brands or [b.name for b in self.config.brands]
         scoring = self.config.root.scoring
+        slas = {r.name: r.sla for r in self.config.routes() if r.sla}
         sent = 0
         for name in names:
             figures = brand_day(self.db, name, day, cfg.timezone, scoring.negative_threshold,
-                                scoring.positive_threshold)
+                                scoring.positive_threshold, slas=slas)
             charts: dict[str, bytes] = {}
             for target in targets or cfg.targets:
                 # Reserved before sending: with several instances, exactly one sends each digest.

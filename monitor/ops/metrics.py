@@ -23,6 +23,10 @@ POSTS_REPAIRED = Counter("monitor_posts_repaired", "Posts kept with an unusable 
 CASE_ACTIONS = Counter("monitor_case_actions", "Case actions (claim, resolve, dismiss, reopen) by origin (slack, "
                        "cli, auto) and result (changed, refused, error)", ["action", "origin", "result"],
                        registry=REGISTRY)
+FIRST_RESPONSE_SECONDS = Histogram("monitor_case_first_response_seconds", "Time from a case opening to its first "
+                                   "response (claim, resolution or the brand's public reply)",
+                                   buckets=(60, 300, 900, 1800, 3600, 7200, 14400, 28800, 86400, 259200),
+                                   registry=REGISTRY)
 SOURCE_ERRORS = Counter("monitor_source_errors", "Failed polls, by source", ["source"], registry=REGISTRY)
 SOURCE_PAUSES = Counter("monitor_source_pauses", "Times a source was paused (rate limit or monthly budget)",
                         ["source", "reason"], registry=REGISTRY)
@@ -49,6 +53,10 @@ class StoreCollector:
         except Exception as exc:  # noqa: BLE001 - a scrape must not fail because the database is down
             log.warning("metrics: database unreachable: %s", exc)
             return
+        by_status = GaugeMetricFamily("monitor_cases", "Cases by status", labels=["status"])
+        for status, count in stats.get("cases", {}).items():
+            by_status.add_metric([status], count)
+        yield by_status
         outbox = GaugeMetricFamily("monitor_outbox_alerts", "Alerts in the outbox by status", labels=["status"])
         for status, count in stats["outbox"].items():
             outbox.add_metric([status], count)

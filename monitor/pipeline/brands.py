@@ -1,6 +1,8 @@
 """Which brand a mention is about, and the brand's own rules: its own accounts, excluded terms, languages."""
 from __future__ import annotations
 
+from typing import Optional
+
 from monitor.config import BrandConfig
 from monitor.model import Mention
 from monitor.pipeline.normalize import Rejected
@@ -16,6 +18,11 @@ class BrandFilter:
         self._terms = [(b, term_pattern(b.terms)) for b in brands]
         self._exclude = {b.name: term_pattern(b.exclude) for b in brands}
         self._own = {b.name: {a.lower().lstrip("@") for a in b.own_accounts} for b in brands}
+
+    def own_account(self, mention: Mention) -> Optional[str]:
+        """The brand whose own account wrote this post, whatever its words (a reply need not name the brand)."""
+        author = mention.author.lower().lstrip("@")
+        return next((name for name, accounts in self._own.items() if author in accounts), None)
 
     def assign(self, mention: Mention) -> Mention:
         brand = self._by_name.get(mention.brand.lower()) if mention.brand else None

@@ -173,4 +173,5 @@ def normalize(raw: RawPost, source: str, now: datetime) -> Mention:
         fetched_at=now,
         ref=raw.ref,
         repairs=repairs,
+        in_reply_to=_clean_short(raw.in_reply_to, MAX_ID_CHARS),
     )

@@ -11,7 +11,7 @@ from typing import Callable, Optional
 from monitor.clock import utcnow
 from monitor.components import Connector
 from monitor.config import Config
-from monitor.model import Batch, Mention, Score
+from monitor.model import Batch, Mention, PublicReply, Score
 from monitor.ops import metrics
 from monitor.pipeline.brands import BrandFilter
 from monitor.pipeline.health import SourceHealth
@@ -52,6 +52,7 @@ class Prepared:
     batch: Batch
     todo: list[Mention]
     rejected: int
+    replies: list[PublicReply] = field(default_factory=list)  # the brand answering posts publicly
 
 
 class Pipeline:
@@ -59,12 +60,14 @@ class Pipeline:
                  sources: SourceRepository, leases: LeaseRepository,
                  stop: Optional[threading.Event] = None,
                  on_stored: Optional[Callable[[], None]] = None,
-                 ops: Optional[Callable[[str], None]] = None, owner: str = "") -> None:
+                 ops: Optional[Callable[[str], None]] = None, owner: str = "",
+                 on_public_reply: Optional[Callable[[list[PublicReply]], None]] = None) -> None:
         self.config = config
         self.engine = engine
         self.mentions, self.sources, self.leases = mentions, sources, leases
         self.stop = stop or threading.Event()
         self.on_stored = on_stored
+        self.on_public_reply = on_public_reply
         self.owner = owner or f"pipeline-{id(self):x}"
         self.lease_ttl = config.root.service.lease_ttl
         ops_after = config.root.alerts.ops.after_failures if config.root.alerts.ops else 0
@@ -135,9 +138,16 @@ class Pipeline:
         result.rejected += batch.rejected
         fresh: dict[str, Mention] = {}
         rejected = batch.rejected
+        replies: list[PublicReply] = []
         for raw in batch.posts:
             try:
-                mention = self.brand_filter.assign(normalize(raw, source, now))
+                mention = normalize(raw, source, now)
+                if mention.in_reply_to and self.brand_filter.own_account(mention):
+                    # Never an alert or a sentiment figure: the first response to the post it answers.
+                    replies.append(PublicReply(source, mention.in_reply_to, "@" + mention.author,
+                                               mention.created_at, mention.url))
+                    raise Rejected("a public reply by the brand's own account")
+                mention = self.brand_filter.assign(mention)
             except Rejected as why:
                 reason = str(why)
                 if reason == "empty text" or reason.startswith(("text is", "mentions no")):
@@ -158,7 +168,7 @@ class Pipeline:
         known = self.mentions.known_ids(source, fresh) if fresh else set()
         result.duplicates += len(known)
         todo = [m for ext, m in fresh.items() if ext not in known]
-        return Prepared(batch, todo, rejected)
+        return Prepared(batch, todo, rejected, replies)
 
     def _store(self, source: str, prepared: "Prepared", job: ScoringJob, result: PollResult) -> None:
         batch, rows, routes = prepared.batch, [], []
@@ -180,6 +190,8 @@ class Pipeline:
         result.alerts += saved.alerts
         if saved.alerts and self.on_stored:
             self.on_stored()
+        if prepared.replies and self.on_public_reply:
+            self.on_public_reply(prepared.replies)  # after the store: the answered post may be in this batch
 
     @staticmethod
     def _count_repairs(source: str, ref: str, repairs: list[str], result: PollResult) -> None:

@@ -16,7 +16,8 @@ class Router:
             return ((not r.brands or brand in r.brands) and (not r.topics or topic in r.topics)
                     and priority >= r.min_priority)
 
-        chosen = [r for r in self._routes if not r.fallback and matches(r)]
+        routes = [r for r in self._routes if not r.escalation_only]
+        chosen = [r for r in routes if not r.fallback and matches(r)]
         if not chosen:
-            chosen = [r for r in self._routes if r.fallback and matches(r)]
+            chosen = [r for r in routes if r.fallback and matches(r)]
         return [Route(r.name, r.sink, r.channel) for r in chosen]

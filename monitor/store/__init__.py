@@ -31,7 +31,7 @@ class Store:
         self.bursts = BurstRepository(self.db)
         self.cases = CaseRepository(self.db)
         self.digest_runs = DigestRunRepository(self.db)
-        self.stats = StatsReader(self.db, self.sources, self.usage, self.outbox)
+        self.stats = StatsReader(self.db, self.sources, self.usage, self.outbox, self.cases)
 
     @property
     def url(self) -> str:

@@ -6,12 +6,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Optional
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import case, func, insert, select, update
 from sqlalchemy.engine import Connection
 
-from monitor.cases.machine import TRANSITIONS, refusal
+from monitor.cases.machine import STATUSES, TRANSITIONS, refusal
 from monitor.clock import utcnow
-from monitor.model import CaseState
+from monitor.model import CaseState, PublicReply
 from monitor.store.database import Database
 from monitor.store.schema import case_events, cases, labels, mentions, outbox
 
@@ -23,6 +23,7 @@ class Outcome:
     case: Optional[CaseState]    # the case as it is now (None: no such case)
     changed: bool
     reason: str = ""             # why nothing changed
+    first_response: bool = False  # this action was the case's first response
 
 
 def case_state(row: Any) -> CaseState:
@@ -65,7 +66,8 @@ class CaseRepository:
             if transition.label is not None:
                 conn.execute(insert(labels).values(mention_id=after.mention_id, is_complaint=transition.label,
                                                    actor=actor, origin=origin, at=now))
-        return Outcome(case_state(after), True)
+        return Outcome(case_state(after), True, first_response=before.first_response_at is None
+                       and after.first_response_at is not None)
 
     @staticmethod
     def _changes(action: str, actor: str, now: datetime) -> dict:
@@ -79,6 +81,42 @@ class CaseRepository:
         else:  # reopen: back in the queue; the first response stays what it was
             values.update(closed_by=None, closed_at=None, claimed_by=None, claimed_at=None)
         return values
+
+    def counts(self) -> dict[str, int]:
+        """Cases by status, every status present."""
+        with self.db.engine.connect() as conn:
+            found = dict(conn.execute(select(cases.c.status, func.count()).group_by(cases.c.status)).all())
+        return {status: found.get(status, 0) for status in STATUSES}
+
+    def answer_publicly(self, reply: PublicReply) -> Optional[Outcome]:
+        """The brand answered the post in public: the case's first response, unless it already had one; an
+        open case counts as claimed by the brand account. None when the post has no case."""
+        with self.db.engine.begin() as conn:
+            before = conn.execute(select(cases).join(mentions, mentions.c.id == cases.c.mention_id).where(
+                mentions.c.source == reply.source, mentions.c.external_id == reply.in_reply_to)).first()
+            if before is None:
+                return None
+            at = max(reply.at, before.opened_at) if reply.at else before.opened_at
+            won = conn.execute(update(cases).where(cases.c.id == before.id, cases.c.first_response_at.is_(None))
+                               .values(first_response_at=at, first_response_by=reply.account,
+                                       public_reply_url=reply.url, updated_at=utcnow(),
+                                       status=case((cases.c.status == "open", "claimed"), else_=cases.c.status),
+                                       claimed_by=func.coalesce(cases.c.claimed_by, reply.account),
+                                       claimed_at=func.coalesce(cases.c.claimed_at, at))).rowcount
+            after = conn.execute(select(cases).where(cases.c.id == before.id)).one()
+            if not won:
+                return Outcome(case_state(after), False, "it already had a first response")
+            conn.execute(insert(case_events).values(case_id=before.id, action="answer", actor=reply.account,
+                                                    origin="auto", from_status=before.status,
+                                                    to_status=after.status, at=utcnow()))
+        return Outcome(case_state(after), True, first_response=True)
+
+    def note(self, case_id: int, action: str, actor: str, origin: str) -> None:
+        """Records something that happened to a case without changing its state (an SLA reminder)."""
+        with self.db.engine.begin() as conn:
+            status = conn.execute(select(cases.c.status).where(cases.c.id == case_id)).scalar_one()
+            conn.execute(insert(case_events).values(case_id=case_id, action=action, actor=actor, origin=origin,
+                                                    from_status=status, to_status=status, at=utcnow()))
 
     def history(self, case_id: int) -> list[dict]:
         stmt = select(case_events).where(case_events.c.case_id == case_id).order_by(case_events.c.id)

@@ -121,6 +121,36 @@ class OutboxRepository:
             row = conn.execute(_alert_query().where(outbox.c.id == outbox_id)).first()
         return _alert(row) if row else None
 
+    def awaiting_reminder(self, routes: list[str]) -> list[tuple[int, str, datetime]]:
+        """(outbox id, route, case opened at) of delivered alerts on these routes whose case is still open with
+        no response and whose reminder has not gone out."""
+        stmt = (select(outbox.c.id, outbox.c.route, cases.c.opened_at)
+                .join(cases, cases.c.mention_id == outbox.c.mention_id)
+                .where(outbox.c.route.in_(routes), outbox.c.status == "delivered", outbox.c.reminded_at.is_(None),
+                       outbox.c.message_ref.is_not(None), cases.c.status == "open",
+                       cases.c.first_response_at.is_(None))
+                .order_by(outbox.c.id))
+        with self.db.engine.connect() as conn:
+            return [tuple(row) for row in conn.execute(stmt)]
+
+    def claim_reminder(self, outbox_id: int) -> bool:
+        with self.db.engine.begin() as conn:
+            return conn.execute(update(outbox).where(outbox.c.id == outbox_id, outbox.c.reminded_at.is_(None))
+                                .values(reminded_at=utcnow())).rowcount == 1
+
+    def release_reminder(self, outbox_id: int) -> None:
+        with self.db.engine.begin() as conn:
+            conn.execute(update(outbox).where(outbox.c.id == outbox_id).values(reminded_at=None))
+
+    def enqueue(self, mention_id: int, route: str, sink: str, channel: Optional[str]) -> bool:
+        """Queues an alert of a stored complaint on one more route (an escalation); once per route."""
+        now = utcnow()
+        stmt = self.db.insert_new(outbox, ["mention_id", "route"]).values(
+            mention_id=mention_id, route=route, sink=sink, channel=channel, status="pending", attempts=0,
+            next_attempt_at=now, created_at=now).returning(outbox.c.id)
+        with self.db.engine.begin() as conn:
+            return conn.execute(stmt).first() is not None
+
     def counts(self) -> dict[str, int]:
         """Alerts by status, every status present (0 when none)."""
         with self.db.engine.connect() as conn:

@@ -119,6 +119,7 @@ outbox = Table(
     Column("claimed_at", UTCDateTime),
     Column("claimed_by", String(128)),  # the instance sending it
     Column("burst_id", Id, ForeignKey("bursts.id", ondelete="SET NULL")),
+    Column("reminded_at", UTCDateTime),  # the route's SLA reminder for this alert was claimed (sent once)
     UniqueConstraint("mention_id", "route"),
     Index(None, "status", "next_attempt_at"),
 )
@@ -185,6 +186,7 @@ cases = Table(
     Column("closed_by", String(256)),           # who resolved or dismissed it
     Column("closed_at", UTCDateTime),
     Column("updated_at", UTCDateTime, nullable=False),
+    Column("public_reply_url", Text),           # the brand's public answer, when that was the first response
     UniqueConstraint("mention_id"),
     Index(None, "status", "opened_at"),
     Index(None, "brand", "opened_at"),

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from sqlalchemy import case, func, select
 
+from monitor.store.cases import CaseRepository
 from monitor.store.database import Database
 from monitor.store.outbox import OutboxRepository
 from monitor.store.schema import mentions
@@ -12,8 +13,8 @@ from monitor.store.usage import UsageRepository
 
 class StatsReader:
     def __init__(self, db: Database, sources: SourceRepository, usage: UsageRepository,
-                 outbox: OutboxRepository) -> None:
-        self.db, self.sources, self.usage, self.outbox = db, sources, usage, outbox
+                 outbox: OutboxRepository, cases: CaseRepository) -> None:
+        self.db, self.sources, self.usage, self.outbox, self.cases = db, sources, usage, outbox, cases
 
     def summary(self) -> dict:
         with self.db.engine.connect() as conn:
@@ -29,6 +30,7 @@ class StatsReader:
         return {
             "mentions": [{"source": s, "brand": b, "mentions": n, "complaints": int(c or 0)} for s, b, n, c in by_brand],
             "outbox": self.outbox.counts(),
+            "cases": self.cases.counts(),
             "complaint_topics": [{"topic": t, "complaints": n} for t, n in topics],
             "sources": self.sources.health(),
             "usage_this_month": self.usage.month(),
