@@ -48,9 +48,12 @@ test: $(VENV)/.installed-test
 quality: $(VENV)/.installed
 	$(BIN)/python bench/quality.py
 
-# Both benchmarks run even when the first misses its target; the exit status reports either miss.
-bench: $(VENV)/.installed
-	$(BIN)/python bench/throughput.py; status=$$?; $(BIN)/python bench/slack_latency.py && exit $$status
+# Every benchmark runs even when one misses its target; the exit status reports any miss. The latency
+# benchmarks use the test suite's local Slack stand-ins, hence the test extras.
+bench: $(VENV)/.installed-test
+	$(BIN)/python bench/throughput.py; status=$$?; \
+	$(BIN)/python bench/slack_latency.py || status=1; \
+	$(BIN)/python bench/case_latency.py || status=1; exit $$status
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis

@@ -56,10 +56,13 @@ PERMANENT = set(FIX) - {"invalid_blocks"}
 
 
 class SlackInteractivityConfig(StrictModel):
-    mode: Literal["off", "http"] = Field("off", description="off: alerts carry no buttons; http: Slack posts "
-                                         "clicks to the ops server (service.http) at path")
+    mode: Literal["off", "http", "socket"] = Field("off", description="off: alerts carry no buttons; http: Slack "
+                                                   "posts clicks to the ops server (service.http) at path; "
+                                                   "socket: the monitor connects out to Slack (no public URL)")
     signing_secret: Optional[SecretStr] = Field(None, description="http mode: the app's signing secret, write "
                                                 "${SLACK_SIGNING_SECRET}")
+    app_token: Optional[SecretStr] = Field(None, description="socket mode: an app-level token (xapp-) with "
+                                           "connections:write, write ${SLACK_APP_TOKEN}")
     path: str = Field("/slack/events", pattern=r"^/[\w\-/]*$", description="http mode: the path Slack posts to "
                       "(the app's Interactivity Request URL is https://<your host><path>)")
 
@@ -87,6 +90,9 @@ class SlackSinkConfig(SinkConfig):
             raise ValueError("interactivity needs the bot token: an incoming webhook cannot carry buttons")
         if self.interactivity.mode == "http" and not self.interactivity.signing_secret:
             raise ValueError("interactivity mode http needs signing_secret: write ${SLACK_SIGNING_SECRET}")
+        if self.interactivity.mode == "socket" and not self.interactivity.app_token:
+            raise ValueError("interactivity mode socket needs app_token: write ${SLACK_APP_TOKEN} (xapp-, "
+                             "connections:write)")
         return self
 
 
@@ -145,6 +151,14 @@ class SlackSink(Sink):
             secret = self.config.interactivity.signing_secret
             self._bolt = SlackActions(self.client, handler, secret.get_secret_value() if secret else None)
 
+    def close(self) -> None:
+        if self._bolt is not None:
+            self._bolt.close()
+
+    def listen(self) -> None:
+        if self._bolt is not None and self.config.interactivity.mode == "socket":
+            self._bolt.connect_socket(self.config.interactivity.app_token.get_secret_value())
+
     def http_routes(self) -> dict[str, HttpRoute]:
         if self._bolt is None or self.config.interactivity.mode != "http":
             return {}
@@ -155,8 +169,10 @@ class SlackSink(Sink):
         if config.webhook_url:
             return "webhook: one channel, no threads, no case buttons"
         mode = config.interactivity.mode
+        if mode == "socket":
+            return "bot token; case buttons over Socket Mode"
         return "bot token; case buttons off" if mode == "off" else \
-            f"bot token; case buttons over {mode} at {config.interactivity.path}"
+            f"bot token; case buttons over http at {config.interactivity.path}"
 
     @classmethod
     def needs_http(cls, config: SlackSinkConfig) -> bool:
@@ -293,6 +309,19 @@ class SlackActions:
             text = (f"Nothing changed: {case_status(result.case)}" if result.case is not None
                     else escape(result.message))
             respond(text=text, response_type="ephemeral", replace_original=False)
+
+    def connect_socket(self, app_token: str) -> None:
+        """Socket Mode: an outbound WebSocket to Slack (apps.connections.open); each envelope is acknowledged."""
+        from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+        self.socket = SocketModeHandler(self.app, app_token=app_token)
+        self.socket.connect()
+        log.info("Slack interactivity: connected in Socket Mode")
+
+    def close(self) -> None:
+        if getattr(self, "socket", None) is not None:
+            self.socket.close()
+            self.socket = None
 
     def dispatch_http(self, body: bytes, headers: dict) -> tuple[int, bytes, dict]:
         from slack_bolt.request import BoltRequest

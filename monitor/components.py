@@ -140,6 +140,9 @@ class Sink(ABC):
     def take_actions(self, handler: ActionHandler) -> None:
         """Let agents act on cases from this sink (buttons); the sink calls ``handler`` for each action."""
 
+    def listen(self) -> None:
+        """Start receiving agents' actions on the sink's own connection, when it has one (Socket Mode)."""
+
     def http_routes(self) -> dict[str, HttpRoute]:
         """Endpoints this sink needs on the ops HTTP server (e.g. Slack's interactivity requests)."""
         return {}

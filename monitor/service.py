@@ -116,6 +116,7 @@ class MonitorService:
         if install_signals:
             self._install_signal_handlers()
         ops = self.start_ops_server()
+        self.listen()
         scheduler.start()
         log.info("service started: instance=%s sources=%s sinks=%s", self.instance,
                  ",".join(self.connectors) or "none", ",".join(self.sinks) or "none")
@@ -125,6 +126,14 @@ class MonitorService:
         if ops:
             ops.stop()
         log.info("stopped")
+
+    def listen(self) -> None:
+        """Sinks that receive agents' clicks on a connection of their own (Slack Socket Mode) open it."""
+        for sink in self.sinks.values():
+            try:
+                sink.listen()
+            except Exception as exc:  # noqa: BLE001 - alerts still go out without buttons working
+                log.error("%s: cannot receive case actions: %s: %s", sink.name, type(exc).__name__, exc)
 
     def start_ops_server(self):
         """The /healthz, /readyz, /metrics endpoint when service.http.enabled; None otherwise."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 import time
 from datetime import datetime, timedelta, timezone
 from typing import Optional
@@ -399,3 +400,63 @@ def signed_request(payload: dict, secret: str = SIGNING_SECRET, timestamp: Optio
     digest = hmac.new(secret.encode(), f"v0:{stamp}:{body}".encode(), hashlib.sha256).hexdigest()
     return body.encode(), {"Content-Type": "application/x-www-form-urlencoded", "X-Slack-Request-Timestamp": stamp,
                            "X-Slack-Signature": f"v0={digest}"}
+
+
+class FakeSocketMode:
+    """Slack's Socket Mode end: apps.connections.open (with the xapp- token) answers a ws:// URL on 127.0.0.1;
+    the WebSocket greets with "hello", sends each queued envelope and records the client's acknowledgements."""
+
+    APP_TOKEN = "xapp-1-A0MONITOR-1234-abcdef"
+
+    def __init__(self) -> None:
+        import queue
+
+        from websockets.sync.server import serve
+
+        self.envelopes: "queue.Queue[dict]" = queue.Queue()
+        self.acks: list[dict] = []
+        self.connections = 0
+        self.server = serve(self._session, "127.0.0.1", 0)
+        self.port = self.server.socket.getsockname()[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def install(self, httpserver) -> None:
+        httpserver.expect_request("/api/apps.connections.open", method="POST").respond_with_handler(self.open)
+
+    def open(self, request: Request) -> Response:
+        if request.headers.get("Authorization") != f"Bearer {self.APP_TOKEN}":
+            return Response(json.dumps({"ok": False, "error": "invalid_auth"}), 200, content_type="application/json")
+        return Response(json.dumps({"ok": True, "url": f"ws://127.0.0.1:{self.port}/link/?ticket=t-1&app_id=A0"}),
+                        200, content_type="application/json")
+
+    def send(self, payload: dict) -> str:
+        envelope_id = f"env-{len(self.acks) + self.envelopes.qsize() + 1}"
+        self.envelopes.put({"envelope_id": envelope_id, "payload": payload, "type": "interactive",
+                            "accepts_response_payload": False})
+        return envelope_id
+
+    def _session(self, connection) -> None:
+        import queue
+
+        self.connections += 1
+        connection.send(json.dumps({"type": "hello", "num_connections": 1,
+                                    "debug_info": {"host": "applink-test", "approximate_connection_time": 18060},
+                                    "connection_info": {"app_id": "A0MONITOR"}}))
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                connection.send(json.dumps(self.envelopes.get(timeout=0.05)))
+            except queue.Empty:
+                pass
+            try:
+                message = connection.recv(timeout=0.05)
+            except TimeoutError:
+                continue
+            except Exception:  # noqa: BLE001 - the client went away
+                return
+            if isinstance(message, str) and message.startswith("{"):
+                self.acks.append(json.loads(message))
+
+    def close(self) -> None:
+        self.server.shutdown()

@@ -447,3 +447,46 @@ def test_interactivity_needs_a_bot_token_a_secret_and_the_ops_server(tmp_path):
         "alerts.sinks.slack: interactivity mode http needs signing_secret: write ${SLACK_SIGNING_SECRET}"]
     bot["interactivity"]["signing_secret"] = "${SLACK_SIGNING_SECRET}"
     assert problems(bot) == ["alerts.sinks.slack: it needs the ops HTTP server: set service.http.enabled: true"]
+
+
+def test_socket_mode_clicks_are_acknowledged_and_applied(tmp_path, db_url, httpserver, fake_slack):
+    from tests.fake_apis import FakeSocketMode
+
+    socket_end = FakeSocketMode()
+    socket_end.install(httpserver)
+    write_jsonl(tmp_path / "feed.jsonl", complaints(1))
+    sink = slack(httpserver, interactivity={"mode": "socket", "app_token": "${SLACK_APP_TOKEN}"})
+    svc = MonitorService(build_config(tmp_path, db_url, environ={**ENV, "SLACK_APP_TOKEN": FakeSocketMode.APP_TOKEN},
+                                      alerts={"sinks": {"slack": sink}}))
+    svc.prepare()
+    svc.run_once()
+    [message] = fake_slack.messages
+    case_id = int(message["blocks"][-1]["elements"][0]["value"])
+    try:
+        svc.listen()
+        assert wait_for(lambda: socket_end.connections == 1)
+        first = socket_end.send(block_action(httpserver.url_for(""), case_id, "claim", "U0ANN", message["ts"]))
+        assert wait_for(lambda: len(fake_slack.updates) == 1)
+        assert wait_for(lambda: any(a.get("envelope_id") == first for a in socket_end.acks))
+        assert "*claimed* by <@U0ANN>" in status_line(fake_slack.updates[0])
+        second = socket_end.send(block_action(httpserver.url_for(""), case_id, "claim", "U0BOB", message["ts"]))
+        assert wait_for(lambda: len(fake_slack.responses) == 1 and any(a.get("envelope_id") == second
+                                                                        for a in socket_end.acks))
+        assert "claimed* by <@U0ANN>" in fake_slack.responses[0]["text"]  # Bob hears who was first
+        assert svc.store.cases.get(case_id).claimed_by == "<@U0ANN>"
+    finally:
+        svc.close()
+        socket_end.close()
+
+
+def test_check_config_says_how_buttons_work(tmp_path, monkeypatch):
+    path = tmp_path / "c.yaml"
+    path.write_text(yaml.safe_dump({"brands": BRANDS, "sources": {"f": {"type": "file", "path": "x"}},
+                                    "alerts": {"sinks": {"slack": {"type": "slack", "token": "${SLACK_BOT_TOKEN}",
+                                                                   "interactivity": {
+                                                                       "mode": "socket",
+                                                                       "app_token": "${SLACK_APP_TOKEN}"}}}}}))
+    monkeypatch.setenv("SLACK_BOT_TOKEN", FakeSlack.TOKEN)
+    monkeypatch.setenv("SLACK_APP_TOKEN", "xapp-1-A0-1-x")
+    out = CliRunner().invoke(cli, ["--config", str(path), "check-config"]).output
+    assert "slack (slack): enabled; bot token; case buttons over Socket Mode" in out
