@@ -95,6 +95,8 @@ class RedditSourceConfig(NetworkSourceConfig):
     max_items: int = Field(250, ge=1, le=1000, description="items read per query per poll at most")
     overlap: Duration = Field(600.0, ge=0, description="re-check this far behind the cursor (search index lag)")
     backfill: Duration = Field(3600.0, ge=0, description="first run: how far back to read")
+    own_replies: bool = Field(True, description="also read the newest comments of each brand's own accounts "
+                              "(one request per account per poll): a reply there answers its case publicly")
 
     @field_validator("subreddits", "comment_subreddits")
     @classmethod
@@ -135,9 +137,11 @@ def _raw(item: Any, brand: Optional[str]) -> RawPost:
     reach = _count(item, "score") + _count(item, "num_comments")
     author = _field(item, "author")
     permalink = _field(item, "permalink")
+    parent = _field(item, "parent_id")
     return RawPost(external_id=fullname, text=text, author=str(author) if author else "[deleted]",
                    author_reach=reach, url=f"https://www.reddit.com{permalink}" if isinstance(permalink, str) else None,
-                   created_at=_field(item, "created_utc"), brand=brand, ref=f"reddit:{fullname}")
+                   created_at=_field(item, "created_utc"), brand=brand, ref=f"reddit:{fullname}",
+                   in_reply_to=parent if isinstance(parent, str) else None)
 
 
 @connectors.register("reddit")
@@ -172,16 +176,22 @@ class RedditConnector(Connector):
         for brand in self.brands:
             query = build_query(brand)
             yield from self._read(f"search:{brand.name}", cursor, lambda limit, q=query: self.reddit.subreddit(where)
-                                  .search(q, sort="new", time_filter="week", limit=limit), brand.name)
+                                  .search(q, sort="new", time_filter="week", limit=limit), brand.name,
+                                  self.config.overlap)
         if self.config.comment_subreddits:
             subs = "+".join(self.config.comment_subreddits)
             yield from self._read(f"comments:{subs}", cursor,
-                                  lambda limit: self.reddit.subreddit(subs).comments(limit=limit), None)
+                                  lambda limit: self.reddit.subreddit(subs).comments(limit=limit), None, 0.0)
+        for brand in self.brands if self.config.own_replies else []:
+            for account in dict.fromkeys(a.lstrip("@").removeprefix("u/") for a in brand.own_accounts):
+                yield from self._read(f"replies:{account}", cursor, lambda limit, a=account: self.reddit.redditor(a)
+                                      .comments.new(limit=limit), brand.name, 0.0)
 
-    def _read(self, key: str, cursor: dict[str, str], listing, brand: Optional[str]) -> Iterator[Batch]:
+    def _read(self, key: str, cursor: dict[str, str], listing, brand: Optional[str],
+              overlap: float) -> Iterator[Batch]:
+        """``overlap``: how far behind the cursor to read again (search lags; comment listings do not)."""
         state = load_state(cursor.get(key))
         newest = float(state.get("created") or 0)
-        overlap = self.config.overlap if brand else 0.0  # search lags; the comment listing does not
         stop_at = newest - overlap if newest else utcnow().timestamp() - self.config.backfill
         self._pause_if_window_used()
         posts, rejected, top = [], 0, state

@@ -27,7 +27,7 @@ from monitor.registry import connectors
 log = logging.getLogger(__name__)
 
 API = "https://api.twitter.com"
-TWEET_FIELDS = ["created_at", "lang", "public_metrics", "conversation_id", "author_id"]
+TWEET_FIELDS = ["created_at", "lang", "public_metrics", "conversation_id", "author_id", "referenced_tweets"]
 USER_FIELDS = ["username", "public_metrics"]
 
 
@@ -50,7 +50,8 @@ def _term(term: str) -> str:
 
 
 def build_query(brand: BrandConfig) -> str:
-    terms = [_term(t) for t in brand.terms]
+    # The brand's own replies ride in the same query (no extra request): they answer complaints publicly.
+    terms = [_term(t) for t in brand.terms] + [f"(from:{a.lstrip('@')} is:reply)" for a in brand.own_accounts]
     query = terms[0] if len(terms) == 1 else "(" + " OR ".join(terms) + ")"
     query += " -is:retweet"
     query += "".join(f" -{_term(x)}" for x in brand.exclude)
@@ -178,6 +179,11 @@ class XConnector(Connector):
         self.client.session.close()
 
 
+def _replied_to(tweet: dict) -> Optional[str]:
+    refs = tweet.get("referenced_tweets") if isinstance(tweet.get("referenced_tweets"), list) else []
+    return next((str(r.get("id")) for r in refs if isinstance(r, dict) and r.get("type") == "replied_to"), None)
+
+
 def _posts(body: dict, brand: BrandConfig) -> tuple[list[RawPost], int]:
     includes = body.get("includes") if isinstance(body.get("includes"), dict) else {}
     users = {u.get("id"): u for u in includes.get("users") or [] if isinstance(u, dict)}
@@ -196,5 +202,6 @@ def _posts(body: dict, brand: BrandConfig) -> tuple[list[RawPost], int]:
             external_id=tweet["id"], text=tweet.get("text"), author=username,
             author_reach=metrics.get("followers_count"),
             url=f"https://x.com/{username}/status/{tweet['id']}" if username else f"https://x.com/i/status/{tweet['id']}",
-            language=tweet.get("lang"), created_at=tweet.get("created_at"), brand=brand.name, ref=f"x:{tweet['id']}"))
+            language=tweet.get("lang"), created_at=tweet.get("created_at"), brand=brand.name, ref=f"x:{tweet['id']}",
+            in_reply_to=_replied_to(tweet)))
     return posts, rejected

@@ -69,7 +69,7 @@ class FakeX(FakeAPI):
         return self.users[username]
 
     def post(self, text: str, username: str = "ann", followers: int = 120, lang: str = "en",
-             mentions_of: Optional[str] = None) -> str:
+             mentions_of: Optional[str] = None, reply_to: Optional[str] = None) -> str:
         author = self.users.get(username) or self.user(username, followers)
         ident = str(1_860_000_000_000_000_000 + len(self.tweets) * 1000)
         when = self.t0 + timedelta(seconds=10 * len(self.tweets))
@@ -78,6 +78,10 @@ class FakeX(FakeAPI):
             "created_at": when.strftime("%Y-%m-%dT%H:%M:%S.000Z"), "edit_history_tweet_ids": [ident],
             "public_metrics": {"retweet_count": 0, "reply_count": 1, "like_count": 2, "quote_count": 0},
             "_mentions": mentions_of})
+        if reply_to:
+            replied = next(t for t in self.tweets if t["id"] == reply_to)
+            self.tweets[-1].update(referenced_tweets=[{"type": "replied_to", "id": reply_to}],
+                                   in_reply_to_user_id=replied["author_id"], conversation_id=replied["conversation_id"])
         return ident
 
     # -- handlers -------------------------------------------------------------
@@ -88,8 +92,13 @@ class FakeX(FakeAPI):
     def search(self, request: Request) -> Response:
         if (failure := self._guard(request)) is not None:
             return failure
-        words = {w.strip('()"').lower() for w in request.args["query"].split() if not w.startswith("-")}
-        found = [t for t in self.tweets if any(w and w in t["text"].lower() for w in words - {"or"})]
+        query = request.args["query"]
+        # (from:account is:reply): that account's replies, whatever their words
+        replying = {self.users[u]["id"] for u in re.findall(r"from:(\w+) is:reply", query) if u in self.users}
+        query = re.sub(r"\(from:\w+ is:reply\)", " ", query)
+        words = {w.strip('()"').lower() for w in query.split() if not w.startswith("-")}
+        found = [t for t in self.tweets if any(w and w in t["text"].lower() for w in words - {"or"})
+                 or (t["author_id"] in replying and t.get("referenced_tweets"))]
         return self._page(request, found, "next_token")
 
     def mentions(self, request: Request) -> Response:
@@ -153,6 +162,7 @@ class FakeReddit(FakeAPI):
         httpserver.expect_request("/api/v1/access_token", method="POST").respond_with_handler(self.access_token)
         httpserver.expect_request(re.compile(r"^/r/[\w+]+/search/?$")).respond_with_handler(self.search)
         httpserver.expect_request(re.compile(r"^/r/[\w+]+/comments/?$")).respond_with_handler(self.comments)
+        httpserver.expect_request(re.compile(r"^/user/\w+/comments/?$")).respond_with_handler(self.user_comments)
 
     def submission(self, title: str, body: str = "", sub: str = "all", author: str = "ann", score: int = 3,
                    comments: int = 1, age: Optional[float] = None) -> str:
@@ -165,12 +175,13 @@ class FakeReddit(FakeAPI):
             "over_18": False, "is_self": True}})
         return f"t3_{ident}"
 
-    def comment(self, body: str, sub: str = "travel", author: str = "bob", score: int = 2) -> str:
+    def comment(self, body: str, sub: str = "travel", author: str = "bob", score: int = 2,
+                parent: str = "t3_parent") -> str:
         ident = f"{len(self.things) + 1:x}cmt"
         self.things.append({"kind": "t1", "data": {
             "id": ident, "name": f"t1_{ident}", "body": body, "author": author, "score": score,
             "created_utc": self.t0 + 10 * len(self.things), "subreddit": sub, "link_id": "t3_parent",
-            "parent_id": "t3_parent", "permalink": f"/r/{sub}/comments/parent/post/{ident}/"}})
+            "parent_id": parent, "permalink": f"/r/{sub}/comments/parent/post/{ident}/"}})
         return f"t1_{ident}"
 
     def access_token(self, request: Request) -> Response:
@@ -199,6 +210,13 @@ class FakeReddit(FakeAPI):
             return failure
         subs = request.path.split("/")[2].lower().split("+")
         return self._listing(request, [t for t in self.things if t["kind"] == "t1" and t["data"]["subreddit"] in subs])
+
+    def user_comments(self, request: Request) -> Response:
+        if (failure := self._guard(request)) is not None:
+            return failure
+        name = request.path.split("/")[2].lower()
+        return self._listing(request, [t for t in self.things if t["kind"] == "t1"
+                                       and t["data"]["author"].lower() == name])
 
     def _listing(self, request: Request, found: list[dict]) -> Response:
         newest_first = list(reversed(found))

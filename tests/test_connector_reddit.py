@@ -38,7 +38,9 @@ def service(tmp_path, db_url, httpserver, environ=ENV, extra_sources=None, **opt
 
 
 def listings(fake):
-    return [r for r in fake.requests if r["path"].endswith(("/search", "/search/", "/comments", "/comments/"))]
+    """Searches and subreddit comment scans (not the brand accounts' own comments)."""
+    return [r for r in fake.requests if r["path"].startswith("/r/")
+            and r["path"].endswith(("/search", "/search/", "/comments", "/comments/"))]
 
 
 def stored(svc):
@@ -221,6 +223,28 @@ def test_usage_counts_every_item_fetched_and_every_request(tmp_path, db_url, htt
     svc = service(tmp_path, db_url, httpserver, comment_subreddits=["travel"], max_items=120)
     [r] = svc.run_once()
     assert r.stored == 120
-    # pixelcart: pages of 100 and 30 (2 requests, 130 items); northwind: 1 request, 0 items; comments: 1, 5.
-    assert svc.store.usage.month()["reddit"] == {"posts_read": 135, "requests": 4}
+    # pixelcart: pages of 100 and 30 (2 requests, 130 items); northwind: 1 request, 0 items; comments: 1, 5;
+    # the brands' own accounts (pixelcart, northwindair): 1 request each, 0 items.
+    assert svc.store.usage.month()["reddit"] == {"posts_read": 135, "requests": 6}
     svc.close()
+
+
+def test_the_brands_reddit_comment_answers_the_case(tmp_path, db_url, httpserver, fake_reddit):
+    post = fake_reddit.submission("Pixelcart charged me twice", "and support never replied", author="ann")
+    answer = fake_reddit.comment("Sorry Ann, we've refunded the second charge", sub="all", author="pixelcart",
+                                 parent=post)
+    svc = service(tmp_path, db_url, httpserver)
+    [r] = svc.run_once()
+    assert list(stored(svc)) == [post] and r.drop_reasons == {"a public reply by the brand": 1}
+    [case] = svc.store.cases.find()
+    assert (case["status"], case["first_response_by"]) == ("claimed", "@pixelcart")
+    assert case["public_reply_url"].endswith(f"/{answer[3:]}/")
+    own = [q for q in fake_reddit.requests if q["path"].startswith("/user/")]
+    assert sorted(q["path"] for q in own) == ["/user/northwindair/comments", "/user/pixelcart/comments"]
+    svc.close()
+    quiet = service(tmp_path / "quiet", db_url if "sqlite" not in db_url else f"sqlite:///{tmp_path / 'q.db'}",
+                    httpserver, own_replies=False)
+    fake_reddit.requests.clear()
+    quiet.run_once()
+    assert not any(q["path"].startswith("/user/") for q in fake_reddit.requests)
+    quiet.close()

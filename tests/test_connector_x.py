@@ -53,6 +53,8 @@ def stored_ids(svc):
      '-"northwind traders" -giveaway lang:en'),
     (BrandConfig(name="Q", terms=['say "hi"', "a-b"], languages=["en", "de"]),
      '("say hi" OR "a-b") -is:retweet (lang:en OR lang:de)'),
+    (BrandConfig(name="P", terms=["pixelcart"], own_accounts=["@PixelcartHelp", "pixelcart"]),
+     "(pixelcart OR (from:PixelcartHelp is:reply) OR (from:pixelcart is:reply)) -is:retweet"),
 ])
 def test_query_builder(brand, query):
     assert build_query(brand) == query
@@ -266,3 +268,17 @@ def test_check_config_and_stats_show_monthly_reads(tmp_path, httpserver, fake_x,
     monkeypatch.delenv("X_BEARER_TOKEN")
     missing = runner.invoke(cli, ["--config", str(path), "check-config"])
     assert missing.exit_code == 2 and "X_BEARER_TOKEN is not set" in missing.output
+
+
+def test_the_brands_reply_on_x_answers_the_case_without_an_extra_request(tmp_path, db_url, httpserver, fake_x):
+    complaint = fake_x.post("pixelcart charged me twice for one order", username="ann")
+    reply = fake_x.post("@ann so sorry about that, check your DMs", username="pixelcart", reply_to=complaint)
+    svc = service(tmp_path, db_url, httpserver)
+    [result] = svc.run_once()
+    assert stored_ids(svc) == [complaint] and result.drop_reasons == {"a public reply by the brand": 1}
+    assert len(searches(fake_x)) == 2  # one search per brand, as before: the replies come in the same one
+    assert all("referenced_tweets" in q["tweet.fields"] for q in searches(fake_x))
+    [case] = svc.store.cases.find()
+    assert (case["status"], case["first_response_by"]) == ("claimed", "@pixelcart")
+    assert case["public_reply_url"] == f"https://x.com/pixelcart/status/{reply}"
+    svc.close()
