@@ -113,7 +113,7 @@ def alert_message(alert: Alert, buttons: bool = False) -> dict:
             "metadata": {"event_type": EVENT_TYPE, "event_payload": {"outbox_id": alert.outbox_id}}}
 
 
-def spike_message(spike: Spike) -> dict:
+def spike_message(spike: Spike, buttons: bool = False) -> dict:
     topics = ", ".join(f"{escape(t)} ({n})" for t, n in spike.top_topics) or "none"
     blocks: list[dict[str, Any]] = [
         {"type": "section", "text": {"type": "mrkdwn", "text":
@@ -125,4 +125,6 @@ def spike_message(spike: Spike) -> dict:
         blocks.append({"type": "context", "elements": [
             plain(f"@{post['author'] or 'unknown'} · {post['author_reach']:,} followers: {snippet}", 700),
             {"type": "mrkdwn", "text": _link(post.get("url"))}]})
+    if spike.case is not None:
+        blocks += case_blocks(spike.case, buttons)
     return {"text": fallback_text(spike.text()), "blocks": blocks}

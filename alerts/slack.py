@@ -179,7 +179,21 @@ class SlackSink(Sink):
         return config.interactivity.mode == "http"
 
     def send_spike(self, spike: Spike) -> Optional[str]:
-        return self._post(spike.channel, spike_message(spike), None)
+        message = spike_message(spike, self._buttons)
+        if self.webhook is not None:
+            return self._post(spike.channel, message, None)
+        target = self._channel(spike.channel)
+        self._wait_turn(target)
+        response = self._call(lambda: self.client.chat_postMessage(channel=target, **message))
+        return f"{response.get('channel') or target}:{response.get('ts')}"  # editable; replies thread on the ts
+
+    def show_spike(self, spike: Spike) -> None:
+        if self.webhook is not None or not spike.message_ref or spike.case is None:
+            return
+        channel, _, ts = spike.message_ref.rpartition(":")
+        message = spike_message(spike, self._buttons)
+        self._call(lambda: self.client.chat_update(channel=channel or self._channel(spike.channel), ts=ts,
+                                                   text=message["text"], blocks=message["blocks"]))
 
     def notify(self, text: str, channel: Optional[str]) -> Optional[str]:
         return self._post(channel, {"text": escape(text), "blocks": [
@@ -209,7 +223,8 @@ class SlackSink(Sink):
         oldest = f"{(claimed_at.timestamp() if claimed_at else time.time() - self.config.recovery_window) - 5:.6f}"
         kwargs = {"channel": channel, "oldest": oldest, "include_all_metadata": True, "limit": 200}
         if alert.thread_ref:
-            response = self._call(lambda: self.client.conversations_replies(ts=alert.thread_ref, **kwargs))
+            thread_ts = alert.thread_ref.rpartition(":")[2]
+            response = self._call(lambda: self.client.conversations_replies(ts=thread_ts, **kwargs))
         else:
             response = self._call(lambda: self.client.conversations_history(**kwargs))
         for message in response.get("messages") or []:
@@ -236,6 +251,7 @@ class SlackSink(Sink):
             return f"webhook:{int(time.time() * 1000)}"  # webhooks return no message id
         target = self._channel(channel)
         self._wait_turn(target)
+        thread_ts = thread_ts.rpartition(":")[2] if thread_ts else None  # a reference may carry its channel
         response = self._call(lambda: self.client.chat_postMessage(
             channel=target, thread_ts=thread_ts, unfurl_links=False, unfurl_media=False, **message))
         if "metadata" in message:  # an alert: its reference names the channel, so the message can be edited

@@ -129,6 +129,9 @@ class Sink(ABC):
         """Post a digest; sinks that cannot show images post the summary text."""
         return self.notify(report.text(), report.channel)
 
+    def show_spike(self, spike: Spike) -> None:
+        """Show ``spike.case``'s new state (and the burst's live count) on the posted spike message."""
+
     def remind(self, alert: Alert, text: str) -> Optional[str]:
         """Post a reminder about a delivered alert (in its thread where the sink has threads)."""
         return self.notify(text, alert.channel)

@@ -120,7 +120,7 @@ class CaseState:
     """Where a complaint's case stands: what a sink shows next to the alert."""
 
     id: int
-    mention_id: int
+    mention_id: Optional[int]        # the complaint; None for a spike's case
     brand: str
     status: str                      # open | claimed | resolved | dismissed
     opened_at: datetime
@@ -131,6 +131,7 @@ class CaseState:
     closed_by: Optional[str] = None
     closed_at: Optional[datetime] = None
     public_reply_url: Optional[str] = None  # the brand's public answer, when that was the first response
+    burst_id: Optional[int] = None          # set for a spike's case
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,6 +201,8 @@ class Spike:
     window_minutes: int
     top_topics: list[tuple[str, int]]
     top_posts: list[dict]  # author, author_reach, text, url
+    case: Optional[CaseState] = None   # the spike's own case: resolving it resolves the thread's open ones
+    message_ref: Optional[str] = None  # once posted: what a case update edits
 
     def text(self) -> str:
         topics = ", ".join(f"{t} ({n})" for t, n in self.top_topics) or "none"

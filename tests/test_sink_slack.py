@@ -16,7 +16,7 @@ from alerts.slack import alert_message, escape
 from monitor.cli import cli
 from monitor.clock import utcnow
 from monitor.config import ConfigError
-from monitor.model import Alert
+from monitor.model import Alert, CaseAction
 from monitor.service import MonitorService
 from tests.fake_apis import SIGNING_SECRET, FakeSlack, block_action, signed_request
 from tests.support import BRANDS, build_config, write_jsonl
@@ -490,3 +490,29 @@ def test_check_config_says_how_buttons_work(tmp_path, monkeypatch):
     monkeypatch.setenv("SLACK_APP_TOKEN", "xapp-1-A0-1-x")
     out = CliRunner().invoke(cli, ["--config", str(path), "check-config"]).output
     assert "slack (slack): enabled; bot token; case buttons over Socket Mode" in out
+
+
+def test_a_spike_is_a_case_and_closing_it_closes_its_threads_open_cases(tmp_path, db_url, httpserver, fake_slack):
+    svc, server = interactive(tmp_path, db_url, httpserver, complaints(12),
+                              min_interval="0s")
+    [spike] = [m for m in fake_slack.messages if not m.get("thread_ts")]
+    replies = [m for m in fake_slack.messages if m.get("thread_ts") == spike["ts"]]
+    assert spike["text"].startswith("Spike: 12 complaints about Pixelcart") and len(replies) == 12
+    spike_case = int(next(b for b in spike["blocks"] if b["type"] == "actions")["elements"][0]["value"])
+    assert buttons(spike) == ["case_claim", "case_resolve", "case_dismiss"]
+    own = int(replies[0]["blocks"][-1]["elements"][0]["value"])
+    svc.desk.act(CaseAction(own, "claim", "<@U0CY>", "slack"))  # one complaint is someone's own now
+    fake_slack.updates.clear()
+    base = httpserver.url_for("")
+    try:
+        assert post(server, *signed_request(block_action(base, spike_case, "resolve", "U0ANN", spike["ts"]))) == 200
+        assert wait_for(lambda: len(fake_slack.updates) == 12)  # the spike and the 11 unclaimed complaints
+        [spike_update] = [u for u in fake_slack.updates if u["ts"] == spike["ts"]]
+        assert "*resolved* by <@U0ANN>" in status_line(spike_update) and buttons(spike_update) == ["case_reopen"]
+        assert "12 complaints" in spike_update["text"]  # the live count of its thread
+        states = {r["id"]: (r["status"], r["closed_by"]) for r in svc.store.cases.find()}
+        assert states[own] == ("claimed", None)
+        assert sorted(v for k, v in states.items() if k not in (own, spike_case)) == [("resolved", "<@U0ANN>")] * 11
+    finally:
+        server.stop()
+        svc.close()

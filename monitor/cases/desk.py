@@ -3,11 +3,13 @@ carried it. A click that cannot be applied gets an answer saying why, never sile
 from __future__ import annotations
 
 import logging
+from typing import Optional
 
 from monitor.cases.machine import ACTIONS, ORIGINS
 from monitor.components import DeliveryError, Sink
-from monitor.model import ActionResult, CaseAction, CaseState, PublicReply
+from monitor.model import ActionResult, CaseAction, CaseState, PublicReply, Spike
 from monitor.ops import metrics
+from monitor.store.bursts import BurstRepository
 from monitor.store.cases import CaseRepository
 from monitor.store.outbox import OutboxRepository
 
@@ -15,8 +17,9 @@ log = logging.getLogger(__name__)
 
 
 class CaseDesk:
-    def __init__(self, cases: CaseRepository, outbox: OutboxRepository, sinks: dict[str, Sink]) -> None:
-        self.cases, self.outbox, self.sinks = cases, outbox, sinks
+    def __init__(self, cases: CaseRepository, outbox: OutboxRepository, sinks: dict[str, Sink],
+                 bursts: Optional[BurstRepository] = None) -> None:
+        self.cases, self.outbox, self.sinks, self.bursts = cases, outbox, sinks, bursts
 
     def act(self, request: CaseAction) -> ActionResult:
         if request.action not in ACTIONS or request.origin not in ORIGINS:
@@ -34,6 +37,8 @@ class CaseDesk:
         if outcome.first_response:
             metrics.FIRST_RESPONSE_SECONDS.observe(
                 max(0.0, (outcome.case.first_response_at - outcome.case.opened_at).total_seconds()))
+        if outcome.changed and outcome.case.burst_id and request.action in ("resolve", "dismiss"):
+            self._close_thread(outcome.case.burst_id, request)
         if outcome.changed:
             log.info("case %d %s by %s (%s)", outcome.case.id, outcome.case.status, request.actor, request.origin,
                      extra={"event": "case", "case": outcome.case.id, "action": request.action,
@@ -60,8 +65,18 @@ class CaseDesk:
                             "origin": "auto"})
             self.show(case)
 
+    def _close_thread(self, burst_id: int, request: CaseAction) -> None:
+        """Resolving or dismissing a spike does the same to the thread's complaints nobody claimed separately."""
+        for case_id in self.cases.open_in_thread(burst_id):
+            outcome = self.cases.apply(case_id, request.action, request.actor, request.origin)
+            if outcome.case is not None:
+                self.show(outcome.case)
+
     def show(self, case: CaseState) -> None:
         """Edits every delivered message of the case to show its state (and only the actions that apply)."""
+        if case.burst_id is not None:
+            self._show_spike(case)
+            return
         for outbox_id in self.cases.messages(case.id):
             alert = self.outbox.alert(outbox_id)
             sink = self.sinks.get(alert.sink) if alert else None
@@ -71,6 +86,20 @@ class CaseDesk:
                 sink.show_case(alert)
             except DeliveryError as exc:
                 log.warning("case %d: could not update its message on %s: %s", case.id, alert.sink, exc)
+
+    def _show_spike(self, case: CaseState) -> None:
+        view = self.bursts.spike(case.burst_id) if self.bursts is not None else None
+        sink = self.sinks.get(view["sink"]) if view else None
+        if sink is None or not view["message_ref"]:
+            return
+        minutes = max(1, round((view["last_at"] - view["started_at"]).total_seconds() / 60))
+        spike = Spike(route=view["route"], channel=view["channel"], brand=view["brand"],
+                      complaints=view["complaints"], window_minutes=minutes, top_topics=view["top_topics"],
+                      top_posts=view["top_posts"], case=case, message_ref=view["message_ref"])
+        try:
+            sink.show_spike(spike)
+        except DeliveryError as exc:
+            log.warning("case %d: could not update its spike message on %s: %s", case.id, view["sink"], exc)
 
     @staticmethod
     def _counted(request: CaseAction, result: ActionResult, outcome: str = "") -> ActionResult:

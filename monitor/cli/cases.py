@@ -51,9 +51,9 @@ def cases(ctx: click.Context, status: Optional[str], brand: Optional[str], older
                                   ensure_ascii=False))
             continue
         who = row["closed_by"] or row["claimed_by"] or ""
-        text = " ".join(row["text"].split())
+        text = " ".join(row["text"].split()) if row["text"] else "(a spike: its thread's complaints)"
         click.echo(f"{row['id']:>6}  {row['status']:<9} {row['brand']:<16} {row['opened_at']:%Y-%m-%d %H:%M} UTC  "
-                   f"{who:<14} {row['topic']:<14} {text[:70]}")
+                   f"{who:<14} {row['topic'] or 'spike':<14} {text[:70]}")
     if not rows and not as_json:
         click.echo("no cases match", err=True)
 
@@ -75,6 +75,6 @@ def case(ctx: click.Context, case_id: int, action: str, actor: str) -> None:
     store = open_store(ctx, ("sinks",))
     store.schema.upgrade()
     sinks = {n: c.cls(n, c.config) for n, c in config.enabled_sinks().items()}
-    result = CaseDesk(store.cases, store.outbox, sinks).act(CaseAction(case_id, action, actor.strip(), "cli"))
+    result = CaseDesk(store.cases, store.outbox, sinks, store.bursts).act(CaseAction(case_id, action, actor.strip(), "cli"))
     click.echo(result.message, err=not result.changed)
     sys.exit(0 if result.changed else 1)

@@ -15,6 +15,7 @@ from monitor.delivery.bursts import BurstGrouper
 from monitor.model import Alert
 from monitor.ops import metrics
 from monitor.store.bursts import BurstRepository
+from monitor.store.cases import CaseRepository
 from monitor.store.outbox import OutboxRepository
 
 log = logging.getLogger(__name__)
@@ -22,9 +23,10 @@ log = logging.getLogger(__name__)
 
 class OutboxDelivery:
     def __init__(self, outbox: OutboxRepository, bursts: BurstRepository, sinks: dict[str, Sink],
-                 config: DeliveryConfig, stop: Optional[threading.Event] = None, owner: str = "") -> None:
+                 config: DeliveryConfig, stop: Optional[threading.Event] = None, owner: str = "",
+                 cases: Optional[CaseRepository] = None) -> None:
         self.outbox = outbox
-        self.grouper = BurstGrouper(bursts, config)
+        self.grouper = BurstGrouper(bursts, config, cases)
         self.sinks = sinks
         self.config = config
         self.stop = stop or threading.Event()

@@ -44,6 +44,28 @@ class BurstRepository:
         with self.db.engine.begin() as conn:
             conn.execute(update(bursts).where(bursts.c.id == burst_id).values(**values))
 
+    def spike(self, burst_id: int) -> Optional[dict]:
+        """A burst as its spike message shows it now: the live count of threaded complaints, their top topics
+        and most-read posts, and where the spike was posted (the sink and channel of its thread)."""
+        threaded = outbox.c.burst_id == burst_id
+        with self.db.engine.connect() as conn:
+            burst = conn.execute(select(bursts).where(bursts.c.id == burst_id)).first()
+            first = conn.execute(select(outbox.c.sink, outbox.c.channel).where(threaded).order_by(outbox.c.id)
+                                 .limit(1)).first()
+            if burst is None or first is None:
+                return None
+            count = conn.execute(select(func.count()).select_from(outbox).where(threaded)).scalar_one()
+            topics = conn.execute(select(mentions.c.topic, func.count()).select_from(_JOINED).where(threaded)
+                                  .group_by(mentions.c.topic).order_by(func.count().desc(), mentions.c.topic)
+                                  .limit(3)).all()
+            posts = conn.execute(select(mentions.c.author, mentions.c.author_reach, mentions.c.text, mentions.c.url)
+                                 .select_from(_JOINED).where(threaded)
+                                 .order_by(mentions.c.author_reach.desc(), mentions.c.id).limit(3)).all()
+        return {"route": burst.route, "brand": burst.brand, "message_ref": burst.message_ref, "sink": first.sink,
+                "channel": first.channel, "complaints": count, "top_topics": [(t, n) for t, n in topics],
+                "top_posts": [dict(p._mapping) for p in posts], "started_at": burst.started_at,
+                "last_at": burst.last_at}
+
     def recent_complaints(self, route: str, brand: str, since: datetime) -> int:
         stmt = select(func.count()).select_from(_JOINED).where(*_recent(route, brand, since))
         with self.db.engine.connect() as conn:

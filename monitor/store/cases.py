@@ -63,7 +63,7 @@ class CaseRepository:
                 return Outcome(case_state(after), False, refusal(action, after.status, by))
             conn.execute(insert(case_events).values(case_id=case_id, action=action, actor=actor, origin=origin,
                                                     from_status=before.status, to_status=transition.to, at=now))
-            if transition.label is not None:
+            if transition.label is not None and after.mention_id is not None:  # a spike's case labels no post
                 conn.execute(insert(labels).values(mention_id=after.mention_id, is_complaint=transition.label,
                                                    actor=actor, origin=origin, at=now))
         return Outcome(case_state(after), True, first_response=before.first_response_at is None
@@ -111,6 +111,21 @@ class CaseRepository:
                                                     to_status=after.status, at=utcnow()))
         return Outcome(case_state(after), True, first_response=True)
 
+    def open_for_burst(self, burst_id: int, brand: str) -> CaseState:
+        """The spike's case, opened once however many deliveries reach the burst."""
+        now = utcnow()
+        with self.db.engine.begin() as conn:
+            conn.execute(self.db.insert_new(cases, ["burst_id"]).values(
+                burst_id=burst_id, brand=brand, status="open", opened_at=now, updated_at=now))
+            return case_state(conn.execute(select(cases).where(cases.c.burst_id == burst_id)).one())
+
+    def open_in_thread(self, burst_id: int) -> list[int]:
+        """The still-open cases of the complaints threaded under a spike (nobody claimed them separately)."""
+        stmt = (select(cases.c.id).join(outbox, outbox.c.mention_id == cases.c.mention_id)
+                .where(outbox.c.burst_id == burst_id, cases.c.status == "open").distinct().order_by(cases.c.id))
+        with self.db.engine.connect() as conn:
+            return list(conn.execute(stmt).scalars())
+
     def note(self, case_id: int, action: str, actor: str, origin: str) -> None:
         """Records something that happened to a case without changing its state (an SLA reminder)."""
         with self.db.engine.begin() as conn:
@@ -133,7 +148,8 @@ class CaseRepository:
         """Cases with their post, oldest first."""
         stmt = (select(cases, mentions.c.text, mentions.c.url, mentions.c.author, mentions.c.topic,
                        mentions.c.priority, mentions.c.created_at)
-                .join(mentions, mentions.c.id == cases.c.mention_id).order_by(cases.c.opened_at, cases.c.id)
+                .outerjoin(mentions, mentions.c.id == cases.c.mention_id)
+                .order_by(cases.c.opened_at, cases.c.id)
                 .limit(limit))
         if status:
             stmt = stmt.where(cases.c.status == status)

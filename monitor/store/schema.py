@@ -171,11 +171,12 @@ leases = Table(
 )
 
 # A case: one alerted complaint as the support team works it, open -> claimed -> resolved, or dismissed
-# (not a complaint), and reopened. One per mention, whatever routes its alerts took.
+# (not a complaint), and reopened. One per mention, whatever routes its alerts took; or one per burst, for its
+# spike message (mention_id empty, burst_id set).
 cases = Table(
     "cases", metadata,
     Column("id", Id, primary_key=True, autoincrement=True),
-    Column("mention_id", Id, ForeignKey("mentions.id", ondelete="CASCADE"), nullable=False),
+    Column("mention_id", Id, ForeignKey("mentions.id", ondelete="CASCADE")),
     Column("brand", String(128), nullable=False),
     Column("status", String(16), nullable=False),  # open | claimed | resolved | dismissed
     Column("opened_at", UTCDateTime, nullable=False),
@@ -187,6 +188,7 @@ cases = Table(
     Column("closed_at", UTCDateTime),
     Column("updated_at", UTCDateTime, nullable=False),
     Column("public_reply_url", Text),           # the brand's public answer, when that was the first response
+    Column("burst_id", Id, ForeignKey("bursts.id", ondelete="CASCADE"), unique=True),
     UniqueConstraint("mention_id"),
     Index(None, "status", "opened_at"),
     Index(None, "brand", "opened_at"),
