@@ -284,3 +284,32 @@ def test_a_public_reply_to_a_claimed_case_keeps_its_agent(tmp_path, db_url):
     case = svc.store.cases.get(ident)
     assert (case.status, case.first_response_by, case.public_reply_url) == ("resolved", "ann", None)
     svc.close()
+
+
+def test_two_instances_sweeping_at_once_send_one_reminder(tmp_path, db_url):
+    from datetime import timedelta
+
+    from monitor.cases.sla import SlaWatch
+    from monitor.clock import utcnow
+
+    svc = service(tmp_path, db_url, alerts=SLA_ALERTS)
+    [(outbox_id, _, _)] = [row for row in svc.store.outbox.awaiting_reminder(["support"])
+                           if svc.store.outbox.alert(row[0]).external_id == "1"]
+    other = Store(db_url)
+    assert svc.store.outbox.claim_reminder(outbox_id) and not other.outbox.claim_reminder(outbox_id)
+    svc.store.outbox.release_reminder(outbox_id)
+    watches = [svc.sla, SlaWatch(svc.config.routes(), other.cases, other.outbox, svc.sinks)]
+    later, barrier, sent = utcnow() + timedelta(hours=1), threading.Barrier(2), []
+
+    def sweep(watch):
+        barrier.wait()
+        sent.append(watch.sweep(later))
+
+    threads = [threading.Thread(target=sweep, args=(w,)) for w in watches]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert sum(sent) == 2 and len(RecordingSink.notices["rec"]) == 2  # cases 1 and 3: once each, not twice
+    other.close()
+    svc.close()
