@@ -313,3 +313,22 @@ def test_two_instances_sweeping_at_once_send_one_reminder(tmp_path, db_url):
     assert sum(sent) == 2 and len(RecordingSink.notices["rec"]) == 2  # cases 1 and 3: once each, not twice
     other.close()
     svc.close()
+
+
+def test_case_metrics(tmp_path, db_url):
+    import urllib.request
+
+    svc = service(tmp_path, db_url, service={"http": {"enabled": True, "port": 0}})
+    server = svc.start_ops_server()
+    try:
+        svc.desk.act(CaseAction(case_of(svc, "1"), "claim", "ann", "cli"))
+        svc.desk.act(CaseAction(case_of(svc, "1"), "claim", "bob", "cli"))
+        with urllib.request.urlopen(f"http://127.0.0.1:{server.port}/metrics", timeout=5) as response:
+            text = response.read().decode()
+        assert 'monitor_cases{status="claimed"} 1.0' in text and 'monitor_cases{status="open"} 1.0' in text
+        assert 'monitor_case_actions_total{action="claim",origin="cli",result="changed"}' in text
+        assert 'monitor_case_actions_total{action="claim",origin="cli",result="refused"}' in text
+        assert "monitor_case_first_response_seconds_count" in text
+    finally:
+        server.stop()
+        svc.close()

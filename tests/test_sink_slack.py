@@ -516,3 +516,30 @@ def test_a_spike_is_a_case_and_closing_it_closes_its_threads_open_cases(tmp_path
     finally:
         server.stop()
         svc.close()
+
+
+def test_an_sla_reminder_goes_into_the_alerts_thread(tmp_path, db_url, httpserver, fake_slack):
+    routes = [{"name": "support", "sink": "slack", "channel": "C0SUPPORT", "sla": {"first_response": "30m"}}]
+    svc = service(tmp_path, db_url, httpserver, complaints(1),
+                  sinks={"slack": slack(httpserver, min_interval="0s")}, routes=routes)
+    svc.run_once()
+    [alert] = fake_slack.messages
+    assert svc.sla.sweep(utcnow() + timedelta(minutes=45)) == 1
+    reminder = fake_slack.messages[-1]
+    assert reminder["thread_ts"] == alert["ts"] and reminder["channel"] == "C0SUPPORT"
+    assert reminder["text"].startswith("No response yet: this complaint has waited 4")
+    svc.close()
+
+
+def test_the_alert_says_when_the_brand_answered_publicly():
+    from alerts._slack_blocks import case_status
+    from monitor.model import CaseState
+
+    opened = datetime(2026, 11, 20, 10, 0, tzinfo=timezone.utc)
+    case = CaseState(id=7, mention_id=1, brand="Pixelcart", status="claimed", opened_at=opened,
+                     claimed_by="@pixelcart", claimed_at=opened + timedelta(minutes=14),
+                     first_response_at=opened + timedelta(minutes=14), first_response_by="@pixelcart",
+                     public_reply_url="https://x.com/pixelcart/status/123")
+    assert case_status(case) == (":large_blue_circle: Case 7 · *claimed* by @pixelcart at 10:14 UTC on 20 Nov · "
+                                 "answered publicly by @pixelcart after 14 min "
+                                 "(<https://x.com/pixelcart/status/123|reply>)")
