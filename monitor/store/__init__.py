@@ -8,6 +8,7 @@ from monitor.store.bursts import BurstRepository
 from monitor.store.cases import CaseRepository
 from monitor.store.database import Database, StoreError, make_url_safe
 from monitor.store.digest_runs import DigestRunRepository
+from monitor.store.labels import LabelRepository
 from monitor.store.leases import LeaseRepository
 from monitor.store.mentions import MentionRepository, StoredBatch
 from monitor.store.migrate import SchemaMigrator
@@ -30,6 +31,7 @@ class Store:
         self.outbox = OutboxRepository(self.db)
         self.bursts = BurstRepository(self.db)
         self.cases = CaseRepository(self.db)
+        self.labels = LabelRepository(self.db)
         self.digest_runs = DigestRunRepository(self.db)
         self.stats = StatsReader(self.db, self.sources, self.usage, self.outbox, self.cases)
 

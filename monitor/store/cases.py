@@ -64,7 +64,8 @@ class CaseRepository:
             conn.execute(insert(case_events).values(case_id=case_id, action=action, actor=actor, origin=origin,
                                                     from_status=before.status, to_status=transition.to, at=now))
             if transition.label is not None and after.mention_id is not None:  # a spike's case labels no post
-                conn.execute(insert(labels).values(mention_id=after.mention_id, is_complaint=transition.label,
+                conn.execute(insert(labels).values(mention_id=after.mention_id, brand=after.brand,
+                                                   is_complaint=transition.label,
                                                    actor=actor, origin=origin, at=now))
         return Outcome(case_state(after), True, first_response=before.first_response_at is None
                        and after.first_response_at is not None)

@@ -208,12 +208,15 @@ case_events = Table(
     Index(None, "case_id", "at"),
 )
 
-# The team's verdicts on the detector: a dismissed case says "not a complaint", a resolved one "a complaint".
-# Append-only; the newest label of a mention is the one that counts.
+# The team's verdicts on the detector: a dismissed case says "not a complaint", a resolved one "a complaint";
+# `monitor label` and `monitor labels import` add more (imports may be bare text, not stored mentions).
+# Append-only; the newest label of a mention (or of a text) is the one that counts.
 labels = Table(
     "labels", metadata,
     Column("id", Id, primary_key=True, autoincrement=True),
-    Column("mention_id", Id, ForeignKey("mentions.id", ondelete="CASCADE"), nullable=False),
+    Column("mention_id", Id, ForeignKey("mentions.id", ondelete="CASCADE")),
+    Column("text", Text),          # a bare text's label (mention_id empty)
+    Column("brand", String(128)),
     Column("is_complaint", Boolean, nullable=False),
     Column("actor", String(256), nullable=False),
     Column("origin", String(16), nullable=False),
