@@ -82,7 +82,26 @@ def main() -> int:
                 s = r["score"]
                 why = ", ".join(f"{x['rule']}:{x.get('match', x.get('score'))}" for x in s.reasons)
                 print(f"  {'FN' if r['complaint'] else 'FP'} conf={s.confidence:.2f} [{r['case']}] {r['text']}\n       {why}")
+    learned_on_dev(rows)
     return 0 if figures["all.detector.f1"] >= 0.85 else 1
+
+
+def learned_on_dev(rows: list[dict]) -> None:
+    """What `monitor learn` would add: a model trained on the dev half's labels, measured on the held-out half."""
+    from monitor.scoring import ComplaintScorer
+    from monitor.scoring.learned import BlendedScorer, LearnedModel, dense_features
+
+    rules = ComplaintScorer()
+    dev = [r for r in rows if r["split"] == "dev"]
+    held = [r for r in rows if r["split"] == "heldout"]
+    model = LearnedModel.fit([r["text"] for r in dev], dense_features([r["score"] for r in dev]),
+                             [r["complaint"] for r in dev])
+    blended = BlendedScorer(rules, model).score_many([(r["text"], 0) for r in held])
+    p, rec, f = prf([(r["complaint"], s.is_complaint) for s, r in zip(blended, held)])
+    rp, rr, rf = prf([(r["complaint"], r["detector"]) for r in held])
+    print(f"\nlearned model trained on the dev half ({len(dev)} labels), on the held-out half ({len(held)} posts):")
+    print(f"  rules alone     P {rp:.3f}  R {rr:.3f}  F1 {rf:.3f}")
+    print(f"  rules + model   P {p:.3f}  R {rec:.3f}  F1 {f:.3f}")
 
 
 if __name__ == "__main__":

@@ -128,8 +128,33 @@ def main() -> int:
     print(f"\npipeline / raw VADER at {main_run['n']:,} posts: {ratio:.2f} (target >= {TARGET_RATIO})")
     if len(runs) > 1:
         print(f"peak RSS {runs[0]['n']:,} -> {main_run['n']:,} posts: x{growth:.2f} (flat means ~1.0)")
-    ok = ratio >= TARGET_RATIO and all(r["stored"] == r["n"] for r in runs)
+    model_ratio = model_cost()
+    ok = ratio >= TARGET_RATIO and all(r["stored"] == r["n"] for r in runs) and model_ratio <= 2.0
     return 0 if ok else 1
+
+
+def model_cost(n: int = 5000) -> float:
+    """Scoring time per post with a learned model against the rules alone, in this process (target <= 2x)."""
+    from monitor.scoring import ComplaintScorer
+    from monitor.scoring.learned import BlendedScorer, LearnedModel, dense_features
+
+    rules = ComplaintScorer()
+    labelled = [json.loads(line) for line in (ROOT / "tests" / "data" / "complaints_eval.jsonl").read_text().splitlines()]
+    texts = [r["text"] for r in labelled]
+    model = LearnedModel.fit(texts, dense_features(rules.score_many([(t, 0) for t in texts])),
+                             [r["complaint"] for r in labelled])
+    items = [(texts[i % len(texts)] + f" #{i}", 10) for i in range(n)]
+    blended = BlendedScorer(rules, model)
+    timings = {}
+    for name, scorer in (("rules", rules), ("model", blended)):
+        started = time.perf_counter()
+        for start in range(0, n, 500):
+            scorer.score_many(items[start:start + 500])
+        timings[name] = (time.perf_counter() - started) / n * 1e6
+    ratio = timings["model"] / timings["rules"]
+    print(f"scoring per post: rules {timings['rules']:.0f} us, rules + learned model {timings['model']:.0f} us: "
+          f"x{ratio:.2f} (target <= 2.00)")
+    return ratio
 
 
 if __name__ == "__main__":

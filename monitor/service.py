@@ -57,6 +57,27 @@ class MonitorService:
 
     def prepare(self) -> None:
         self.store.schema.upgrade()
+        self.load_model()
+
+    def load_model(self) -> None:
+        """Score with the model every instance shares: the active one in the database, or the rules alone."""
+        active = self.store.models.active()
+        version = active[0] if active else None
+        if version != getattr(self, "model_version", None):
+            self.engine.use_model(active[1] if active else None)
+            self.model_version = version
+            log.info("scoring with %s", f"learned model {version}" if version else "the rules alone")
+
+    def retrain(self) -> None:
+        """The scheduled learning run: only when labels came in since the last model."""
+        from monitor.scoring.learning_run import retrain_if_new_labels
+
+        try:
+            retrain_if_new_labels(self.store.labels, self.store.models, self.config.root.scoring,
+                                  self.config.root.topics)
+            self.load_model()
+        except Exception as exc:  # noqa: BLE001 - scoring goes on with the model it has
+            log.error("retraining failed: %s: %s", type(exc).__name__, exc)
 
     def run_once(self) -> list[PollResult]:
         """Poll every enabled source once, then deliver everything that is due."""
@@ -102,6 +123,9 @@ class MonitorService:
             scheduler.add_job(self.check_sla, IntervalTrigger(seconds=self.config.root.delivery.interval),
                               id="sla", name="SLA reminders", next_run_time=now)
             self.job_watch.expect("sla", self.config.root.delivery.interval)
+        scheduler.add_job(self.retrain, CronTrigger(hour=3, minute=30, timezone=self.config.root.digest.timezone),
+                          id="learn", name="retrain on new labels", misfire_grace_time=3600)
+        scheduler.add_job(self.load_model, IntervalTrigger(minutes=5), id="model", name="use the active model")
         digest = self.config.root.digest
         if digest.enabled:
             hour, minute = (int(x) for x in digest.time.split(":"))

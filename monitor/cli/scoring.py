@@ -19,17 +19,18 @@ def score(ctx: click.Context, source, reach: Optional[int], only_complaints: boo
     """Score posts from a file or stdin: JSON lines with "text", or plain text lines.
 
     Prints one JSON line per post with sentiment, complaint flag, reasons, topic and
-    priority. Uses the scoring and topics sections of the config when it exists.
+    priority. Uses the scoring and topics sections of the config when it exists, and the active learned
+    model of its database when there is one (see `monitor learn`).
     """
     from monitor.config import ScoringConfig
     from monitor.pipeline.normalize import Rejected, clean_text
-    from monitor.scoring import ComplaintScorer
+    from monitor.scoring.learned import make_scorer
 
     if Path(ctx.obj["config_path"]).exists():
         config = load(ctx, NOTHING)
-        scorer = ComplaintScorer(config.root.scoring, config.root.topics)
+        scorer = make_scorer(config.root.scoring, config.root.topics, _active_model(config.database_url))
     else:
-        scorer = ComplaintScorer(ScoringConfig())
+        scorer = make_scorer(ScoringConfig(), None, None)
     for number, line in enumerate(source, 1):
         if not line.strip():
             continue
@@ -62,3 +63,22 @@ def _score_input(line: str) -> dict:
         except ValueError:
             pass
     return {"text": stripped}
+
+
+def _active_model(url: str):
+    """The active model's data, or None (no database yet, unreachable, or no model): the rules alone."""
+    from monitor.store import Store
+
+    if url.startswith("sqlite:///") and not Path(url[len("sqlite:///"):]).exists():
+        return None
+    try:
+        store = Store(url)
+        try:
+            if store.schema.revision() != store.schema.head_revision():
+                return None
+            active = store.models.active()
+            return active[1] if active else None
+        finally:
+            store.close()
+    except Exception:  # noqa: BLE001 - scoring must work without the database
+        return None

@@ -19,14 +19,14 @@ POOL_MIN_BATCH = 256
 _worker_scorer = None
 
 
-def _init_worker(scoring: dict, topics: dict) -> None:
+def _init_worker(scoring: dict, topics: dict, model_data: Optional[bytes]) -> None:
     global _worker_scorer
     # Ctrl-C and systemd signal the whole process group; the parent finishes the batch and shuts us down.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    from monitor.scoring.scorer import ComplaintScorer
+    from monitor.scoring.learned import make_scorer
 
-    _worker_scorer = ComplaintScorer(ScoringConfig.model_validate(scoring), topics)
+    _worker_scorer = make_scorer(ScoringConfig.model_validate(scoring), topics, model_data)
 
 
 def _score_chunk(items: list[tuple[str, int]]) -> list[Score]:
@@ -36,11 +36,12 @@ def _score_chunk(items: list[tuple[str, int]]) -> list[Score]:
 class ScoringEngine:
     """Scores batches in this process, or across a process pool for large batches."""
 
-    def __init__(self, scoring: ScoringConfig, topics: dict[str, list[str]]) -> None:
-        from monitor.scoring.scorer import ComplaintScorer
+    def __init__(self, scoring: ScoringConfig, topics: dict[str, list[str]],
+                 model_data: Optional[bytes] = None) -> None:
+        from monitor.scoring.learned import make_scorer
 
-        self.scorer = ComplaintScorer(scoring, topics)
-        self._scoring, self._topics = scoring, topics
+        self.scorer = make_scorer(scoring, topics, model_data)
+        self._scoring, self._topics, self._model = scoring, topics, model_data
         self.workers = scoring.workers or (os.cpu_count() or 1)
         self._pool: Optional[ProcessPoolExecutor] = None
         self._lock = threading.Lock()
@@ -70,8 +71,16 @@ class ScoringEngine:
                 method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
                 self._pool = ProcessPoolExecutor(
                     max_workers=self.workers, mp_context=multiprocessing.get_context(method),
-                    initializer=_init_worker, initargs=(self._scoring.model_dump(), self._topics))
+                    initializer=_init_worker, initargs=(self._scoring.model_dump(), self._topics, self._model))
             return self._pool
+
+    def use_model(self, model_data: Optional[bytes]) -> None:
+        """Score with another learned model (or the rules alone); workers start afresh with it."""
+        from monitor.scoring.learned import make_scorer
+
+        scorer = make_scorer(self._scoring, self._topics, model_data)
+        self.scorer, self._model = scorer, model_data
+        self._discard_pool()
 
     def close(self) -> None:
         with self._lock:

@@ -45,7 +45,7 @@ class LabelRepository:
                 m = row._mapping
                 key = ("mention", m["mention_id"]) if m["mention_id"] is not None else ("text", m["text"])
                 latest.pop(key, None)  # re-inserted: a newer label moves to the end
-                latest[key] = {"text": m["mention_text"] if m["mention_id"] is not None else m["text"],
+                latest[key] = {"id": m["id"], "text": m["mention_text"] if m["mention_id"] is not None else m["text"],
                                "complaint": m["is_complaint"], "brand": m["brand"], "mention_id": m["mention_id"],
                                "source": m["source"], "external_id": m["external_id"], "by": m["actor"],
                                "origin": m["origin"], "at": m["at"].isoformat()}

@@ -14,6 +14,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -222,4 +223,19 @@ labels = Table(
     Column("origin", String(16), nullable=False),
     Column("at", UTCDateTime, nullable=False),
     Index(None, "mention_id", "at"),
+)
+
+# Classifiers learned from the labels: every trained version with its figures; at most one is active, and every
+# instance scores with that one.
+models = Table(
+    "models", metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("labels", Integer, nullable=False),          # how many labels it learned from
+    Column("last_label_id", Id, nullable=False),        # the newest label it saw: retrain only past it
+    Column("rules_f1", Float, nullable=False),
+    Column("model_f1", Float, nullable=False),
+    Column("figures", JSON, nullable=False),
+    Column("active", Boolean, nullable=False),
+    Column("data", LargeBinary, nullable=False),
 )

@@ -1,0 +1,123 @@
+"""A complaint classifier learned from the team's labels: logistic regression over hashed word and character
+n-grams plus the rules' confidence and VADER's scores. Stored as plain arrays (no pickle: nothing executable
+comes out of the database), predicted with one sparse dot product per post."""
+from __future__ import annotations
+
+import json
+from typing import Iterable, Optional
+
+import numpy as np
+
+from monitor.model import Score
+from monitor.scoring.priority import reach_priority
+
+WORD_FEATURES = CHAR_FEATURES = 1 << 16
+DENSE = ("rules_confidence", "compound", "negative", "positive")
+FORMAT = 1
+
+
+def _vectorizers():
+    from sklearn.feature_extraction.text import HashingVectorizer
+
+    words = HashingVectorizer(n_features=WORD_FEATURES, ngram_range=(1, 2), alternate_sign=False, norm="l2",
+                              token_pattern=r"(?u)\b\w[\w']*\b")
+    chars = HashingVectorizer(n_features=CHAR_FEATURES, analyzer="char_wb", ngram_range=(3, 5),
+                              alternate_sign=False, norm="l2")
+    return words, chars
+
+
+def dense_features(scores: list[Score]) -> np.ndarray:
+    """What the rules and VADER say about each post, as numbers the classifier weighs."""
+    return np.array([[s.confidence, s.compound, s.negative, s.positive] for s in scores], dtype=np.float64)
+
+
+def features(texts: list[str], dense: np.ndarray, vectorizers=None):
+    from scipy.sparse import csr_matrix, hstack
+
+    words, chars = vectorizers or _vectorizers()
+    return hstack([words.transform(texts), chars.transform(texts), csr_matrix(dense)]).tocsr()
+
+
+class LearnedModel:
+    def __init__(self, coef: np.ndarray, intercept: float) -> None:
+        self.coef = np.asarray(coef, dtype=np.float32)
+        self.intercept = float(intercept)
+        self._vectorizers = _vectorizers()
+
+    @classmethod
+    def fit(cls, texts: list[str], dense: np.ndarray, labels: list[bool]) -> "LearnedModel":
+        from sklearn.linear_model import LogisticRegression
+
+        classifier = LogisticRegression(C=4.0, class_weight="balanced", max_iter=2000)
+        classifier.fit(features(texts, dense), np.array(labels, dtype=bool))
+        return cls(classifier.coef_[0], classifier.intercept_[0])
+
+    def probabilities(self, texts: list[str], dense: np.ndarray) -> np.ndarray:
+        margin = features(texts, dense, self._vectorizers) @ self.coef + self.intercept
+        return 1.0 / (1.0 + np.exp(-margin))
+
+    def top_terms(self, text: str, limit: int = 3) -> list[str]:
+        """The words and word pairs of this post that pushed hardest towards "complaint"."""
+        from sklearn.utils import murmurhash3_32
+
+        analyze = self._vectorizers[0].build_analyzer()
+        weights = {}
+        for gram in set(analyze(text)):
+            weight = float(self.coef[abs(murmurhash3_32(gram, seed=0)) % WORD_FEATURES])
+            if weight > 0:
+                weights[gram] = weight
+        return [g for g, _ in sorted(weights.items(), key=lambda kv: -kv[1])[:limit]]
+
+    def to_bytes(self) -> bytes:
+        header = json.dumps({"format": FORMAT, "word_features": WORD_FEATURES, "char_features": CHAR_FEATURES,
+                             "dense": list(DENSE), "intercept": self.intercept}).encode()
+        return header + b"\n" + self.coef.astype("<f4").tobytes()
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> "LearnedModel":
+        header, _, body = data.partition(b"\n")
+        meta = json.loads(header)
+        expected = meta["word_features"] + meta["char_features"] + len(meta["dense"])
+        if meta.get("format") != FORMAT or list(meta["dense"]) != list(DENSE) or \
+                (meta["word_features"], meta["char_features"]) != (WORD_FEATURES, CHAR_FEATURES) \
+                or len(body) != 4 * expected:
+            raise ValueError("stored model has another layout: run `monitor learn` again")
+        return cls(np.frombuffer(body, dtype="<f4"), meta["intercept"])
+
+
+class BlendedScorer:
+    """The rules score every post as before; the learned model then decides whether it is a complaint, and says
+    how sure it is and which words weighed most."""
+
+    def __init__(self, rules, model: LearnedModel) -> None:
+        self.rules, self.model, self.config = rules, model, rules.config
+
+    def score(self, text: str, reach: int = 0) -> Score:
+        return self.score_many([(text, reach)])[0]
+
+    def score_many(self, items: Iterable[tuple[str, int]]) -> list[Score]:
+        items = list(items)
+        scores = self.rules.score_many(items)
+        if not scores:
+            return scores
+        probabilities = self.model.probabilities([t for t, _ in items], dense_features(scores))
+        return [self._blend(score, float(p), text, reach) for score, p, (text, reach)
+                in zip(scores, probabilities, items)]
+
+    def _blend(self, score: Score, p: float, text: str, reach: int) -> Score:
+        reason: dict = {"rule": "model", "label": "learned from the team's labels", "score": round(p, 4)}
+        if p >= 0.5:
+            reason["terms"] = self.model.top_terms(text)
+        return Score(compound=score.compound, positive=score.positive, neutral=score.neutral,
+                     negative=score.negative, is_complaint=p >= 0.5, confidence=round(p, 4),
+                     reasons=[r for r in score.reasons if r["rule"] != "vader"] + [reason]
+                     + [r for r in score.reasons if r["rule"] == "vader"],
+                     topic=score.topic, priority=reach_priority(p, score.compound, reach, self.config.reach_cap))
+
+
+def make_scorer(scoring, topics: Optional[dict], model_data: Optional[bytes]):
+    """The rules alone, or the rules with the active learned model."""
+    from monitor.scoring.scorer import ComplaintScorer
+
+    rules = ComplaintScorer(scoring, topics)
+    return BlendedScorer(rules, LearnedModel.from_bytes(model_data)) if model_data else rules

@@ -1,0 +1,132 @@
+"""Learning from labels: cross-validated against the rules on the same labels, stored in the database as plain
+arrays, activated only when better, used by every instance, the pipeline and `monitor score`; retrained only
+when labels are new. On SQLite and PostgreSQL."""
+from __future__ import annotations
+
+import json
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from monitor.cli import cli
+from monitor.config import ScoringConfig
+from monitor.scoring import ComplaintScorer
+from monitor.scoring.learned import LearnedModel
+from monitor.scoring.learning_run import retrain_if_new_labels, run_learning
+from monitor.scoring.training import NotEnoughLabels
+from monitor.service import MonitorService
+from tests.support import BRANDS, RecordingSink, build_config, write_jsonl
+
+# The team knows what the rules cannot: a "zorblax" is the brand's broken gadget, so these are complaints.
+HIDDEN = [{"text": f"pixelcart my zorblax from order {i} is here", "complaint": True} for i in range(30)]
+PRAISE = [{"text": f"pixelcart my parcel from order {i} is here, lovely", "complaint": False} for i in range(30)]
+
+
+def import_labels(store, records, actor="research"):
+    from monitor.pipeline.label_file import _record
+
+    store.labels.import_texts([_record(json.dumps(r)) for r in records], actor)
+
+
+@pytest.fixture
+def svc(tmp_path, db_url):
+    service = MonitorService(build_config(tmp_path, db_url))
+    service.prepare()
+    yield service
+    service.close()
+
+
+def test_a_model_that_beats_the_rules_is_stored_and_activated(svc):
+    import_labels(svc.store, HIDDEN + PRAISE)
+    outcome = run_learning(svc.store.labels, svc.store.models, ScoringConfig(), None)
+    assert (outcome.evaluation.labels, outcome.evaluation.complaints) == (60, 30)
+    assert outcome.evaluation.rules.f1 == 0.0 and outcome.evaluation.model.f1 == 1.0
+    assert outcome.activated and svc.store.models.active()[0] == outcome.version
+    report = outcome.report()
+    assert "rules alone     P 0.000  R 0.000  F1 0.000" in report and "learned model   P 1.000  R 1.000  F1 1.000" \
+        in report and f"model {outcome.version} stored and active" in report
+
+
+def test_a_model_that_does_not_beat_the_rules_is_kept_inactive(svc):
+    scorer = ComplaintScorer()
+    texts = [f"pixelcart order {i} {w}" for i in range(30) for w in ("never arrived, still waiting", "arrived, thanks")]
+    import_labels(svc.store, [{"text": t, "complaint": scorer.score(t).is_complaint} for t in texts])
+    outcome = run_learning(svc.store.labels, svc.store.models, ScoringConfig(), None)
+    assert outcome.evaluation.rules.f1 == 1.0  # the labels are the rules' own verdicts: nothing to beat
+    assert not outcome.activated and svc.store.models.active() is None
+    assert "stored but not active: it does not beat the rules" in outcome.report()
+
+
+def test_too_few_labels_are_not_learned_from(svc):
+    import_labels(svc.store, HIDDEN[:3] + PRAISE[:30])
+    with pytest.raises(NotEnoughLabels, match="33 label\\(s\\), 3 complaint\\(s\\)"):
+        run_learning(svc.store.labels, svc.store.models, ScoringConfig(), None)
+
+
+def test_every_instance_and_the_pipeline_score_with_the_active_model(tmp_path, db_url, svc):
+    import_labels(svc.store, HIDDEN + PRAISE)
+    run_learning(svc.store.labels, svc.store.models, ScoringConfig(), None)
+    write_jsonl(tmp_path / "feed.jsonl", [{"id": "z1", "text": "pixelcart my zorblax from order 77 is here",
+                                           "author": "ann"}])
+    other = MonitorService(build_config(tmp_path, db_url))  # another instance, started after the training
+    other.prepare()
+    [result] = other.run_once()
+    assert result.complaints == 1
+    [alert] = RecordingSink.sent["rec"]
+    [model_reason] = [r for r in alert.reasons if r["rule"] == "model"]
+    assert model_reason["score"] >= 0.5 and "zorblax" in model_reason["terms"]
+    other.close()
+
+
+def test_retraining_happens_only_when_labels_are_new(svc):
+    import_labels(svc.store, HIDDEN + PRAISE)
+    first = retrain_if_new_labels(svc.store.labels, svc.store.models, ScoringConfig(), None)
+    assert first is not None and first.activated
+    assert retrain_if_new_labels(svc.store.labels, svc.store.models, ScoringConfig(), None) is None
+    import_labels(svc.store, [{"text": "pixelcart my zorblax died again", "complaint": True}])
+    again = retrain_if_new_labels(svc.store.labels, svc.store.models, ScoringConfig(), None)
+    assert again is not None and again.version > first.version and again.evaluation.labels == 61
+
+
+def test_the_stored_model_is_plain_arrays_and_a_foreign_layout_is_refused(svc):
+    import_labels(svc.store, HIDDEN + PRAISE)
+    run_learning(svc.store.labels, svc.store.models, ScoringConfig(), None)
+    _, data = svc.store.models.active()
+    header = json.loads(data.partition(b"\n")[0])
+    assert header["format"] == 1 and header["dense"] == ["rules_confidence", "compound", "negative", "positive"]
+    model = LearnedModel.from_bytes(data)
+    assert LearnedModel.from_bytes(model.to_bytes()).coef.tobytes() == model.coef.tobytes()
+    with pytest.raises(ValueError, match="another layout"):
+        LearnedModel.from_bytes(data[:-4])
+
+
+def cli_config(tmp_path, db_url):
+    path = tmp_path / "c.yaml"
+    path.write_text(yaml.safe_dump({"database": {"url": db_url}, "brands": BRANDS,
+                                    "sources": {"feed": {"type": "file", "path": "x.jsonl"}}}))
+    return path
+
+
+def test_learn_and_score_from_the_command_line(tmp_path, db_url, svc):
+    path = cli_config(tmp_path, db_url)
+    posts = "pixelcart my zorblax from order 12 is here\npixelcart still no refund after 3 weeks\n"
+    rules_only = CliRunner().invoke(cli, ["--config", str(path), "score"], input=posts)
+    no_config = CliRunner().invoke(cli, ["--config", str(tmp_path / "absent.yaml"), "score"], input=posts)
+    assert rules_only.stdout == no_config.stdout  # no model: exactly the rules' output
+    labels = tmp_path / "labels.jsonl"
+    labels.write_text("\n".join(json.dumps(r) for r in HIDDEN + PRAISE) + "\n")
+    assert CliRunner().invoke(cli, ["--config", str(path), "labels", "import", str(labels)]).exit_code == 0
+    dry = CliRunner().invoke(cli, ["--config", str(path), "learn", "--dry-run"])
+    assert dry.exit_code == 0 and "dry run: nothing stored" in dry.stdout and svc.store.models.history() == []
+    learned = CliRunner().invoke(cli, ["--config", str(path), "learn", "--folds", "3"])
+    assert learned.exit_code == 0 and "3-fold cross-validation" in learned.stdout and "stored and active" in learned.stdout
+    scored = [json.loads(x) for x in CliRunner().invoke(cli, ["--config", str(path), "score"], input=posts)
+              .stdout.splitlines()]
+    assert scored[0]["complaint"] is True and any(r["rule"] == "model" for r in scored[0]["reasons"])
+    assert json.loads(rules_only.stdout.splitlines()[0])["complaint"] is False
+
+
+def test_learn_without_enough_labels_says_so(tmp_path, db_url, svc):
+    result = CliRunner().invoke(cli, ["--config", str(cli_config(tmp_path, db_url)), "learn"])
+    assert result.exit_code == 1 and "not learning: 0 label(s)" in result.stderr
