@@ -56,6 +56,10 @@ def test_labels_from_buttons_commands_and_files_and_the_newest_counts(setup, tmp
         ("my parcel never came", True, "research", "import"),
         ("thanks for the quick refund", False, "research", "import")]
     assert rows[0]["mention_id"] == alert.mention_id and rows[0]["brand"] == "Pixelcart"
+    assert run(path, "label", str(alert.mention_id), "not", "--as", "cy").exit_code == 0  # relabelled last
+    assert [(r["text"], r["complaint"], r["by"]) for r in exported(path)] == [
+        ("my parcel never came", True, "research"), ("thanks for the quick refund", False, "research"),
+        ("@pixelcart still no refund after 3 weeks", False, "cy")]
     # What export writes, import reads back.
     again = tmp_path / "again.jsonl"
     again.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
