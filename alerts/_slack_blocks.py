@@ -44,6 +44,21 @@ BUTTONS = {  # action -> (label, style)
 OFFERED = {"open": ["claim", "resolve", "dismiss"], "claimed": ["resolve", "dismiss"],
            "resolved": ["reopen"], "dismissed": ["reopen"]}
 ACTION_ID = re.compile(r"^case_(claim|resolve|dismiss|reopen)$")
+LABEL_ID = re.compile(r"^label_(complaint|not)$")
+
+
+def label_blocks(items: list[dict]) -> list[dict]:
+    """Posts worth a verdict, each with its two buttons: the answers teach the detector."""
+    blocks: list[dict[str, Any]] = []
+    for item in items:
+        why = "Possible miss" if item["why"] == "possible miss" else "Uncertain alert"
+        blocks.append({"type": "section", "text": plain(f"{why}: {item['text'][:400]}", 600)})
+        blocks.append({"type": "actions", "block_id": f"label_{item['mention_id']}", "elements": [
+            {"type": "button", "text": {"type": "plain_text", "text": "This is a complaint"},
+             "action_id": "label_complaint", "value": str(item["mention_id"]), "style": "primary"},
+            {"type": "button", "text": {"type": "plain_text", "text": "Not a complaint"},
+             "action_id": "label_not", "value": str(item["mention_id"])}]})
+    return blocks
 SLACK_USER = re.compile(r"^<@[UW][A-Z0-9]{2,}>$")
 
 

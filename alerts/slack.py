@@ -23,16 +23,18 @@ from pydantic import Field, SecretStr, model_validator
 from alerts._slack_blocks import (
     ACTION_ID,
     EVENT_TYPE,
+    LABEL_ID,
     alert_message,
     case_status,
     escape,
     fallback_text,
+    label_blocks,
     plain,
     spike_message,
 )
 from monitor.components import ActionHandler, DeliveryError, HttpRoute, Sink
 from monitor.config import Duration, SinkConfig, StrictModel
-from monitor.model import Alert, CaseAction, Report, Spike
+from monitor.model import Alert, CaseAction, LabelAction, Report, Spike
 from monitor.registry import sinks
 
 log = logging.getLogger(__name__)
@@ -203,6 +205,8 @@ class SlackSink(Sink):
         """A Block Kit summary, then the charts uploaded into its thread (files_upload_v2)."""
         blocks = [{"type": "header", "text": plain(report.title, 150)},
                   {"type": "section", "text": plain("\n".join(report.lines))}]
+        if self._buttons and report.to_label:
+            blocks += label_blocks(report.to_label)
         message = {"text": fallback_text(report.title), "blocks": blocks}
         if self.webhook is not None:
             return self._post(report.channel, message, None)  # webhooks cannot upload files
@@ -309,6 +313,7 @@ class SlackActions:
         self.app = App(client=client, signing_secret=signing_secret, token_verification_enabled=False,
                        request_verification_enabled=signing_secret is not None)
         self.app.action(ACTION_ID)(self._clicked)
+        self.app.action(LABEL_ID)(self._labelled)
 
     def _clicked(self, ack, body, action, respond) -> None:
         ack()  # within Slack's 3 seconds, before any database work
@@ -338,6 +343,18 @@ class SlackActions:
         if getattr(self, "socket", None) is not None:
             self.socket.close()
             self.socket = None
+
+    def _labelled(self, ack, body, action, respond) -> None:
+        ack()
+        user = (body.get("user") or {}).get("id") or "unknown"
+        try:
+            mention_id = int(action.get("value") or "")
+        except ValueError:
+            respond(text="That button does not belong to a post.", response_type="ephemeral", replace_original=False)
+            return
+        result = self.handler(LabelAction(mention_id, LABEL_ID.match(action["action_id"]).group(1) == "complaint",
+                                          f"<@{user}>", "slack"))
+        respond(text=escape(result.message), response_type="ephemeral", replace_original=False)
 
     def dispatch_http(self, body: bytes, headers: dict) -> tuple[int, bytes, dict]:
         from slack_bolt.request import BoltRequest

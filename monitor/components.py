@@ -3,13 +3,21 @@ from __future__ import annotations
 
 import json
 from abc import ABC, abstractmethod
-from typing import Callable, ClassVar, Iterator, Optional, Protocol
+from typing import Callable, ClassVar, Iterator, Optional, Protocol, Union
 
 from monitor.config import BrandConfig, SinkConfig, SourceConfig
-from monitor.model import ActionResult, Alert, Batch, CaseAction, Report, Spike
+from monitor.model import (
+    ActionResult,
+    Alert,
+    Batch,
+    CaseAction,
+    LabelAction,
+    Report,
+    Spike,
+)
 
-#: what a sink calls when an agent acts on a case from it (a button); the core applies it
-ActionHandler = Callable[[CaseAction], ActionResult]
+#: what a sink calls when an agent acts from it (a case button, a label button); the core applies it
+ActionHandler = Callable[[Union[CaseAction, LabelAction]], ActionResult]
 #: an HTTP endpoint a sink serves on the ops server: (body, headers) -> (status, body, headers)
 HttpRoute = Callable[[bytes, dict], "tuple[int, bytes, dict]"]
 

@@ -145,6 +145,16 @@ class CaseAction:
 
 
 @dataclass(frozen=True, slots=True)
+class LabelAction:
+    """An agent's verdict on a post from a digest button: it is, or is not, a complaint."""
+
+    mention_id: int
+    is_complaint: bool
+    actor: str
+    origin: str                      # slack | cli
+
+
+@dataclass(frozen=True, slots=True)
 class ActionResult:
     changed: bool
     message: str                     # what happened, or why nothing did (shown to the agent)
@@ -218,6 +228,7 @@ class Report:
     lines: list[str]
     images: list[tuple[str, bytes, str]] = field(default_factory=list)
     channel: Optional[str] = None
+    to_label: list[dict] = field(default_factory=list)  # posts worth a verdict: mention_id, text, why
 
     def text(self) -> str:
         return self.title + "\n" + "\n".join(self.lines)

@@ -38,7 +38,7 @@ class MonitorService:
             connector.meter = SourceMeter(self.store.usage, name, connector.config.monthly_post_budget)
         self.delivery = OutboxDelivery(self.store.outbox, self.store.bursts, self.sinks, config.root.delivery,
                                        self.stop, owner=self.instance, cases=self.store.cases)
-        self.desk = CaseDesk(self.store.cases, self.store.outbox, self.sinks, self.store.bursts)
+        self.desk = CaseDesk(self.store.cases, self.store.outbox, self.sinks, self.store.bursts, self.store.labels)
         for sink in self.sinks.values():
             sink.take_actions(self.desk.act)
         self.sla = SlaWatch(config.routes(), self.store.cases, self.store.outbox, self.sinks)

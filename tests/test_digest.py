@@ -344,3 +344,37 @@ def test_response_figures_from_the_cases(seeded, tmp_path):
         "Not complaints (dismissed by the team): 1 of 3 (33%, the detector's false alarms)",
         "By topic: billing 2/2 answered, median 35 min; delivery 1/1 answered, median 30 min"]
     assert response_lines(brand_day(seeded.db, "Northwind Air", DAY, TZ)) == []  # no cases, no lines
+
+
+def test_posts_worth_a_label_in_the_digest_and_their_slack_buttons(seeded, tmp_path, httpserver):
+    from alerts.slack import SlackSink
+
+    unflagged = row(50, "2026-11-20T16:00:00", "x", -0.8, None, "ivy", 3)
+    unflagged["text"] = "pixelcart 3 weeks and counting"
+    labelled = row(51, "2026-11-20T17:00:00", "x", -0.9, None, "jay", 3)
+    seeded.mentions.store_batch("x", [unflagged, labelled], [[], []], {}, read=2, rejected=0)
+    with seeded.db.engine.connect() as conn:
+        ids = {r.external_id: r.id for r in conn.execute(sa.select(mentions.c.id, mentions.c.external_id))}
+    seeded.labels.label_mention(ids["m51"], False, "ann", "cli")  # already has a verdict: not asked again
+    d = brand_day(seeded.db, "Pixelcart", DAY, TZ)
+    # Every seeded complaint has confidence 0.9: the least certain alerts are then the lowest ids, m0 and m1.
+    assert [(p["mention_id"], p["why"]) for p in d.to_label] == [
+        (ids["m50"], "possible miss"), (ids["m0"], "uncertain alert"), (ids["m1"], "uncertain alert")]
+    assert f"  {ids['m50']} (possible miss): \"pixelcart 3 weeks and counting\"" in render_text(d)
+    fake = FakeSlack()
+    fake.install(httpserver)
+    config = build_config(tmp_path, environ={"SLACK_BOT_TOKEN": FakeSlack.TOKEN, "SLACK_SIGNING_SECRET": "s3cret!"},
+                          alerts={"sinks": {"slack": {"type": "slack", "token": "${SLACK_BOT_TOKEN}",
+                                                      "api_base_url": httpserver.url_for("/api/"), "min_interval": "0s",
+                                                      "interactivity": {"mode": "http",
+                                                                        "signing_secret": "${SLACK_SIGNING_SECRET}"}}}},
+                          digest={"timezone": TZ, "targets": ["slack"], "sink": "slack", "channel": "C0SUPPORT"},
+                          service={"http": {"enabled": True}})
+    runner = DigestRunner(config, {"slack": SlackSink("slack", config.sinks["slack"].config)},
+                          db=seeded.db, mentions=seeded.mentions, runs=seeded.digest_runs)
+    assert runner.run(day=DAY, brands=["Pixelcart"]) == 1
+    [summary] = fake.messages
+    label_actions = [b for b in summary["blocks"] if b["type"] == "actions"]
+    assert [b["block_id"] for b in label_actions] == [f"label_{ids['m50']}", f"label_{ids['m0']}",
+                                                      f"label_{ids['m1']}"]
+    assert [e["action_id"] for e in label_actions[0]["elements"]] == ["label_complaint", "label_not"]

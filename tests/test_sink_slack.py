@@ -543,3 +543,27 @@ def test_the_alert_says_when_the_brand_answered_publicly():
     assert case_status(case) == (":large_blue_circle: Case 7 · *claimed* by @pixelcart at 10:14 UTC on 20 Nov · "
                                  "answered publicly by @pixelcart after 14 min "
                                  "(<https://x.com/pixelcart/status/123|reply>)")
+
+
+def test_a_label_button_records_the_verdict_and_thanks_the_agent(tmp_path, db_url, httpserver, fake_slack):
+    svc, server = interactive(tmp_path, db_url, httpserver, complaints(1))
+    [message] = fake_slack.messages
+    mention_id = svc.store.outbox.alert(1).mention_id
+    click = block_action(httpserver.url_for(""), 0, "claim", "U0ANN", message["ts"])
+    click["actions"] = [{"type": "button", "action_id": "label_not", "block_id": f"label_{mention_id}",
+                         "value": str(mention_id), "text": {"type": "plain_text", "text": "Not a complaint"},
+                         "action_ts": "1.0"}]
+    try:
+        assert post(server, *signed_request(click)) == 200
+        assert wait_for(lambda: len(fake_slack.responses) == 1)
+        assert fake_slack.responses[0]["text"].startswith(f"Thanks: post {mention_id} is labelled not a complaint")
+        [label] = [r for r in svc.store.labels.newest()]
+        assert (label["mention_id"], label["complaint"], label["by"], label["origin"]) == \
+            (mention_id, False, "<@U0ANN>", "slack")
+        click["actions"][0]["value"] = "999999"
+        assert post(server, *signed_request(click)) == 200
+        assert wait_for(lambda: len(fake_slack.responses) == 2)
+        assert fake_slack.responses[1]["text"] == "there is no stored post 999999"
+    finally:
+        server.stop()
+        svc.close()

@@ -3,14 +3,22 @@ carried it. A click that cannot be applied gets an answer saying why, never sile
 from __future__ import annotations
 
 import logging
-from typing import Optional
+from typing import Optional, Union
 
 from monitor.cases.machine import ACTIONS, ORIGINS
 from monitor.components import DeliveryError, Sink
-from monitor.model import ActionResult, CaseAction, CaseState, PublicReply, Spike
+from monitor.model import (
+    ActionResult,
+    CaseAction,
+    CaseState,
+    LabelAction,
+    PublicReply,
+    Spike,
+)
 from monitor.ops import metrics
 from monitor.store.bursts import BurstRepository
 from monitor.store.cases import CaseRepository
+from monitor.store.labels import LabelRepository
 from monitor.store.outbox import OutboxRepository
 
 log = logging.getLogger(__name__)
@@ -18,10 +26,12 @@ log = logging.getLogger(__name__)
 
 class CaseDesk:
     def __init__(self, cases: CaseRepository, outbox: OutboxRepository, sinks: dict[str, Sink],
-                 bursts: Optional[BurstRepository] = None) -> None:
-        self.cases, self.outbox, self.sinks, self.bursts = cases, outbox, sinks, bursts
+                 bursts: Optional[BurstRepository] = None, labels: Optional[LabelRepository] = None) -> None:
+        self.cases, self.outbox, self.sinks, self.bursts, self.labels = cases, outbox, sinks, bursts, labels
 
-    def act(self, request: CaseAction) -> ActionResult:
+    def act(self, request: Union[CaseAction, LabelAction]) -> ActionResult:
+        if isinstance(request, LabelAction):
+            return self._label(request)
         if request.action not in ACTIONS or request.origin not in ORIGINS:
             return self._counted(request, ActionResult(False, f"unknown action {request.action!r}"))
         try:
@@ -64,6 +74,23 @@ class CaseDesk:
                      extra={"event": "case", "case": case.id, "action": "answer", "actor": reply.account,
                             "origin": "auto"})
             self.show(case)
+
+    def _label(self, request: LabelAction) -> ActionResult:
+        verdict = "a complaint" if request.is_complaint else "not a complaint"
+        action = "label_complaint" if request.is_complaint else "label_not"
+        try:
+            known = self.labels.label_mention(request.mention_id, request.is_complaint, request.actor, request.origin)
+        except Exception as exc:  # noqa: BLE001 - the agent must hear that it did not count
+            log.error("label of post %s by %s failed: %s", request.mention_id, request.actor, exc)
+            result = ActionResult(False, "the monitor could not record that (its database did not answer); try again")
+            metrics.CASE_ACTIONS.labels(action, request.origin, "error").inc()
+            return result
+        if not known:
+            metrics.CASE_ACTIONS.labels(action, request.origin, "refused").inc()
+            return ActionResult(False, f"there is no stored post {request.mention_id}")
+        metrics.CASE_ACTIONS.labels(action, request.origin, "changed").inc()
+        return ActionResult(True, f"Thanks: post {request.mention_id} is labelled {verdict}; the detector learns "
+                                  "from it at its next training")
 
     def _close_thread(self, burst_id: int, request: CaseAction) -> None:
         """Resolving or dismissing a spike does the same to the thread's complaints nobody claimed separately."""

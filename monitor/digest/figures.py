@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 
 from monitor.config.sections import SlaConfig
 from monitor.digest.responses import ResponseFigures, response_figures
+from monitor.digest.to_label import posts_to_label
 from monitor.store.database import Database
 from monitor.store.schema import bursts, mentions, outbox
 
@@ -54,6 +55,7 @@ class BrandDay:
     median_alert_delay: Optional[float] = None  # seconds from publication to delivered alert
     trend: list[DayPoint] = field(default_factory=list)
     responses: Optional[ResponseFigures] = None
+    to_label: list[dict] = field(default_factory=list)  # possible misses and uncertain alerts, unlabelled
 
     @property
     def volume(self) -> int:
@@ -122,6 +124,7 @@ def brand_day(db: Database, brand: str, day: date, tz: str,
     _delivery(db, result, start, end)
     _spikes(db, result, start, end)
     result.responses = response_figures(db, brand, start, end, slas or {})
+    result.to_label = posts_to_label(db, brand, start, end)
     return result
 
 

@@ -90,8 +90,16 @@ def _quoted(text: str, limit: int) -> str:
     return f'"{flat[:limit]}…"' if len(flat) > limit else f'"{flat}"'
 
 
+def label_lines(d: BrandDay) -> list[str]:
+    if not d.to_label:
+        return []
+    return (["Worth a label (monitor label ID complaint|not --as NAME):"]
+            + [f"  {p['mention_id']} ({p['why']}): {_quoted(p['text'], 100)}" for p in d.to_label])
+
+
 def render_text(d: BrandDay) -> str:
     lines = [f"{d.brand} · {d.day:%a %d %b %Y} ({d.timezone})"] + [f"  {x}" for x in summary_lines(d)]
+    lines += [f"  {x}" for x in label_lines(d)]
     if d.top_negative:
         lines.append("  Most-read negative posts:")
         lines += [f"    @{p['author']} ({p['reach']:,}) {_quoted(p['text'], 100)} {p['url'] or ''}".rstrip()
@@ -142,8 +150,19 @@ img {{ max-width: 100%; height: auto; border: 1px solid #eee; margin: .5rem 0; }
 <table><tr><th>topic</th><th>complaints</th><th>cumulative share</th></tr>{topics}</table>
 <h2>Most-read negative posts</h2>
 <ol>{negatives or "<li>none</li>"}</ol>
+{_to_label_html(d)}
 </body></html>
 """
+
+
+def _to_label_html(d: BrandDay) -> str:
+    if not d.to_label:
+        return ""
+    e = html.escape
+    items = "".join(f"<li><code>{p['mention_id']}</code> ({e(p['why'])}): {e(p['text'][:280])} "
+                    f"{_safe_link(p['url'], 'open')}</li>" for p in d.to_label)
+    return ("<h2>Worth a label</h2><p>Tell the detector: <code>monitor label ID complaint</code> or "
+            f"<code>monitor label ID not</code> (or the buttons in Slack).</p><ul>{items}</ul>")
 
 
 def report_paths(directory: str, d: BrandDay) -> tuple[Path, Path]:

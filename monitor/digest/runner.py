@@ -91,7 +91,7 @@ class DigestRunner:
         slug = f"{brand_slug(figures.brand)}-{figures.day:%Y-%m-%d}"
         return sink.send_report(Report(
             title=f"Daily digest: {figures.brand}, {figures.day:%a %d %b %Y} ({figures.timezone})",
-            lines=report.summary_lines(figures), channel=cfg.channel,
+            lines=report.summary_lines(figures), channel=cfg.channel, to_label=figures.to_label,
             images=[(f"{slug}-trend.png", charts["trend"], f"{figures.brand}: 14-day trend"),
                     (f"{slug}-topics.png", charts["topics"], f"{figures.brand}: complaint topics")]))
 
