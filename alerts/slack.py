@@ -315,21 +315,40 @@ class SlackActions:
         self.app.action(ACTION_ID)(self._clicked)
         self.app.action(LABEL_ID)(self._labelled)
 
-    def _clicked(self, ack, body, action, respond) -> None:
-        ack()  # within Slack's 3 seconds, before any database work
+    @staticmethod
+    def _target(ack, body, action, respond, noun: str) -> Optional[tuple[str, int]]:
+        """Acknowledges the click (within Slack's 3 seconds, before any database work) and reads who clicked
+        and the number the button carries; answers the agent when the button carries none."""
+        ack()
         user = (body.get("user") or {}).get("id") or "unknown"
         try:
-            case_id = int(action.get("value") or "")
+            return f"<@{user}>", int(action.get("value") or "")
         except ValueError:
-            respond(text="That button does not belong to a case.", response_type="ephemeral", replace_original=False)
+            respond(text=f"That button does not belong to a {noun}.", response_type="ephemeral",
+                    replace_original=False)
+            return None
+
+    def _clicked(self, ack, body, action, respond) -> None:
+        target = self._target(ack, body, action, respond, "case")
+        if target is None:
             return
+        actor, case_id = target
         result = self.handler(CaseAction(case_id=case_id, action=ACTION_ID.match(action["action_id"]).group(1),
-                                         actor=f"<@{user}>", origin="slack"))
+                                         actor=actor, origin="slack"))
         if not result.changed:
             # The case's own status line names people as Slack renders them; other reasons are plain text.
             text = (f"Nothing changed: {case_status(result.case)}" if result.case is not None
                     else escape(result.message))
             respond(text=text, response_type="ephemeral", replace_original=False)
+
+    def _labelled(self, ack, body, action, respond) -> None:
+        target = self._target(ack, body, action, respond, "post")
+        if target is None:
+            return
+        actor, mention_id = target
+        result = self.handler(LabelAction(mention_id, LABEL_ID.match(action["action_id"]).group(1) == "complaint",
+                                          actor, "slack"))
+        respond(text=escape(result.message), response_type="ephemeral", replace_original=False)
 
     def connect_socket(self, app_token: str) -> None:
         """Socket Mode: an outbound WebSocket to Slack (apps.connections.open); each envelope is acknowledged."""
@@ -343,18 +362,6 @@ class SlackActions:
         if getattr(self, "socket", None) is not None:
             self.socket.close()
             self.socket = None
-
-    def _labelled(self, ack, body, action, respond) -> None:
-        ack()
-        user = (body.get("user") or {}).get("id") or "unknown"
-        try:
-            mention_id = int(action.get("value") or "")
-        except ValueError:
-            respond(text="That button does not belong to a post.", response_type="ephemeral", replace_original=False)
-            return
-        result = self.handler(LabelAction(mention_id, LABEL_ID.match(action["action_id"]).group(1) == "complaint",
-                                          f"<@{user}>", "slack"))
-        respond(text=escape(result.message), response_type="ephemeral", replace_original=False)
 
     def dispatch_http(self, body: bytes, headers: dict) -> tuple[int, bytes, dict]:
         from slack_bolt.request import BoltRequest
