@@ -47,6 +47,7 @@ class MonitorService:
                                  owner=self.instance, on_public_reply=self.desk.answered_publicly)
         self._scheduler = None
         self.job_watch = JobWatch()
+        self.model_version: Optional[int] = None  # the learned model scoring now (None: the rules alone)
 
     def _ops_notifier(self):
         ops = self.config.root.alerts.ops
@@ -63,7 +64,7 @@ class MonitorService:
         """Score with the model every instance shares: the active one in the database, or the rules alone."""
         active = self.store.models.active()
         version = active[0] if active else None
-        if version != getattr(self, "model_version", None):
+        if version != self.model_version:
             self.engine.use_model(active[1] if active else None)
             self.model_version = version
             log.info("scoring with %s", f"learned model {version}" if version else "the rules alone")

@@ -44,6 +44,25 @@ def brand_names(config, brand: Optional[str]) -> list[str]:
     return names
 
 
+def peek_database(url: str, read, missing=None, unreachable=None):
+    """What ``read(store)`` finds in the configured database, never creating it: ``missing`` when the embedded
+    database file does not exist yet, ``unreachable`` when it cannot be read. For commands that work offline."""
+    from pathlib import Path
+
+    from monitor.store import Store
+
+    if url.startswith("sqlite:///") and not Path(url[len("sqlite:///"):]).exists():
+        return missing
+    try:
+        store = Store(url)
+        try:
+            return read(store)
+        finally:
+            store.close()
+    except Exception:  # noqa: BLE001 - best effort: these commands must not need the database
+        return unreachable
+
+
 def open_store(ctx: click.Context, needs: tuple[str, ...] = NOTHING):
     from monitor.store import Store, StoreError
 

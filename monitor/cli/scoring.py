@@ -7,7 +7,7 @@ from typing import Optional
 
 import click
 
-from monitor.cli.common import NOTHING, cli, load
+from monitor.cli.common import NOTHING, cli, load, peek_database
 
 
 @cli.command()
@@ -28,7 +28,7 @@ def score(ctx: click.Context, source, reach: Optional[int], only_complaints: boo
 
     if Path(ctx.obj["config_path"]).exists():
         config = load(ctx, NOTHING)
-        scorer = make_scorer(config.root.scoring, config.root.topics, _active_model(config.database_url))
+        scorer = make_scorer(config.root.scoring, config.root.topics, peek_database(config.database_url, _active_model))
     else:
         scorer = make_scorer(ScoringConfig(), None, None)
     for number, line in enumerate(source, 1):
@@ -65,20 +65,9 @@ def _score_input(line: str) -> dict:
     return {"text": stripped}
 
 
-def _active_model(url: str):
-    """The active model's data, or None (no database yet, unreachable, or no model): the rules alone."""
-    from monitor.store import Store
-
-    if url.startswith("sqlite:///") and not Path(url[len("sqlite:///"):]).exists():
+def _active_model(store):
+    """The active model's data, or None (a schema not yet migrated, or no model): the rules alone."""
+    if store.schema.revision() != store.schema.head_revision():
         return None
-    try:
-        store = Store(url)
-        try:
-            if store.schema.revision() != store.schema.head_revision():
-                return None
-            active = store.models.active()
-            return active[1] if active else None
-        finally:
-            store.close()
-    except Exception:  # noqa: BLE001 - scoring must work without the database
-        return None
+    active = store.models.active()
+    return active[1] if active else None

@@ -2,12 +2,18 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 from typing import Optional
 
 import click
 
-from monitor.cli.common import EXIT_CONFIG, cli, database_down, load, open_store
+from monitor.cli.common import (
+    EXIT_CONFIG,
+    cli,
+    database_down,
+    load,
+    open_store,
+    peek_database,
+)
 
 
 @cli.command()
@@ -81,20 +87,8 @@ def check_config(ctx: click.Context) -> None:
 
 
 def _usage_this_month(config) -> Optional[dict]:
-    """Monthly reads per source, or None when the database is missing or unreachable (check-config works offline)."""
-    from monitor.store import Store
-
-    url = config.database_url
-    if url.startswith("sqlite:///") and not Path(url[len("sqlite:///"):]).exists():
-        return {}
-    try:
-        store = Store(url)
-        try:
-            return store.usage.month()
-        finally:
-            store.close()
-    except Exception:  # noqa: BLE001 - best effort: validation must not need the database
-        return None
+    """Monthly reads per source; {} before the database exists, None when it cannot be read."""
+    return peek_database(config.database_url, lambda store: store.usage.month(), missing={}, unreachable=None)
 
 
 @cli.command("test-alert")
