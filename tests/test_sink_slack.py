@@ -567,3 +567,18 @@ def test_a_label_button_records_the_verdict_and_thanks_the_agent(tmp_path, db_ur
     finally:
         server.stop()
         svc.close()
+
+
+def test_a_button_that_carries_no_number_is_answered(tmp_path, db_url, httpserver, fake_slack):
+    svc, server = interactive(tmp_path, db_url, httpserver, complaints(1))
+    [message] = fake_slack.messages
+    click = block_action(httpserver.url_for(""), 0, "claim", "U0ANN", message["ts"])
+    click["actions"][0]["value"] = "not-a-number"
+    try:
+        assert post(server, *signed_request(click)) == 200
+        assert wait_for(lambda: len(fake_slack.responses) == 1)
+        assert fake_slack.responses[0]["text"] == "That button does not belong to a case."
+        assert fake_slack.updates == []
+    finally:
+        server.stop()
+        svc.close()
