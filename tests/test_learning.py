@@ -99,6 +99,9 @@ def test_the_stored_model_is_plain_arrays_and_a_foreign_layout_is_refused(svc):
     assert LearnedModel.from_bytes(model.to_bytes()).coef.tobytes() == model.coef.tobytes()
     with pytest.raises(ValueError, match="another layout"):
         LearnedModel.from_bytes(data[:-4])
+    header["char_ngrams"] = [3, 5]  # trained with other n-grams: its weights would mean other things
+    with pytest.raises(ValueError, match="another layout"):
+        LearnedModel.from_bytes(json.dumps(header).encode() + b"\n" + data.partition(b"\n")[2])
 
 
 def cli_config(tmp_path, db_url):

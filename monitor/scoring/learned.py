@@ -12,6 +12,7 @@ from monitor.model import Score
 from monitor.scoring.priority import reach_priority
 
 WORD_FEATURES = CHAR_FEATURES = 1 << 16
+WORD_NGRAMS, CHAR_NGRAMS = (1, 2), (3, 4)  # 5-character grams cost a third more time and added nothing measured
 DENSE = ("rules_confidence", "compound", "negative", "positive")
 FORMAT = 1
 
@@ -19,9 +20,9 @@ FORMAT = 1
 def _vectorizers():
     from sklearn.feature_extraction.text import HashingVectorizer
 
-    words = HashingVectorizer(n_features=WORD_FEATURES, ngram_range=(1, 2), alternate_sign=False, norm="l2",
+    words = HashingVectorizer(n_features=WORD_FEATURES, ngram_range=WORD_NGRAMS, alternate_sign=False, norm="l2",
                               token_pattern=r"(?u)\b\w[\w']*\b")
-    chars = HashingVectorizer(n_features=CHAR_FEATURES, analyzer="char_wb", ngram_range=(3, 5),
+    chars = HashingVectorizer(n_features=CHAR_FEATURES, analyzer="char_wb", ngram_range=CHAR_NGRAMS,
                               alternate_sign=False, norm="l2")
     return words, chars
 
@@ -70,6 +71,7 @@ class LearnedModel:
 
     def to_bytes(self) -> bytes:
         header = json.dumps({"format": FORMAT, "word_features": WORD_FEATURES, "char_features": CHAR_FEATURES,
+                             "word_ngrams": list(WORD_NGRAMS), "char_ngrams": list(CHAR_NGRAMS),
                              "dense": list(DENSE), "intercept": self.intercept}).encode()
         return header + b"\n" + self.coef.astype("<f4").tobytes()
 
@@ -80,6 +82,7 @@ class LearnedModel:
         expected = meta["word_features"] + meta["char_features"] + len(meta["dense"])
         if meta.get("format") != FORMAT or list(meta["dense"]) != list(DENSE) or \
                 (meta["word_features"], meta["char_features"]) != (WORD_FEATURES, CHAR_FEATURES) \
+                or (meta.get("word_ngrams"), meta.get("char_ngrams")) != (list(WORD_NGRAMS), list(CHAR_NGRAMS)) \
                 or len(body) != 4 * expected:
             raise ValueError("stored model has another layout: run `monitor learn` again")
         return cls(np.frombuffer(body, dtype="<f4"), meta["intercept"])
