@@ -18,6 +18,17 @@ def _recent(route: str, brand: str, since: datetime):
     return (outbox.c.route == route, mentions.c.brand == brand, mentions.c.created_at >= since)
 
 
+def _tops(conn, where, top: int) -> dict:
+    """The top topics and the most-read posts among the complaints matching ``where``."""
+    topics = conn.execute(select(mentions.c.topic, func.count()).select_from(_JOINED).where(*where)
+                          .group_by(mentions.c.topic).order_by(func.count().desc(), mentions.c.topic)
+                          .limit(3)).all()
+    posts = conn.execute(select(mentions.c.author, mentions.c.author_reach, mentions.c.text, mentions.c.url)
+                         .select_from(_JOINED).where(*where)
+                         .order_by(mentions.c.author_reach.desc(), mentions.c.id).limit(top)).all()
+    return {"top_topics": [(t, n) for t, n in topics], "top_posts": [dict(p._mapping) for p in posts]}
+
+
 class BurstRepository:
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -55,16 +66,10 @@ class BurstRepository:
             if burst is None or first is None:
                 return None
             count = conn.execute(select(func.count()).select_from(outbox).where(threaded)).scalar_one()
-            topics = conn.execute(select(mentions.c.topic, func.count()).select_from(_JOINED).where(threaded)
-                                  .group_by(mentions.c.topic).order_by(func.count().desc(), mentions.c.topic)
-                                  .limit(3)).all()
-            posts = conn.execute(select(mentions.c.author, mentions.c.author_reach, mentions.c.text, mentions.c.url)
-                                 .select_from(_JOINED).where(threaded)
-                                 .order_by(mentions.c.author_reach.desc(), mentions.c.id).limit(3)).all()
+            tops = _tops(conn, (threaded,), 3)
         return {"route": burst.route, "brand": burst.brand, "message_ref": burst.message_ref, "sink": first.sink,
-                "channel": first.channel, "complaints": count, "top_topics": [(t, n) for t, n in topics],
-                "top_posts": [dict(p._mapping) for p in posts], "started_at": burst.started_at,
-                "last_at": burst.last_at}
+                "channel": first.channel, "complaints": count, "started_at": burst.started_at,
+                "last_at": burst.last_at, **tops}
 
     def recent_complaints(self, route: str, brand: str, since: datetime) -> int:
         stmt = select(func.count()).select_from(_JOINED).where(*_recent(route, brand, since))
@@ -73,12 +78,5 @@ class BurstRepository:
 
     def summary(self, route: str, brand: str, since: datetime, top: int = 3) -> dict:
         """The window's top topics and its most-read posts, for the spike message."""
-        where = _recent(route, brand, since)
         with self.db.engine.connect() as conn:
-            topics = conn.execute(select(mentions.c.topic, func.count()).select_from(_JOINED).where(*where)
-                                  .group_by(mentions.c.topic).order_by(func.count().desc(), mentions.c.topic)
-                                  .limit(3)).all()
-            posts = conn.execute(select(mentions.c.author, mentions.c.author_reach, mentions.c.text, mentions.c.url)
-                                 .select_from(_JOINED).where(*where)
-                                 .order_by(mentions.c.author_reach.desc(), mentions.c.id).limit(top)).all()
-        return {"top_topics": [(t, n) for t, n in topics], "top_posts": [dict(p._mapping) for p in posts]}
+            return _tops(conn, _recent(route, brand, since), top)
