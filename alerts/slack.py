@@ -125,7 +125,7 @@ class SlackSink(Sink):
     # -- Sink -------------------------------------------------------------------------
 
     def send(self, alert: Alert) -> Optional[str]:
-        return self._post(alert.channel, alert_message(alert, self._buttons), alert.thread_ref)
+        return self._post(alert.channel, alert_message(alert, self._buttons), alert.thread_ref, editable=True)
 
     @property
     def _buttons(self) -> bool:
@@ -135,10 +135,7 @@ class SlackSink(Sink):
         """Edits the delivered alert in place: its case's state, and only the buttons that still apply."""
         if self.webhook is not None or not alert.message_ref or alert.case is None:
             return  # a webhook message cannot be edited
-        channel, _, ts = alert.message_ref.rpartition(":")
-        message = alert_message(alert, self._buttons)
-        self._call(lambda: self.client.chat_update(channel=channel or self._channel(alert.channel), ts=ts,
-                                                   text=message["text"], blocks=message["blocks"]))
+        self._edit(alert.message_ref, alert.channel, alert_message(alert, self._buttons))
 
     def remind(self, alert: Alert, text: str) -> Optional[str]:
         """A reply in the alert's thread, so the reminder sits under the complaint it is about."""
@@ -181,21 +178,12 @@ class SlackSink(Sink):
         return config.interactivity.mode == "http"
 
     def send_spike(self, spike: Spike) -> Optional[str]:
-        message = spike_message(spike, self._buttons)
-        if self.webhook is not None:
-            return self._post(spike.channel, message, None)
-        target = self._channel(spike.channel)
-        self._wait_turn(target)
-        response = self._call(lambda: self.client.chat_postMessage(channel=target, **message))
-        return f"{response.get('channel') or target}:{response.get('ts')}"  # editable; replies thread on the ts
+        return self._post(spike.channel, spike_message(spike, self._buttons), None, editable=True)
 
     def show_spike(self, spike: Spike) -> None:
         if self.webhook is not None or not spike.message_ref or spike.case is None:
             return
-        channel, _, ts = spike.message_ref.rpartition(":")
-        message = spike_message(spike, self._buttons)
-        self._call(lambda: self.client.chat_update(channel=channel or self._channel(spike.channel), ts=ts,
-                                                   text=message["text"], blocks=message["blocks"]))
+        self._edit(spike.message_ref, spike.channel, spike_message(spike, self._buttons))
 
     def notify(self, text: str, channel: Optional[str]) -> Optional[str]:
         return self._post(channel, {"text": escape(text), "blocks": [
@@ -247,7 +235,9 @@ class SlackSink(Sink):
                                 permanent=True)
         return chosen
 
-    def _post(self, channel: Optional[str], message: dict, thread_ts: Optional[str]) -> Optional[str]:
+    def _post(self, channel: Optional[str], message: dict, thread_ts: Optional[str],
+              editable: bool = False) -> Optional[str]:
+        """Posts a message; an ``editable`` one's reference names its channel too ("C…:ts") for chat.update."""
         if self.webhook is not None:
             self._wait_turn("webhook")
             message = {k: v for k, v in message.items() if k != "metadata"}
@@ -258,9 +248,15 @@ class SlackSink(Sink):
         thread_ts = thread_ts.rpartition(":")[2] if thread_ts else None  # a reference may carry its channel
         response = self._call(lambda: self.client.chat_postMessage(
             channel=target, thread_ts=thread_ts, unfurl_links=False, unfurl_media=False, **message))
-        if "metadata" in message:  # an alert: its reference names the channel, so the message can be edited
+        if editable:
             return f"{response.get('channel') or target}:{response.get('ts')}"
         return response.get("ts")
+
+    def _edit(self, ref: str, channel: Optional[str], message: dict) -> None:
+        """chat.update of a message posted as editable (its reference names the channel)."""
+        ref_channel, _, ts = ref.rpartition(":")
+        self._call(lambda: self.client.chat_update(channel=ref_channel or self._channel(channel), ts=ts,
+                                                   text=message["text"], blocks=message["blocks"]))
 
     def _wait_turn(self, channel: str) -> None:
         """About one message per second per channel: Slack's posting limit."""
