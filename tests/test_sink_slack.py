@@ -313,6 +313,11 @@ def wait_for(condition, seconds=10.0):
     return condition()
 
 
+def case_in(message: dict) -> int:
+    """The case id an alert message's buttons carry."""
+    return int(message["blocks"][-1]["elements"][0]["value"])
+
+
 def buttons(message: dict) -> list[str]:
     return [e["action_id"] for b in message["blocks"] if b["type"] == "actions" for e in b["elements"]]
 
@@ -340,7 +345,7 @@ def test_alerts_carry_their_case_buttons_only_with_interactivity(tmp_path, db_ur
 def test_a_click_updates_the_message_in_place(tmp_path, db_url, httpserver, fake_slack):
     svc, server = interactive(tmp_path, db_url, httpserver, complaints(1))
     [message] = fake_slack.messages
-    case_id = int(message["blocks"][-1]["elements"][0]["value"])
+    case_id = case_in(message)
     base = httpserver.url_for("")
     try:
         assert post(server, *signed_request(block_action(base, case_id, "claim", "U0ANN", message["ts"]))) == 200
@@ -364,7 +369,7 @@ def test_a_click_updates_the_message_in_place(tmp_path, db_url, httpserver, fake
 def test_forged_stale_and_replayed_clicks(tmp_path, db_url, httpserver, fake_slack, caplog):
     svc, server = interactive(tmp_path, db_url, httpserver, complaints(1))
     [message] = fake_slack.messages
-    case_id = int(message["blocks"][-1]["elements"][0]["value"])
+    case_id = case_in(message)
     click = block_action(httpserver.url_for(""), case_id, "claim", "U0ANN", message["ts"])
     try:
         assert post(server, *signed_request(click, secret="not-the-signing-secret")) == 401
@@ -393,7 +398,7 @@ def test_forged_stale_and_replayed_clicks(tmp_path, db_url, httpserver, fake_sla
 def test_two_agents_clicking_at_once(tmp_path, db_url, httpserver, fake_slack):
     svc, server = interactive(tmp_path, db_url, httpserver, complaints(1))
     [message] = fake_slack.messages
-    case_id = int(message["blocks"][-1]["elements"][0]["value"])
+    case_id = case_in(message)
     requests = [signed_request(block_action(httpserver.url_for(""), case_id, "claim", user, message["ts"]))
                 for user in ("U0ANN", "U0BOB")]
     try:
@@ -416,7 +421,7 @@ def test_a_change_from_the_command_line_edits_the_slack_message(tmp_path, db_url
     svc, server = interactive(tmp_path, db_url, httpserver, complaints(1))
     server.stop()
     [message] = fake_slack.messages
-    case_id = int(message["blocks"][-1]["elements"][0]["value"])
+    case_id = case_in(message)
     path = tmp_path / "c.yaml"
     path.write_text(yaml.safe_dump({
         "database": {"url": db_url}, "brands": BRANDS, "service": {"http": {"enabled": True, "port": 0}},
@@ -461,7 +466,7 @@ def test_socket_mode_clicks_are_acknowledged_and_applied(tmp_path, db_url, https
     svc.prepare()
     svc.run_once()
     [message] = fake_slack.messages
-    case_id = int(message["blocks"][-1]["elements"][0]["value"])
+    case_id = case_in(message)
     try:
         svc.listen()
         assert wait_for(lambda: socket_end.connections == 1)

@@ -44,6 +44,7 @@ class LearnedModel:
         self.coef = np.asarray(coef, dtype=np.float32)
         self.intercept = float(intercept)
         self._vectorizers = _vectorizers()
+        self._words = self._vectorizers[0].build_analyzer()  # built once: top_terms runs for every complaint
 
     @classmethod
     def fit(cls, texts: list[str], dense: np.ndarray, labels: list[bool]) -> "LearnedModel":
@@ -61,9 +62,8 @@ class LearnedModel:
         """The words and word pairs of this post that pushed hardest towards "complaint"."""
         from sklearn.utils import murmurhash3_32
 
-        analyze = self._vectorizers[0].build_analyzer()
         weights = {}
-        for gram in set(analyze(text)):
+        for gram in set(self._words(text)):
             weight = float(self.coef[abs(murmurhash3_32(gram, seed=0)) % WORD_FEATURES])
             if weight > 0:
                 weights[gram] = weight
