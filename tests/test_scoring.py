@@ -97,25 +97,91 @@ def test_score_many_matches_score(scorer):
     assert [s.is_complaint for s in scorer.score_many(texts)] == [True, False]
 
 
-def test_eval_set_is_large_balanced_and_detector_beats_vader(scorer):
-    rows = [json.loads(line) for line in (ROOT / "tests/data/complaints_eval.jsonl").read_text().splitlines()]
-    assert len(rows) >= 300
-    positives = sum(r["complaint"] for r in rows)
-    assert 0.4 < positives / len(rows) < 0.6
-    tp = fp = fn = vtp = vfp = vfn = 0
-    for r in rows:
-        s = scorer.score(r["text"])
-        vader = s.compound <= -0.05
-        tp += s.is_complaint and r["complaint"]
-        fp += s.is_complaint and not r["complaint"]
-        fn += (not s.is_complaint) and r["complaint"]
-        vtp += vader and r["complaint"]
-        vfp += vader and not r["complaint"]
-        vfn += (not vader) and r["complaint"]
-    f1 = 2 * tp / (2 * tp + fp + fn)
-    vader_f1 = 2 * vtp / (2 * vtp + vfp + vfn)
-    assert f1 >= 0.85, f1
-    assert f1 - vader_f1 >= 0.2, (f1, vader_f1)
+def _eval_rows() -> list[dict]:
+    return [json.loads(line) for line in (ROOT / "tests/data/complaints_eval.jsonl").read_text().splitlines()]
+
+
+def _f1(pairs: list[tuple[bool, bool]]) -> float:
+    tp = sum(truth and pred for truth, pred in pairs)
+    wrong = sum(truth != pred for truth, pred in pairs)
+    return 2 * tp / (2 * tp + wrong) if tp else 0.0
+
+
+def test_eval_set_covers_industries_with_a_fixed_held_out_split():
+    rows = _eval_rows()
+    assert len(rows) >= 1000
+    assert len({r["text"] for r in rows}) == len(rows)
+    assert {r["split"] for r in rows} == {"dev", "heldout"}
+    for split in ("dev", "heldout"):
+        chosen = [r for r in rows if r["split"] == split]
+        assert 0.4 < len(chosen) / len(rows) < 0.6
+        assert 0.4 < sum(r["complaint"] for r in chosen) / len(chosen) < 0.6
+    domains = {d for d in (r["domain"] for r in rows) if sum(r["domain"] == d for r in rows) >= 30}
+    assert {"retail", "telecom", "airlines", "banking", "software", "food", "cars", "utilities", "games"} <= domains
+
+
+def test_detector_floor_on_the_held_out_split_and_margin_over_vader(scorer):
+    """A regression floor on posts tuning never reads (measured 0.805; `make quality` prints the figures)."""
+    held = [r for r in _eval_rows() if r["split"] == "heldout"]
+    scores = [scorer.score(r["text"]) for r in held]
+    f1 = _f1([(r["complaint"], s.is_complaint) for r, s in zip(held, scores)])
+    vader_f1 = _f1([(r["complaint"], s.compound <= -0.05) for r, s in zip(held, scores)])
+    assert f1 >= 0.78, f1
+    assert f1 - vader_f1 >= 0.25, (f1, vader_f1)
+
+
+@pytest.mark.parametrize("text, rule", [
+    ("@acmehelp the printer won't print double sided any more", "thing_failed"),
+    ("@acmehelp ordered the blue kettle, received a red toaster", "swap"),
+    ("@acmehelp returned the boots on the 4th of june and heard nothing", "acted_ago"),
+    ("@acmehelp the form still says my address is in Leeds", "persisting"),
+    ("@acmehelp we couldn't print the e-ticket you sent", "writer_blocked"),
+    ("@acmehelp £9 for delivery on a £5 order. seriously?", "rhetorical"),
+    ("@acmehelp the screen goes black whenever i plug the charger in", "failure"),
+    ("@acmehelp 4th week in a row the bins weren't collected", "expectation"),
+    ("@acmehelp 3 yrs a customer and you're ripping pensioners off with these fees", "accusation"),
+    ("@acmehelp how come my parcel went to Leeds when i live in Hull", "fault_question"),
+    ("@acmehelp how do i reach an actual human, the bot keeps sending me in circles", "unreachable"),
+    ("@acmehelp please assist, the atm swallowed my card and it won't give it back", "help_request"),
+])
+def test_implicit_complaints_name_the_shape_that_caught_them(scorer, text, rule):
+    score = scorer.score(text)
+    assert score.is_complaint, score.reasons
+    assert rule in {r["rule"] for r in score.reasons}, score.reasons
+
+
+@pytest.mark.parametrize("text, guard", [
+    ("@jo_b We're sorry to hear your order is late, Jo. Please DM us your order number. ^Acme", "brand_voice"),
+    ("entered the @acme giveaway, waiting for the result now 🤞", "hope"),
+    ("@acmehelp how do i make a complaint about a member of staff? want to do it properly", "process"),
+    ("acme app offline tonight from 10 for planned maintenance", "process"),
+    ("regulators sue to block the acme merger", "idiom"),
+])
+def test_false_alarms_are_disarmed_by_their_context(scorer, text, guard):
+    score = scorer.score(text)
+    assert not score.is_complaint, score.reasons
+    if guard != "idiom":
+        assert guard in {r["rule"] for r in score.reasons}, score.reasons
+
+
+def test_generic_grumbles_count_only_in_a_customer_context(scorer):
+    assert not scorer.score("smh the traffic is frozen solid again").is_complaint
+    assert not scorer.score("no idea what to cook tonight, always pasta again").is_complaint
+    assert scorer.score("@acmehelp smh the app is frozen again").is_complaint
+
+
+def test_a_post_addressed_to_the_brand_needs_less_evidence(scorer):
+    plain = scorer.score("acme order was booked for the 3rd, ordered the large and got the small")
+    addressed = scorer.score("@acmehelp order was booked for the 3rd, ordered the large and got the small")
+    assert addressed.confidence > plain.confidence
+
+
+def test_reasons_carry_a_label_and_never_an_empty_match(scorer):
+    score = scorer.score("@acmehelp it says 'processing' and the app won't let me cancel. really?")
+    assert score.is_complaint
+    for reason in score.reasons:
+        assert reason["label"]
+        assert reason.get("match", "x") != ""
 
 
 @pytest.mark.parametrize("text, sarcastic", [

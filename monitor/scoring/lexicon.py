@@ -21,7 +21,7 @@ _NEG_AUX = "{don't|doesn't|didn't|won't|isn't|wasn't|aren't|can't|couldn't|not|n
 COMPLAINT_RULES: dict[str, tuple[float, str, list[str]]] = {
     "waiting": (0.9, "waiting", [
         "still waiting", "{been|keep|kept|am|i'm} waiting", "waiting {for|on} {my|a|the|an|our|your|over}",
-        "on hold", "hold music", "in a queue", "# " + _TIME + " {and|later|now|of|on|without|with|waiting|for|to|late|overdue|behind|delayed}",
+        "on hold", "hold music", "in a queue", "# " + _TIME + " {and|later|now|on|without|with|waiting|for|to|late|overdue|behind|delayed}",
         "# " + _TIME + " {still|no|nothing}", "still {no|not|nothing|haven't|hasn't|isn't|can't|broken|down|charging|missing|stuck|unresolved|pending}",
         "yet to {receive|hear|get|arrive|see}", "no {update|updates|eta|tracking|news}", "since " + _WEEKDAY,
         "how long {do|does|until|till|before|will|should|is|are|must}", "{when|where} {is|are} my",
@@ -41,10 +41,10 @@ COMPLAINT_RULES: dict[str, tuple[float, str, list[str]]] = {
         "{emails|email|tickets|ticket|dms|dm|calls|messages} {ignored|unanswered}", "{no|zero} {help|support|communication}",
         "{hung|hangs|hanging} up", "not a single {reply|response|word|answer|call}", "{emailed|called|messaged|phoned|chased|contacted|rang|tweeted|dmed|written|wrote} {to|} * # times",
         "{emailed|called|messaged|phoned|chased|contacted|rang|tweeted|dmed|written|wrote} * * # times", "{rings|rang|ringing} out", "is {anyone|anybody} {there|home|working|reading}",
-        "{nobody|no one|noone} {at|from|in} * {will|would|can|could|seems}", "{nobody|no one|noone} {at|from|in} * * {will|would|can|could|seems}", "{disconnects|disconnected|cut off|cuts off}", "disconnected me", "never called back", "{never|didn't|not} {call|called|get|got|write|wrote} back", "transferred # times", "{still|no} {no|} reply",
+        "{nobody|no one|noone} {at|from|in} * {will|would|can|could|seems|knows|know}", "{nobody|no one|noone} {at|from|in} * * {will|would|can|could|seems|knows|know}", "{disconnects|disconnected|cut off|cuts off}", "disconnected me", "never called back", "{never|didn't|not} {call|called|get|got|write|wrote} back", "transferred # times", "{still|no} {no|} reply",
     ]),
     "billing": (0.9, "billing problem", [
-        "charged {me|us|my|} {twice|double|again|two|three|for|after|without}", "charged twice", "double {charged|charge|billed}",
+        "charged {me|us|my|} {twice|double|again|two|three|for|after|without}", "charged twice", "charged {me|us} {a|an}", "charged {me|us|} # {for|to|extra|more|on|when}", "double {charged|charge|billed}",
         "{overcharged|overcharging|overcharge}", "{want|need|demand|where's|waiting|still|no|requesting|requested|owe} {my|a|me|} refund",
         "refund {me|my|still|never|yet|please|pls}", "my money back", "hidden {fee|fees|charges}", "{unauthorized|unauthorised} {charge|charges|payment|transaction}",
         "still being {charged|billed}", "billed {twice|again|after|me|for}", "{took|taking|stole|stealing} my money", "{scam|scammed|scamming|scammers}",
@@ -60,7 +60,7 @@ COMPLAINT_RULES: dict[str, tuple[float, str, list[str]]] = {
         "find {another|a new} {provider|bank|airline|carrier|service}", "{avoid|stay away}",
     ]),
     "broken": (1.0, "not working", [
-        "{doesn't|does not|didn't|won't|isn't|not|stopped|never|can't|cannot|couldn't} {work|working|works|load|loading|open|opening|start|starting|charge|charging|connect|connecting|sync|syncing|turn|update|play|playing|respond|responding|register|go}",
+        "{doesn't|does not|didn't|don't|won't|isn't|not|stopped|never|can't|cannot|couldn't} {work|working|works|load|loading|open|opening|start|starting|charge|charging|connect|connecting|sync|syncing|turn|update|play|playing|respond|responding|register|go}",
         "{keeps|kept|keep} {crashing|freezing|dropping|disconnecting|failing|breaking|buffering|glitching|restarting|logging|kicking|charging|timing|saying|showing|rejecting|declining}",
         "{crashed|crashes|crashing|crash}", "stopped working", "{error|errors}", "{bug|bugs|buggy|glitch|glitches|glitchy}",
         "{defective|faulty|damaged|cracked|shattered|smashed|dented|leaking|torn|ripped|mouldy|moldy|stale|expired|rotten}", "broke {after|within|on|in|down}",
@@ -84,7 +84,7 @@ COMPLAINT_RULES: dict[str, tuple[float, str, list[str]]] = {
     ]),
     "outage": (1.0, "outage", [
         "{is|are} * down", "{is|are} * * down", "down again", "down for", "{outage|outages}", "{service|site|app|website|servers|network} {is|are|} {down|unavailable|offline}",
-        "{no|zero} {signal|service|internet|wifi|connection|coverage|network|broadband|data|power|tv}", "{anyone|anybody} else {having|getting|seeing|experiencing|with|have|get}",
+        "{no|zero} {signal|service|internet|wifi|connection|coverage|network|broadband|data|power|tv|landline|phone line|water|hot water|heating|gas|electricity|electric|lights}", "{anyone|anybody} else {having|getting|seeing|experiencing|with|have|get}",
         "is it just me", "just me or", "{is|are|went|gone|goes|been|still} {offline|unreachable}", "is there a {problem|issue|fault|outage}", "{503|502|500|504} error", "{error|errors} {503|502|500|504}", "{not|isn't} loading", "went down",
     ]),
     "strong_negative": (0.75, "angry wording", [
@@ -94,7 +94,7 @@ COMPLAINT_RULES: dict[str, tuple[float, str, list[str]]] = {
         "{neveragain|epicfail|customerservicefail|badservice|boycott|fail|worstservice|notimpressed|worstcustomerservice|shameonyou}",
         "{worse|worst} than", "{ruined|ruins|ruining} {my|our|the|it|everything}",
         "{worst|terrible|awful|horrible|horrendous|atrocious|abysmal|appalling|dreadful|shocking|disgusting|disgraceful|pathetic|useless|hopeless|incompetent|unacceptable|ridiculous|outrageous|unreliable|laughable|shameful|inexcusable|rubbish|garbage|trash|crap|shit|shitty|lousy|sucks|suck}",
-        "{miserable|rude|dismissive|unhelpful|condescending|arrogant|clueless|shoddy|dodgy|unprofessional|unreal|joke|disgrace|shambolic|dire}",
+        "{miserable|rude|dismissive|unhelpful|condescending|arrogant|clueless|shoddy|dodgy|unprofessional|joke|disgrace|shambolic|dire}",
         "{furious|livid|fuming|disgusted|infuriated|infuriating|frustrated|frustrating|annoyed|annoying|disappointed|disappointing|disappointment|angry|upset|fed}",
         "sick of", "tired of", "fed up", "{what|such} a {joke|shambles|mess|farce|nightmare|disaster}", "{shame|shame on}", "{wtf|smh|ffs}",
         "{nightmare|shambles|disaster|fiasco|mess|chaos|joke}", "{waste|wasted|wasting} {of|my|our|time|money}",
@@ -109,8 +109,8 @@ COMPLAINT_RULES: dict[str, tuple[float, str, list[str]]] = {
         "{cramped|uncomfortable|filthy|dirty|noisy|smelly|freezing|sweltering}", "{can't|couldn't|cannot} find", "offered {nothing|no}",
     ]),
     "broken_promise": (0.6, "broken promise", [
-        "{you|they} promised", "promised {me|us|a|to|it|that}", "said {they|you|it} {would|will|'d}", "{paying|pay|paid} for * and {getting|get|got}",
-        "{paying|pay|paid} for * * and {getting|get|got}", "supposed to {be|arrive|come|have|get}", "meant to {be|arrive|come|have}", "{guaranteed|guarantee}",
+        "{you|they} promised", "promised {me|us|a|to|it|that}", "said {they|you|it} {would|will|'d}", "told {me|us|} {it|they|you|we|i|he|she} {would|will|'d}", "{paying|pay|paid} for * and {getting|get|got}",
+        "{paying|pay|paid} for * * and {getting|get|got}", "{supposed|meant} to *", "{guaranteed|guarantee}",
         "{third|fourth|fifth|sixth|3rd|4th|5th|6th} time", "# times {now|already|this|today|in}",
     ]),
     "repeat": (0.35, "keeps happening", [
@@ -120,7 +120,10 @@ COMPLAINT_RULES: dict[str, tuple[float, str, list[str]]] = {
         "{fix|sort} {this|it|your|yourselves|my|the}", "{could|can|would|will} {you|someone|somebody|anyone} {help|look|check|sort|fix|advise|explain|tell}", "do better", "{please|pls|plz} {help|fix|respond|reply|sort|answer|refund|call|check|look}",
         "{help|helpp} {me|us|please|pls}", "{explain|explanation} {this|why|yourselves|please}", "{why|how} {is|does|did|do|are|can't|won't|isn't|hasn't|would|has|was|have} {it|my|this|the|your|you|there|no|nobody|no one|a}",
         "{what's|what} {going on|happened|is going|the hell|is happening}", "{someone|somebody|anyone} {please|help|from|at}",
-        "{escalate|escalating|complaint|complaints|complain|complaining|compensation}", "{sue|lawyer|ombudsman|report|reporting} {you|this|them|to}", "{order|ticket|case|booking|reference|ref|complaint|claim} {number|no|} #",
+        "{escalate|escalating|complaint|complaints|complain|complaining|compensation}", "{sue|lawyer|ombudsman|report|reporting} {you|this|them|to}",
+    ]),
+    "reference": (0.4, "quotes a case reference", [
+        "{order|ticket|case|booking|reference|ref|complaint|claim} {number|no|} #",
     ]),
 }
 
@@ -154,27 +157,27 @@ RESOLVED_PHRASES = [
     "{finally|now} {arrived|works|working|fixed|resolved|here|delivered|back|sorted|came|online}",
     "thanks {for|to} {fixing|sorting|resolving|helping|getting|replying|responding|the|your|all}", "thank you {for|so|to}",
     "{issue|problem|it|everything|outage|refund|account|order|internet|service|app} {is|was|has|got|been} {fixed|resolved|sorted|processed|restored|back|refunded|replaced}",
-    "{got|received} {my|the|a|full} refund", "refund {came|arrived|processed|went|was|received}", "back {up|online|to} {now|again|normal}",
+    "{got|received} {my|the|a|full} refund", "refund {came|arrived|processed|went through|was|received}", "back {up|online|to} {now|again|normal}",
     "all {good|sorted|fixed|working|resolved} now", "{sorted|fixed|resolved|replaced|refunded} {it|my|the|everything|within|in|quickly|fast}",
     "{quick|fast|speedy|great|helpful|amazing|excellent|friendly|lovely|brilliant|prompt|awesome|fantastic|wonderful} {support|service|response|reply|help|customer|team|staff|crew|agent|delivery|shipping}",
-    "used to be {terrible|awful|bad|slow|rubbish|horrible|a nightmare|unreliable|poor|hit and miss|expensive|worse}", "used to {have|get|crash|hate}", "{was|were} {broken|down|terrible|awful|slow|bad} but", "{turned|it's|its} out",
-    "kudos", "shoutout", "shout out", "props to", "{hats|hat} off",
+    "used to be {terrible|awful|bad|slow|rubbish|horrible|a nightmare|unreliable|poor|hit and miss|expensive|worse}", "used to {have|get|crash|hate}", "{was|were} {broken|down|terrible|awful|slow|bad} but", "{turned|turns} out",
+    "{appreciated|appreciate it|appreciate that|appreciate the}", "{now|been|have been|has been|are|is} restored", "kudos", "shoutout", "shout out", "props to", "{hats|hat} off",
 ]
 
 # Sarcasm: a cheerful opener next to an event nobody is cheerful about.
 SARCASM_OPENERS = frozenset(
     "great fantastic awesome wonderful perfect love loving loved thanks thank brilliant nice lovely amazing superb "
-    "bravo cheers classic wow yay congrats congratulations stellar splendid excellent outstanding impressive".split()
+    "bravo cheers classic wow yay congrats congratulations stellar splendid excellent outstanding impressive cool".split()
 )
 SARCASM_EVENTS = frozenset(
     "another again delayed delay cancelled canceled crash crashed crashing outage charged nothing hold broken lost "
-    "error wait waiting late losing ignoring ignored missing third 3rd fourth 4th fifth overcharged declined disconnected dropped buffering".split()
+    "error wait waiting late losing ignoring ignored missing third 3rd fourth 4th fifth overcharged declined disconnected dropped buffering breaks patch".split()
 )
 SARCASM_PHRASES = [
     "thanks for nothing", "thank you for nothing", "said no one ever", "said nobody ever", "yeah right", "just what i needed",
-    "so much for", "love {how|it when|when|that|waiting|being}", "what a {surprise|shock|time}", "cool cool cool", "{brilliant|great|smart|genius|clever} move {guys|team|there|}", "would not recommend",
+    "so much for", "love {how|it when|when|that|waiting|being|standing|paying|sitting|getting|spending|having to}", "what a {surprise|shock|time}", "cool cool cool", "{brilliant|great|smart|genius|clever} move {guys|team|there|}", "would not recommend",
     "10 10 would not", "nothing like {a|an|being|waiting|paying}", "oh {good|great|joy|wonderful|fantastic|perfect}",
-    "{just|simply} {great|perfect|brilliant|fantastic|wonderful|amazing}",
+    "{just|simply} {great|perfect|brilliant|fantastic|wonderful|amazing}", "new record", "{great|perfect|brilliant|fantastic|impeccable|excellent|amazing} timing",
 ]
 SARCASM_MARKERS = ("🙃", "👏", "🤡", "🙄")
 
@@ -187,7 +190,7 @@ INNOCENT_IDIOMS = [
     "insanely good", "{ridiculously|stupidly|scary|wicked|crazy|stupid|disgustingly} {good|fast|cheap|easy}",
     "bad ass", "badass", "no cap", "{no|zero} {worries|regrets}", "not {gonna|going to} lie", "can't {wait|stop}", "can't believe how {good|cheap|fast|easy|quick|well|nice|great|lovely|smooth}",
     "{can't|cannot} {recommend|thank|praise} * enough", "{can't|cannot} {recommend|thank|praise} enough", "{beats|beat} the competition",
-    "{hard|tough|heavy} to beat", "down {to earth|the road|the street|town|under}", "{price|prices|fees|bill|wait|queue} {went|came|is|are|going} down",
+    "{hard|tough|heavy} to beat", "sue to {block|stop|prevent|halt|overturn}", "another {go|try|look|chance|shot|one}", "no spoilers", "late {checkout|check out|night|breakfast|lunch|dinner|opening}", "help me {choose|decide|pick|find}", "down {to earth|the road|the street|town|under}", "{price|prices|fees|bill|wait|queue} {went|came|is|are|going} down",
     "{broke|broken} {the internet|a record|records|my heart}", "{crash|crashed} course", "{error|bug} {free|bounty}",
 ]
 

@@ -14,6 +14,8 @@ from typing import Iterable, Optional
 
 from monitor.config import ScoringConfig
 from monitor.model import Score
+from monitor.scoring import clauses
+from monitor.scoring import implicit as im
 from monitor.scoring import lexicon as lx
 from monitor.scoring.phrases import Match, PhraseMatcher, tokenize
 from monitor.scoring.priority import reach_priority
@@ -25,6 +27,29 @@ _SARCASM_TAG = re.compile(r"(?:^|\s)/s(?=$|[\s.!?,;:)\]])")
 # Weight of evidence (E) needed for confidence 0.5: confidence = E / (E + K).
 EVIDENCE_HALF = 0.75
 RULE_CAP = 1.5  # a rule contributes at most this many times its weight
+# Without a customer context (no @handle, no "you", no order or bill), generic wording counts this much.
+OFF_CONTEXT = 0.5
+GENERIC_CAP = 0.5
+# A post addressed to the brand (a leading @handle) is most often a request or a grievance.
+ADDRESSED = 1.25
+# A question about a process masks this many tokens after it: "how do I escalate [a complaint to ...]".
+PROCESS_REACH = 8
+
+RULES = lx.COMPLAINT_RULES | im.IMPLICIT_RULES
+# guard rule -> (label, weight per match, floor of the rule's total)
+GUARDS = {"no_problem": ("says there is no problem", -1.5, -2.0), "resolved": ("problem solved / praise", -1.2, -2.0),
+          "brand_voice": ("the brand's own reply", -1.5, -3.0), "hope": ("hoping, not complaining", -0.6, -1.2),
+          "process": ("asks about a process", -0.3, -0.3), "idiom": ("", 0.0, 0.0)}
+
+
+def _guarded_span(guard: Match) -> range:
+    reach = PROCESS_REACH if guard.rule == "process" else 0
+    return range(max(0, guard.start - reach), guard.end + reach)
+
+
+def _is_generic(match: Match, tokens: list[str]) -> bool:
+    return match.rule in im.GENERIC_RULES or tokens[match.start] in im.GENERIC_HEADS or \
+        " ".join(tokens[match.start:match.end]) in im.GENERIC_PHRASES
 
 
 def _span_masked(match: Match, masked: set[int]) -> bool:
@@ -44,16 +69,16 @@ class ComplaintScorer:
         self.config = scoring or ScoringConfig()
         self._vader = SentimentIntensityAnalyzer()
         self._valence = self._vader.lexicon
-        self._labels = {name: label for name, (_, label, _) in lx.COMPLAINT_RULES.items()}
-        self._weights = {name: weight for name, (weight, _, _) in lx.COMPLAINT_RULES.items()}
+        structural = clauses.STRUCTURAL_RULES
+        self._labels = {name: label for name, (_, label, _) in RULES.items()} | {n: lb for n, (_, lb) in structural.items()}
+        self._weights = {name: weight for name, (weight, _, _) in RULES.items()} | {n: w for n, (w, _) in structural.items()}
         self._cues = PhraseMatcher()
-        for name, (weight, _, patterns) in lx.COMPLAINT_RULES.items():
+        for name, (weight, _, patterns) in RULES.items():
             for pattern in patterns:
                 self._cues.add(pattern, name, weight)
         for term, weight in self.config.extra_terms.items():
             self._cues.add(term, "custom", weight)
         self._labels["custom"], self._weights["custom"] = "custom term", 1.0
-        self._labels["negated_event"], self._weights["negated_event"] = "expected thing did not happen", 0.6
         self._guards = PhraseMatcher()
         for pattern in lx.NO_PROBLEM_PHRASES:
             self._guards.add(pattern, "no_problem", -1.5)
@@ -61,6 +86,10 @@ class ComplaintScorer:
             self._guards.add(pattern, "resolved", -1.2)
         for pattern in lx.INNOCENT_IDIOMS + list(self.config.ignore_terms):
             self._guards.add(pattern, "idiom", 0.0)
+        for rule, patterns in (("brand_voice", im.BRAND_VOICE_PHRASES), ("hope", im.HOPE_PHRASES),
+                               ("process", im.PROCESS_PHRASES)):
+            for pattern in patterns:
+                self._guards.add(pattern, rule, GUARDS[rule][1])
         self._sarcasm = PhraseMatcher()
         for pattern in lx.SARCASM_PHRASES:
             self._sarcasm.add(pattern, "sarcasm", 1.0)
@@ -96,56 +125,67 @@ class ComplaintScorer:
 
     def _evidence(self, text: str, tokens: list[str], compound: float, reasons: list[dict]) -> float:
         guards = self._guards.find(tokens)
-        masked = {i for g in guards for i in range(g.start, g.end)}
-        cues = [m for m in self._cues.find(tokens) if not _span_masked(m, masked)]
-        cues = [m for m in cues if not self._negated(m, tokens)]
-        sarcastic = self._is_sarcastic(text, tokens, reasons)
+        masked = {i for g in guards for i in _guarded_span(g)}
+        context = clauses.post_context(text, tokens)
+        cues = [m for m in self._cues.find(tokens) if not _span_masked(m, masked) and not self._negated(m, tokens)]
+        sarcastic = self._is_sarcastic(text, tokens, masked, reasons)
+        discounted, ends_on_complaint = self._contrast(tokens, cues, sarcastic, reasons)
+        cues += clauses.structural_cues(text, tokens, masked, context, compound, bool(cues))
 
+        factor = 0.25 if discounted else 1.0
+        evidence = self._cue_evidence(cues, tokens, factor, context, reasons)
+        evidence += self._guard_evidence([g for g in guards if not (sarcastic and g.rule == "resolved")], tokens, reasons)
+        evidence += self._emoji_evidence(text, sarcastic, reasons) + (1.0 if sarcastic else 0.0)
+        several = len({m.rule for m in cues} - {"to_brand"}) >= 2  # cheerful words then weigh less
+        return evidence + self._vader_evidence(
+            compound, ignore_positive=sarcastic or ends_on_complaint, ignore_negative=any(g.rule == "idiom" for g in guards),
+            factor=factor * (1.0 if context.customer else OFF_CONTEXT), cheer=0.5 if several else 1.0)
+
+    def _contrast(self, tokens: list[str], cues: list[Match], sarcastic: bool, reasons: list[dict]) -> tuple[bool, bool]:
+        """(discounted, ends_on_complaint): does a 'but' put the complaint before a happy ending, or after?"""
         contrast_at, relief = self._contrast_position(tokens)
-        discounted = ends_on_complaint = False
-        if contrast_at is not None and cues:
-            if all(m.end <= contrast_at for m in cues):
-                tail = tokens[contrast_at + 1:]
-                if (relief or self._valence_sum(tail) >= 1.0) and not sarcastic:
-                    discounted = True
-                    reasons.append({"rule": "contrast", "label": "ends on a positive note",
-                                    "match": " ".join(tokens[contrast_at:contrast_at + 6])})
-            else:
-                ends_on_complaint = any(m.start > contrast_at for m in cues)
+        if contrast_at is None or not cues:
+            return False, False
+        if any(m.end > contrast_at for m in cues):
+            return False, any(m.start > contrast_at for m in cues)
+        if (relief or self._valence_sum(tokens[contrast_at + 1:]) >= 1.0) and not sarcastic:
+            reasons.append({"rule": "contrast", "label": "ends on a positive note",
+                            "match": " ".join(tokens[contrast_at:contrast_at + 6])})
+            return True, False
+        return False, False
 
-        cues += self._negated_events(tokens, masked)
-        evidence = self._cue_evidence(cues, tokens, 0.25 if discounted else 1.0, reasons)
-        evidence += self._guard_evidence(guards, tokens, reasons)
-        evidence += self._emoji_evidence(text, sarcastic, reasons)
-        if sarcastic:
-            evidence += 1.0
-        idiom = any(g.rule == "idiom" for g in guards)
-        evidence += self._vader_evidence(compound, ignore_positive=sarcastic or ends_on_complaint,
-                                         ignore_negative=idiom, factor=0.25 if discounted else 1.0)
-        return evidence
-
-    def _cue_evidence(self, cues: list[Match], tokens: list[str], factor: float, reasons: list[dict]) -> float:
+    def _cue_evidence(self, cues: list[Match], tokens: list[str], factor: float, context: clauses.PostContext,
+                      reasons: list[dict]) -> float:
         per_rule: dict[str, float] = {}
-        seen: set[tuple[str, int]] = set()
-        for m in cues:
-            if (m.rule, m.start) in seen:
+        covered: set[int] = set()
+        generic = 0.0
+        for m in sorted(cues, key=lambda c: (-c.weight, c.start - c.end)):  # words count once, for their strongest rule
+            if any(i in covered for i in range(m.start, m.end)):
                 continue
-            seen.add((m.rule, m.start))
+            covered.update(range(m.start, m.end))
+            if not context.customer and _is_generic(m, tokens):
+                # Outside a customer context generic grumbles together stay below a complaint.
+                weight = max(0.0, min(m.weight * OFF_CONTEXT, GENERIC_CAP - generic))
+                generic += weight
+                m = Match(m.rule, m.start, m.end, weight)
             total = per_rule.get(m.rule, 0.0) + m.weight
             per_rule[m.rule] = min(total, RULE_CAP * max(self._weights[m.rule], m.weight))
-            reasons.append({"rule": m.rule, "label": self._labels[m.rule],
-                            "match": " ".join(tokens[m.start:m.end])})
-        return factor * sum(per_rule.values())
+            reason = {"rule": m.rule, "label": self._labels[m.rule]}
+            if m.end > m.start:
+                reason["match"] = " ".join(tokens[m.start:m.end])
+            reasons.append(reason)
+        return factor * sum(per_rule.values()) * (ADDRESSED if context.addressed else 1.0)
 
     def _guard_evidence(self, guards: list[Match], tokens: list[str], reasons: list[dict]) -> float:
-        total = {"no_problem": 0.0, "resolved": 0.0}
+        total: dict[str, float] = {}
         spans: set[tuple[int, int]] = set()
         for g in guards:
-            if g.rule in total and total[g.rule] > -2.0 and (g.start, g.end) not in spans:
-                spans.add((g.start, g.end))
-                total[g.rule] += g.weight
-                label = "says there is no problem" if g.rule == "no_problem" else "problem solved / praise"
-                reasons.append({"rule": g.rule, "label": label, "match": " ".join(tokens[g.start:g.end])})
+            label, _, floor = GUARDS[g.rule]
+            if not g.weight or total.get(g.rule, 0.0) <= floor or (g.start, g.end) in spans:
+                continue
+            spans.add((g.start, g.end))
+            total[g.rule] = max(floor, total.get(g.rule, 0.0) + g.weight)
+            reasons.append({"rule": g.rule, "label": label, "match": " ".join(tokens[g.start:g.end])})
         return sum(total.values())
 
     def _emoji_evidence(self, text: str, sarcastic: bool, reasons: list[dict]) -> float:
@@ -161,7 +201,8 @@ class ComplaintScorer:
         return evidence
 
     @staticmethod
-    def _vader_evidence(compound: float, ignore_positive: bool, ignore_negative: bool, factor: float) -> float:
+    def _vader_evidence(compound: float, ignore_positive: bool, ignore_negative: bool, factor: float,
+                        cheer: float) -> float:
         """Negativity supports a complaint but never makes one alone; cheerfulness argues against."""
         if compound <= -0.05:
             if ignore_negative:
@@ -169,30 +210,14 @@ class ComplaintScorer:
             return factor * (0.6 if compound <= -0.6 else 0.45 if compound <= -0.3 else 0.25)
         if ignore_positive:
             return 0.0
-        return -0.7 if compound >= 0.6 else -0.35 if compound >= 0.3 else 0.0
-
-    @staticmethod
-    def _negated_events(tokens: list[str], masked: set[int]) -> list[Match]:
-        found = []
-        for i, token in enumerate(tokens[:-1]):
-            if token not in lx.NEGATED_EVENT_AUX or i in masked:
-                continue
-            j = i + 1
-            while j < len(tokens) - 1 and tokens[j] in lx.EVENT_SKIP:
-                j += 1
-            verb = tokens[j]
-            if verb in lx.NOT_EVENTS or j in masked:
-                continue
-            if verb in lx.EVENT_VERBS or (verb.endswith("ed") and len(verb) > 4):
-                found.append(Match("negated_event", i, j + 1, 0.6))
-        return found
+        return cheer * (-0.7 if compound >= 0.6 else -0.35 if compound >= 0.3 else 0.0)
 
     def _negated(self, match: Match, tokens: list[str]) -> bool:
         if match.rule not in lx.NEGATABLE_RULES or tokens[match.start] in lx.NEGATORS:
             return False
         return any(t in lx.NEGATORS for t in tokens[max(0, match.start - 3):match.start])
 
-    def _is_sarcastic(self, text: str, tokens: list[str], reasons: list[dict]) -> bool:
+    def _is_sarcastic(self, text: str, tokens: list[str], masked: set[int], reasons: list[dict]) -> bool:
         hits = self._sarcasm.find(tokens)
         if hits:
             reasons.append({"rule": "sarcasm", "label": "sarcasm",
@@ -206,7 +231,7 @@ class ComplaintScorer:
         for i, token in enumerate(tokens[:-1]):
             if token in lx.SARCASM_OPENERS:
                 window = tokens[i + 1:i + 6]
-                event = next((t for t in window if t in lx.SARCASM_EVENTS), None)
+                event = next((t for k, t in enumerate(window, i + 1) if t in lx.SARCASM_EVENTS and k not in masked), None)
                 if event and not any(t in lx.NEGATORS for t in window):
                     reasons.append({"rule": "sarcasm", "label": "sarcasm",
                                     "match": " ".join(tokens[i:i + 1 + window.index(event) + 1])})
