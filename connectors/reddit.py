@@ -25,7 +25,7 @@ from typing import Any, Iterable, Iterator, Optional
 from pydantic import Field, SecretStr, field_validator
 
 from monitor.clock import utcnow
-from monitor.components import Connector, SourceError, load_state
+from monitor.components import Connector, SourceError, chunked, load_state
 from monitor.config import BrandConfig, Duration, NetworkSourceConfig
 from monitor.model import Batch, RawPost
 from monitor.registry import connectors
@@ -212,12 +212,7 @@ class RedditConnector(Connector):
             fetched, requests = self.traffic.take()
             if requests:
                 self.meter.add(fetched, requests=requests)  # billed whether kept or not, failed or not
-        # The cursor moves with the last batch only: an interrupted poll re-reads instead of skipping.
-        size = self.config.batch_size
-        chunks = [posts[i:i + size] for i in range(0, len(posts), size)] or [[]]
-        for i, chunk in enumerate(chunks):
-            last = i == len(chunks) - 1
-            yield Batch(chunk, {key: json.dumps(top)} if last else {}, rejected if last else 0)
+        yield from chunked(posts, {key: json.dumps(top)}, self.config.batch_size, rejected)
 
     def _brand_of(self, item: Any) -> Optional[str]:
         body = _field(item, "body") or ""

@@ -12,6 +12,7 @@ from monitor.model import (
     Batch,
     CaseAction,
     LabelAction,
+    RawPost,
     Report,
     Spike,
 )
@@ -70,6 +71,15 @@ def load_state(value: Optional[str]) -> dict:
     except ValueError:
         return {}
     return state if isinstance(state, dict) else {}
+
+
+def chunked(posts: list[RawPost], cursor: dict[str, str], size: int, rejected: int = 0) -> Iterator[Batch]:
+    """Posts of one query as batches of ``size``; the query's cursor moves with the last batch only, so an
+    interrupted poll reads the query again rather than skipping what it had not stored."""
+    chunks = [posts[i:i + size] for i in range(0, len(posts), size)] or [[]]
+    for i, chunk in enumerate(chunks):
+        last = i == len(chunks) - 1
+        yield Batch(chunk, cursor if last else {}, rejected if last else 0)
 
 
 class Connector(ABC):
@@ -178,3 +188,48 @@ class Sink(ABC):
 
     def close(self) -> None:
         pass
+
+
+class AppReviewConnector(Connector):
+    """Base of the app-store review sources: each configured app belongs to a brand (reviews rarely name it)
+    and is read once per store country, through one HTTP reader."""
+
+    store_name: ClassVar[str]
+    default_api: ClassVar[str]
+
+    @classmethod
+    def app_id_problem(cls, app_id: str) -> Optional[str]:
+        """Why ``app_id`` cannot be an id of this store, or None."""
+        return None
+
+    @classmethod
+    def check_config(cls, name: str, config: SourceConfig, brands: list[BrandConfig]) -> list[str]:
+        from monitor.config.components import review_app_problems
+
+        problems = review_app_problems(name, config.apps, brands)
+        for i, app in enumerate(config.apps):
+            why = cls.app_id_problem(app.id)
+            if why:
+                problems.append(f"sources.{name}.apps[{i}].id: {why}, got {app.id!r}")
+        return problems
+
+    def __init__(self, name: str, config: SourceConfig, brands: list[BrandConfig]) -> None:
+        super().__init__(name, config, brands)
+        from monitor.http_clients import HttpReader
+
+        self.http = HttpReader(self.store_name, config.api_base_url or self.default_api, config.timeout)
+
+    def describe(self) -> str:
+        return f"{self.store_name} reviews of {len(self.config.apps)} app(s)"
+
+    def fetch(self, cursor: dict[str, str]) -> Iterator[Batch]:
+        for app in self.config.apps:
+            for country in app.countries:
+                yield from self.read_app(app, country, cursor)
+
+    @abstractmethod
+    def read_app(self, app, country: str, cursor: dict[str, str]) -> Iterator[Batch]:
+        """Batches of the reviews of ``app`` in ``country`` newer than its cursor."""
+
+    def close(self) -> None:
+        self.http.close()

@@ -1,7 +1,11 @@
-"""HTTP plumbing shared by connectors and sinks whose client libraries use a requests Session."""
+"""HTTP plumbing shared by connectors and sinks: routing a client library's requests Session to another base
+URL, and a small reader for plain HTTP APIs and feeds."""
 from __future__ import annotations
 
-from typing import Optional
+import time
+from datetime import datetime
+from email.utils import parsedate_to_datetime
+from typing import Any, Optional
 
 from requests.adapters import HTTPAdapter
 
@@ -31,3 +35,117 @@ class ClientAdapter(HTTPAdapter):
 def route_session(session, official: str, base_url: Optional[str], timeout: float) -> None:
     """Mounts a ClientAdapter on ``session`` for every request to ``official``."""
     session.mount(official, ClientAdapter(official, base_url, timeout))
+
+
+#: a response larger than this is refused rather than read into memory (hostile or broken endpoints)
+MAX_RESPONSE_BYTES = 20 * 1024 * 1024
+USER_AGENT = "complaint-monitor/0.1 (self-hosted brand complaint monitor)"
+
+
+class HttpReader:
+    """A requests session for the plain HTTP APIs and feeds that connectors read (Algolia, app-store feeds,
+    RSS): one base URL, a timeout, a size cap, and every failure turned into a SourceError that says what
+    happened and, for rate limits, how long to pause the source."""
+
+    def __init__(self, service: str, base_url: str, timeout: float, user_agent: str = USER_AGENT) -> None:
+        import requests  # the connectors that use it are optional
+
+        self.service = service
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+        self.session = requests.Session()
+        self.session.headers["User-Agent"] = user_agent
+        self.requests = 0  # requests made, for the source's usage figures
+
+    def get(self, path: str, params: Optional[dict] = None, headers: Optional[dict] = None,
+            method: str = "GET", data: Optional[bytes] = None):
+        """The response of ``base_url + path`` (or an absolute URL) with status 2xx or 304, body read."""
+        import requests
+
+        from monitor.components import SourceError
+
+        url = path if path.startswith(("http://", "https://")) else self.base_url + path
+        self.requests += 1
+        try:
+            response = self.session.request(method, url, params=params, headers=headers, data=data,
+                                            timeout=self.timeout, stream=True, allow_redirects=True)
+            body = _read_capped(response)
+        except requests.RequestException as exc:
+            raise SourceError(f"cannot reach {self.service}: {type(exc).__name__}: {exc}"[:400]) from None
+        response._content = body
+        if response.status_code in (429, 503) or (response.status_code == 403 and _window_used(response)):
+            wait = retry_after(response.headers) or 60.0
+            raise SourceError(f"{self.service} rate limit reached ({response.status_code}); paused for "
+                              f"{wait:.0f}s", retry_after=wait)
+        if response.status_code in (401, 403):
+            raise SourceError(f"{self.service} refused access ({response.status_code}) to {_safe(url)}: check "
+                              "the source's credentials and settings", unhealthy=True)
+        if response.status_code == 404:
+            raise SourceError(f"{self.service} has nothing at {_safe(url)} (404): check the source's ids and URLs",
+                              unhealthy=True)
+        if response.status_code >= 500:
+            raise SourceError(f"{self.service} server error {response.status_code}; retrying at later runs")
+        if response.status_code >= 400:
+            raise SourceError(f"{self.service} rejected the request ({response.status_code}): "
+                              f"{body[:200].decode('utf-8', 'replace')}")
+        return response
+
+    def get_json(self, path: str, params: Optional[dict] = None) -> Any:
+        from monitor.components import SourceError
+
+        response = self.get(path, params)
+        try:
+            return response.json()
+        except ValueError as exc:
+            raise SourceError(f"{self.service} returned a malformed response (not JSON: {exc})"[:300]) from None
+
+    def close(self) -> None:
+        self.session.close()
+
+
+def _read_capped(response) -> bytes:
+    chunks, size = [], 0
+    for chunk in response.iter_content(64 * 1024):
+        size += len(chunk)
+        if size > MAX_RESPONSE_BYTES:
+            response.close()
+            from monitor.components import SourceError
+
+            raise SourceError(f"response from {_safe(response.url)} is over {MAX_RESPONSE_BYTES // 2**20} MB; refused")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _window_used(response) -> bool:
+    return response.headers.get("x-ratelimit-remaining") == "0"
+
+
+def retry_after(headers) -> Optional[float]:
+    """Seconds to wait, from Retry-After (seconds or an HTTP date) or an X-RateLimit-Reset / RateLimit-Reset
+    header (epoch seconds, or seconds from now when small)."""
+    value = headers.get("retry-after")
+    if value:
+        try:
+            return max(1.0, float(value))
+        except ValueError:
+            try:
+                return max(1.0, parsedate_to_datetime(value).timestamp() - time.time())
+            except (TypeError, ValueError):
+                pass
+    for name in ("x-ratelimit-reset", "ratelimit-reset"):
+        value = headers.get(name)
+        if value:
+            try:
+                number = float(value)
+            except ValueError:
+                try:
+                    number = datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+                except ValueError:
+                    continue
+            return max(1.0, number - time.time()) if number > 1e9 else max(1.0, number)
+    return None
+
+
+def _safe(url: str) -> str:
+    """A URL without its query string, which may carry a token."""
+    return url.split("?", 1)[0][:200]

@@ -20,6 +20,7 @@ class RawPost:
     brand: Any = None
     ref: str = ""  # where it came from (file:line, API page) for log lines about it
     in_reply_to: Any = None  # the external id of the post this one answers (same source)
+    rating: Any = None  # star rating of a review (app stores), 1-5
 
     @classmethod
     def from_mapping(cls, data: dict, ref: str = "") -> "RawPost":
@@ -64,6 +65,7 @@ class Mention:
     ref: str = ""
     repairs: list[str] = field(default_factory=list)  # fields that were unusable and replaced, and why
     in_reply_to: Optional[str] = None
+    rating: Optional[int] = None  # 1-5 stars when the post is a review
 
 
 @dataclass(frozen=True, slots=True)

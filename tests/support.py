@@ -80,3 +80,22 @@ def build_config(tmp_path: Path, db_url: Optional[str] = None, environ: Optional
     return parse_config(raw, "test", environ=environ or {})
 
 
+
+
+def start_service(tmp_path: Path, db_url: Optional[str], sources: dict, environ: Optional[dict] = None):
+    """A prepared MonitorService reading only ``sources`` (name -> entry) into the test database."""
+    from monitor.service import MonitorService
+
+    svc = MonitorService(build_config(tmp_path, db_url, environ=environ, sources=sources))
+    svc.prepare()
+    return svc
+
+
+def stored_mentions(svc) -> dict:
+    """Stored mention rows by external id."""
+    import sqlalchemy as sa
+
+    from monitor.store.schema import mentions
+
+    with svc.store.db.engine.connect() as conn:
+        return {r.external_id: r for r in conn.execute(sa.select(mentions))}

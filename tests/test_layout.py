@@ -127,7 +127,7 @@ def test_every_stage_is_a_package_and_nothing_else_piles_up_at_the_top():
     assert packages == STAGES
     top_modules = sorted(p.stem for p in (ROOT / "monitor").glob("*.py") if p.stem != "__init__")
     # The shared vocabulary every stage and component uses, and the service that wires the stages.
-    assert top_modules == ["clock", "components", "http_clients", "model", "registry", "service", "terms"]
+    assert top_modules == ["clock", "components", "http_clients", "markup", "model", "registry", "service", "terms"]
 
 
 def test_readme_maps_every_stage_package():

@@ -2,6 +2,7 @@
 from monitor.config.components import (
     ComponentConfig,
     NetworkSourceConfig,
+    ReviewAppConfig,
     SinkConfig,
     SourceConfig,
 )
@@ -34,7 +35,7 @@ from monitor.config.values import Duration, StrictModel, TimeZoneName, parse_dur
 __all__ = [
     "AlertsConfig", "BrandConfig", "Component", "ComponentConfig", "Config", "ConfigError", "DatabaseConfig",
     "DEFAULT_CONFIG_PATH", "DEFAULT_TOPICS", "DeliveryConfig", "DigestConfig", "Duration", "HttpConfig",
-    "LoggingConfig", "NetworkSourceConfig", "OpsConfig", "RootConfig", "RouteConfig", "ScoringConfig",
+    "LoggingConfig", "NetworkSourceConfig", "OpsConfig", "ReviewAppConfig", "RootConfig", "RouteConfig", "ScoringConfig",
     "ServiceConfig", "SinkConfig", "SourceConfig", "StrictModel", "TimeZoneName", "brand_slug", "load_config", "parse_config",
     "parse_duration",
 ]

@@ -36,5 +36,30 @@ class NetworkSourceConfig(SourceConfig):
         return value.rstrip("/") if value else value
 
 
+class ReviewAppConfig(StrictModel):
+    """One app whose store reviews a review source reads; every review is about ``brand``."""
+
+    id: str = Field(min_length=1, max_length=200, description="the store's app id (App Store: digits; "
+                    "Google Play: the package name, e.g. com.example.app)")
+    brand: str = Field(min_length=1, description="the brand the app belongs to (a configured brand's name)")
+    countries: list[str] = Field(["us"], min_length=1, description="store countries to read (two-letter codes)")
+
+    @field_validator("countries")
+    @classmethod
+    def _countries(cls, values: list[str]) -> list[str]:
+        codes = [v.strip().lower() for v in values]
+        bad = [c for c in codes if not re.fullmatch(r"[a-z]{2}", c)]
+        if bad:
+            raise ValueError(f"not a two-letter country code: {bad[0]!r}")
+        return list(dict.fromkeys(codes))
+
+
 class SinkConfig(ComponentConfig):
     pass
+
+
+def review_app_problems(source: str, apps: list[ReviewAppConfig], brands: list) -> list[str]:
+    """Each app must belong to a configured brand: its reviews never name the brand themselves."""
+    names = {b.name for b in brands}
+    return [f"sources.{source}.apps[{i}].brand: {app.brand!r} is not a configured brand ({', '.join(sorted(names))})"
+            for i, app in enumerate(apps) if app.brand not in names]

@@ -9,7 +9,8 @@ from typing import IO, Iterator, Optional
 from monitor.store.mentions import MentionRepository
 
 FIELDS = ["source", "external_id", "brand", "created_at", "author", "author_reach", "url", "language", "text",
-          "compound", "positive", "neutral", "negative", "is_complaint", "confidence", "topic", "priority", "reasons"]
+          "compound", "positive", "neutral", "negative", "is_complaint", "confidence", "topic", "priority", "reasons",
+          "rating"]
 
 
 def mention_rows(mentions: MentionRepository, since: datetime, until: datetime,

@@ -174,4 +174,19 @@ def normalize(raw: RawPost, source: str, now: datetime) -> Mention:
         ref=raw.ref,
         repairs=repairs,
         in_reply_to=_clean_short(raw.in_reply_to, MAX_ID_CHARS),
+        rating=_rating(raw.rating, repairs),
     )
+
+
+def _rating(value: Any, repairs: list[str]) -> Optional[int]:
+    """A review's stars, 1-5; anything else is dropped (and counted) rather than trusted."""
+    if value is None:
+        return None
+    try:
+        stars = float(value)
+    except (TypeError, ValueError):
+        stars = 0.0
+    if stars != stars or not 1 <= stars <= 5 or stars != int(stars):  # NaN, out of range, fractional
+        repairs.append("rating")
+        return None
+    return int(stars)

@@ -118,7 +118,7 @@ class Pipeline:
                 fetch_error = exc
                 break
             prepared = self._prepare(connector.name, batch, result)
-            job = self.engine.submit([(m.text, m.author_reach) for m in prepared.todo])
+            job = self.engine.submit([(m.text, m.author_reach, m.rating) for m in prepared.todo])
             if in_flight:
                 self._store(connector.name, *in_flight, result)
                 self.leases.acquire(lease, self.owner, self.lease_ttl)  # renew while the poll runs
@@ -224,4 +224,5 @@ def _row(m: Mention, s: Score) -> dict:
         "created_at": m.created_at, "fetched_at": m.fetched_at, "compound": s.compound, "positive": s.positive,
         "neutral": s.neutral, "negative": s.negative, "is_complaint": s.is_complaint,
         "confidence": s.confidence, "reasons": s.reasons, "topic": s.topic, "priority": s.priority,
+        "rating": m.rating,
     }

@@ -95,17 +95,17 @@ class BlendedScorer:
     def __init__(self, rules, model: LearnedModel) -> None:
         self.rules, self.model, self.config = rules, model, rules.config
 
-    def score(self, text: str, reach: int = 0) -> Score:
-        return self.score_many([(text, reach)])[0]
+    def score(self, text: str, reach: int = 0, rating: Optional[int] = None) -> Score:
+        return self.score_many([(text, reach, rating)])[0]
 
-    def score_many(self, items: Iterable[tuple[str, int]]) -> list[Score]:
+    def score_many(self, items: Iterable[tuple]) -> list[Score]:
+        """Items are (text, reach) or (text, reach, rating), as the rules take them."""
         items = list(items)
         scores = self.rules.score_many(items)
         if not scores:
             return scores
-        probabilities = self.model.probabilities([t for t, _ in items], dense_features(scores))
-        return [self._blend(score, float(p), text, reach) for score, p, (text, reach)
-                in zip(scores, probabilities, items)]
+        probabilities = self.model.probabilities([item[0] for item in items], dense_features(scores))
+        return [self._blend(score, float(p), item[0], item[1]) for score, p, item in zip(scores, probabilities, items)]
 
     def _blend(self, score: Score, p: float, text: str, reach: int) -> Score:
         reason: dict = {"rule": "model", "label": "learned from the team's labels", "score": round(p, 4)}

@@ -30,6 +30,7 @@ RULE_CAP = 1.5  # a rule contributes at most this many times its weight
 # Without a customer context (no @handle, no "you", no order or bill), generic wording counts this much.
 OFF_CONTEXT = 0.5
 GENERIC_CAP = 0.5
+RATING_EVIDENCE = {1: 1.2, 2: 0.8, 4: -0.5, 5: -0.8}
 # A post addressed to the brand (a leading @handle) is most often a request or a grievance.
 ADDRESSED = 1.25
 # A question about a process masks this many tokens after it: "how do I escalate [a complaint to ...]".
@@ -45,6 +46,27 @@ GUARDS = {"no_problem": ("says there is no problem", -1.5, -2.0), "resolved": ("
 def _guarded_span(guard: Match) -> range:
     reach = PROCESS_REACH if guard.rule == "process" else 0
     return range(max(0, guard.start - reach), guard.end + reach)
+
+
+def _vader_evidence(compound: float, ignore_positive: bool, ignore_negative: bool, factor: float,
+                    cheer: float) -> float:
+    """Negativity supports a complaint but never makes one alone; cheerfulness argues against."""
+    if compound <= -0.05:
+        if ignore_negative:
+            return 0.0
+        return factor * (0.6 if compound <= -0.6 else 0.45 if compound <= -0.3 else 0.25)
+    if ignore_positive:
+        return 0.0
+    return cheer * (-0.7 if compound >= 0.6 else -0.35 if compound >= 0.3 else 0.0)
+
+
+def _rating_evidence(rating: Optional[int], reasons: list[dict]) -> float:
+    """A review's stars: 1-2 are the reviewer's own verdict of a bad experience; 4-5 argue against one."""
+    if rating is None:
+        return 0.0
+    if rating <= 2 or rating >= 4:
+        reasons.append({"rule": "rating", "label": f"{rating}-star review", "match": "★" * rating})
+    return RATING_EVIDENCE.get(rating, 0.0)
 
 
 def _is_generic(match: Match, tokens: list[str]) -> bool:
@@ -97,12 +119,12 @@ class ComplaintScorer:
 
     # -- public -------------------------------------------------------------
 
-    def score(self, text: str, reach: int = 0) -> Score:
+    def score(self, text: str, reach: int = 0, rating: Optional[int] = None) -> Score:
         vader = self._vader.polarity_scores(text)
         compound = vader["compound"]
         tokens = tokenize(text)
         reasons: list[dict] = []
-        evidence = self._evidence(text, tokens, compound, reasons)
+        evidence = self._evidence(text, tokens, compound, reasons) + _rating_evidence(rating, reasons)
         confidence = evidence / (evidence + EVIDENCE_HALF) if evidence > 0 else 0.0
         is_complaint = confidence >= self.config.complaint_threshold
         reasons.append({"rule": "vader", "label": "VADER compound", "score": compound})
@@ -118,8 +140,9 @@ class ComplaintScorer:
             priority=reach_priority(confidence, compound, reach, self.config.reach_cap),
         )
 
-    def score_many(self, items: Iterable[tuple[str, int]]) -> list[Score]:
-        return [self.score(text, reach) for text, reach in items]
+    def score_many(self, items: Iterable[tuple]) -> list[Score]:
+        """Items are (text, reach) or (text, reach, rating)."""
+        return [self.score(*item) for item in items]
 
     # -- evidence -----------------------------------------------------------
 
@@ -137,7 +160,7 @@ class ComplaintScorer:
         evidence += self._guard_evidence([g for g in guards if not (sarcastic and g.rule == "resolved")], tokens, reasons)
         evidence += self._emoji_evidence(text, sarcastic, reasons) + (1.0 if sarcastic else 0.0)
         several = len({m.rule for m in cues} - {"to_brand"}) >= 2  # cheerful words then weigh less
-        return evidence + self._vader_evidence(
+        return evidence + _vader_evidence(
             compound, ignore_positive=sarcastic or ends_on_complaint, ignore_negative=any(g.rule == "idiom" for g in guards),
             factor=factor * (1.0 if context.customer else OFF_CONTEXT), cheer=0.5 if several else 1.0)
 
@@ -199,18 +222,6 @@ class ComplaintScorer:
         if happy and not sarcastic:
             evidence -= 0.4
         return evidence
-
-    @staticmethod
-    def _vader_evidence(compound: float, ignore_positive: bool, ignore_negative: bool, factor: float,
-                        cheer: float) -> float:
-        """Negativity supports a complaint but never makes one alone; cheerfulness argues against."""
-        if compound <= -0.05:
-            if ignore_negative:
-                return 0.0
-            return factor * (0.6 if compound <= -0.6 else 0.45 if compound <= -0.3 else 0.25)
-        if ignore_positive:
-            return 0.0
-        return cheer * (-0.7 if compound >= 0.6 else -0.35 if compound >= 0.3 else 0.0)
 
     def _negated(self, match: Match, tokens: list[str]) -> bool:
         if match.rule not in lx.NEGATABLE_RULES or tokens[match.start] in lx.NEGATORS:

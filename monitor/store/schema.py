@@ -76,6 +76,7 @@ mentions = Table(
     Column("reasons", JSON, nullable=False),
     Column("topic", String(64), nullable=False),
     Column("priority", Float, nullable=False),
+    Column("rating", Integer),  # stars of an app-store review, else NULL
     UniqueConstraint("source", "external_id"),
     Index(None, "brand", "created_at"),
     Index(None, "is_complaint", "created_at"),
