@@ -10,7 +10,7 @@ help:
 	@echo "make run     - install into $(VENV) and start the service ($(CONFIG))"
 	@echo "make test    - install with test extras and run the test suite"
 	@echo "make quality - complaint detector precision/recall/F1 vs raw VADER"
-	@echo "make bench   - pipeline throughput and memory, Slack delivery latency"
+	@echo "make bench   - pipeline throughput and memory, Slack delivery latency, connector parsing speed"
 
 SAMPLES := data/samples/mentions.jsonl
 
@@ -53,7 +53,8 @@ quality: $(VENV)/.installed
 bench: $(VENV)/.installed-test
 	$(BIN)/python bench/throughput.py; status=$$?; \
 	$(BIN)/python bench/slack_latency.py || status=1; \
-	$(BIN)/python bench/case_latency.py || status=1; exit $$status
+	$(BIN)/python bench/case_latency.py || status=1; \
+	$(BIN)/python bench/connector_speed.py || status=1; exit $$status
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis

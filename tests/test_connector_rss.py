@@ -1,0 +1,113 @@
+"""RSS/Atom connector: feeds served by a local HTTP server, read through feedparser and the service."""
+from __future__ import annotations
+
+import pytest
+from werkzeug import Response
+
+from connectors.rss import entry_id, unwrap
+from monitor.config import ConfigError
+from tests.fake_sources import FakeFeeds
+from tests.support import build_config, start_service, stored_mentions
+
+GOOGLE = ("https://www.google.com/url?rct=j&sa=t&url=https://news.example.com/pixelcart-outage&ct=ga"
+          "&cd=CAIyGjE&usg=AOvVaw1")
+
+
+@pytest.fixture
+def feeds(httpserver):
+    fake = FakeFeeds()
+    fake.install(httpserver)
+    return fake
+
+
+def service(tmp_path, db_url, httpserver, feed_list):
+    urls = [f if isinstance(f, dict) else httpserver.url_for(f"/feeds/{f}") for f in feed_list]
+    return start_service(tmp_path, db_url, {"news": {"type": "rss", "feeds": urls}})
+
+
+def test_google_redirects_are_unwrapped_and_other_links_kept():
+    assert unwrap(GOOGLE) == "https://news.example.com/pixelcart-outage"
+    assert unwrap("https://www.google.com/search?q=pixelcart") == "https://www.google.com/search?q=pixelcart"
+    assert unwrap("https://blog.example.com/url?url=https://x") == "https://blog.example.com/url?url=https://x"
+
+
+def test_long_entry_ids_are_hashed_to_fit():
+    assert entry_id({"id": "tag:x," + "y" * 300}).startswith("sha1:") and len(entry_id({"id": "z" * 300})) == 45
+    assert entry_id({"link": "https://e.com/a"}) == "https://e.com/a"
+
+
+def test_rss_and_atom_entries_become_mentions(tmp_path, db_url, httpserver, feeds):
+    feeds.rss("alert", [
+        {"id": "tag:google.com,2013:googlealerts/1", "title": "<b>Pixelcart</b> customers report checkout outage",
+         "link": GOOGLE.replace("&", "&amp;"), "summary": "Shoppers say the &lt;b&gt;Pixelcart&lt;/b&gt; app fails."},
+        {"id": "tag:google.com,2013:googlealerts/2", "title": "Weather today", "link": "https://example.com/w"}])
+    feeds.atom("status", [{"id": "urn:incident:77", "title": "Northwind booking site degraded",
+                           "link": "https://status.example.com/77", "content": "&lt;p&gt;Investigating.&lt;/p&gt;"}])
+    svc = service(tmp_path, db_url, httpserver, ["alert", "status"])
+    [result] = svc.run_once()
+    assert result.error is None and result.stored == 2
+    rows = stored_mentions(svc)
+    alert = rows["tag:google.com,2013:googlealerts/1"]
+    assert alert.url == "https://news.example.com/pixelcart-outage" and alert.brand == "Pixelcart"
+    assert alert.text == "Pixelcart customers report checkout outage\n\nShoppers say the Pixelcart app fails."
+    assert alert.author == "Google Alert - pixelcart"
+    status = rows["urn:incident:77"]
+    assert status.brand == "Northwind Air" and status.author == "ops" and status.text.endswith("Investigating.")
+    assert status.created_at.isoformat().startswith("2026-11-28T09:00:00")
+    svc.close()
+
+
+def test_unchanged_feed_costs_one_request_and_stores_nothing(tmp_path, db_url, httpserver, feeds):
+    feeds.rss("alert", [{"id": "a1", "title": "Pixelcart refund complaints grow", "link": "https://e.com/1"}])
+    svc = service(tmp_path, db_url, httpserver, ["alert"])
+    svc.run_once()
+    feeds.requests.clear()
+    [quiet] = svc.run_once()
+    assert quiet.read == 0 and quiet.stored == 0 and len(feeds.requests) == 1
+    assert feeds.requests[0]["headers"]["If-None-Match"].startswith('"')
+    assert feeds.requests[0]["headers"]["If-Modified-Since"] == "Sat, 28 Nov 2026 09:00:00 GMT"
+    svc.close()
+
+
+def test_entries_are_read_once_even_when_the_server_ignores_validators(tmp_path, db_url, httpserver, feeds):
+    feeds.conditional = False
+    first = {"id": "a1", "title": "Pixelcart refund complaints grow", "link": "https://e.com/1"}
+    feeds.rss("alert", [first])
+    svc = service(tmp_path, db_url, httpserver, ["alert"])
+    svc.run_once()
+    svc.close()
+    feeds.rss("alert", [{"id": "a2", "title": "Pixelcart delivery delays", "link": "https://e.com/2"}, first])
+    svc = service(tmp_path, db_url, httpserver, ["alert"])  # a restart
+    [result] = svc.run_once()
+    assert result.read == 1 and result.stored == 1 and result.duplicates == 0
+    assert set(stored_mentions(svc)) == {"a1", "a2"}
+    svc.close()
+
+
+def test_a_feed_brand_claims_entries_that_do_not_name_it(tmp_path, db_url, httpserver, feeds):
+    feeds.rss("reviews", [{"id": "r1", "title": "Worst checkout I have used", "link": "https://r.example/1"}])
+    url = httpserver.url_for("/feeds/reviews")
+    svc = service(tmp_path, db_url, httpserver, [{"url": url, "brand": "Pixelcart"}])
+    [result] = svc.run_once()
+    assert result.stored == 1 and stored_mentions(svc)["r1"].brand == "Pixelcart"
+    svc.close()
+
+
+@pytest.mark.parametrize("answer, expected", [
+    (Response("<html><body>Sign in</body></html>", 200, content_type="text/html"), "is not an RSS or Atom feed"),
+    (Response("gone", 404), "feed has nothing at"),
+    (Response("busy", 503, {"Retry-After": "30"}), "feed rate limit reached (503); paused for 30s"),
+])
+def test_bad_answers_fail_the_poll_with_a_reason(tmp_path, db_url, httpserver, feeds, answer, expected):
+    feeds.rss("alert", [{"id": "a1", "title": "Pixelcart outage", "link": "https://e.com/1"}])
+    feeds.failures.append(answer)
+    svc = service(tmp_path, db_url, httpserver, ["alert"])
+    [bad] = svc.run_once()
+    assert expected in bad.error and bad.stored == 0
+    svc.close()
+
+
+def test_feed_urls_are_checked_at_load_time(tmp_path):
+    with pytest.raises(ConfigError) as info:
+        build_config(tmp_path, sources={"news": {"type": "rss", "feeds": ["ftp://example.com/feed"]}})
+    assert info.value.problems == ["sources.news.feeds: expected an http(s) feed URL, got 'ftp://example.com/feed'"]
