@@ -233,7 +233,9 @@ def test_bursts_count_by_publication_time_not_arrival(tmp_path, db_url):
     write_jsonl(tmp_path / "feed.jsonl", [
         {"id": f"old{i}", "text": f"pixelcart order {i} still not delivered", "author": f"u{i}", "created_at": old}
         for i in range(30)])
-    svc = service(tmp_path, db_url, delivery={"burst_threshold": 10, "burst_window": "10m"})
+    # max_age 0: old posts still alert here, so this checks the burst rule on its own
+    svc = service(tmp_path, db_url, delivery={"burst_threshold": 10, "burst_window": "10m"},
+                  alerts={"sinks": {"rec": {"type": "test-recording"}}, "max_age": 0})
     svc.run_once()
     sent = RecordingSink.sent["rec"]
     assert len(sent) == 30 and not any(a.thread_ref for a in sent)  # a backfill is history: no spike
@@ -250,4 +252,36 @@ def test_bursts_count_by_publication_time_not_arrival(tmp_path, db_url):
     svc.run_once()  # an old post arriving while the burst is live is not part of it
     [late] = [a for a in RecordingSink.sent["rec"] if a.external_id == "late"]
     assert late.thread_ref is None
+    svc.close()
+
+
+def test_complaints_older_than_max_age_are_stored_and_counted_but_never_alerted(tmp_path, db_url, caplog):
+    now = utcnow()
+    write_jsonl(tmp_path / "feed.jsonl", [
+        {"id": "old", "text": "@pixelcart still no refund after 3 weeks", "created_at": (now - timedelta(hours=30)).isoformat()},
+        {"id": "edge", "text": "@pixelcart app crashes at checkout", "created_at": (now - timedelta(hours=5)).isoformat()},
+        {"id": "new", "text": "northwind lost my bag, nobody answers", "created_at": (now - timedelta(minutes=5)).isoformat()},
+        {"id": "happy", "text": "pixelcart delivered early, love it", "created_at": (now - timedelta(days=3)).isoformat()},
+    ])
+    svc = service(tmp_path, db_url, alerts={"sinks": {"rec": {"type": "test-recording"}}, "max_age": "6h"})
+    with caplog.at_level("INFO", logger="monitor.pipeline.poll"):
+        [result] = svc.run_once()
+    assert result.stored == 4 and result.complaints == 3 and result.held_back == 1 and result.alerts == 2
+    assert sorted(a.external_id for a in RecordingSink.sent["rec"]) == ["edge", "new"]
+    with svc.store.db.engine.connect() as conn:
+        held = dict(conn.execute(sa.select(mentions.c.external_id, mentions.c.held_back)).all())
+    assert held == {"old": True, "edge": False, "new": False, "happy": False}
+    figures = {(r["brand"]): r for r in svc.store.stats.summary()["mentions"]}
+    assert figures["Pixelcart"]["held_back"] == 1 and figures["Northwind Air"]["held_back"] == 0
+    assert "held_back=1" in caplog.text
+    assert count(svc, outbox) == 2
+    svc.close()
+
+
+def test_max_age_zero_alerts_whatever_the_age(tmp_path, db_url):
+    old = (utcnow() - timedelta(days=40)).isoformat()
+    write_jsonl(tmp_path / "feed.jsonl", [{"id": "old", "text": "@pixelcart still no refund", "created_at": old}])
+    svc = service(tmp_path, db_url, alerts={"sinks": {"rec": {"type": "test-recording"}}, "max_age": 0})
+    [result] = svc.run_once()
+    assert result.held_back == 0 and result.alerts == 1
     svc.close()

@@ -31,8 +31,11 @@ def stats(ctx: click.Context, as_json: bool) -> None:
                               indent=2))
         return
     click.echo("mentions:")
-    for row in figures["mentions"] or [{"source": "-", "brand": "none yet", "mentions": 0, "complaints": 0}]:
-        click.echo(f"  {row['source']:<12} {row['brand']:<20} {row['mentions']:>8} mentions {row['complaints']:>7} complaints")
+    for row in figures["mentions"] or [{"source": "-", "brand": "none yet", "mentions": 0, "complaints": 0,
+                                        "held_back": 0}]:
+        held = f" ({row['held_back']} too old to alert)" if row["held_back"] else ""
+        click.echo(f"  {row['source']:<12} {row['brand']:<20} {row['mentions']:>8} mentions {row['complaints']:>7} "
+                   f"complaints{held}")
     o = figures["outbox"]
     click.echo(f"alerts: {o['delivered']} delivered, {o['pending']} pending, {o['dead']} dead")
     c = figures["cases"]

@@ -133,6 +133,9 @@ class OpsConfig(StrictModel):
 class AlertsConfig(StrictModel):
     sinks: dict[str, dict[str, Any]] = Field(default_factory=lambda: {"console": {}})
     routes: list[RouteConfig] = Field(default_factory=list)
+    max_age: Duration = Field(86400.0, ge=0, description="a complaint posted longer ago than this when it is "
+                              "stored is kept, scored and counted but not alerted (backfills, imports, catch-up "
+                              "after an outage); 0 = alert whatever its age")
     ops: Optional[OpsConfig] = Field(None, description="where failing and recovered sources are reported")
 
 

@@ -6,6 +6,7 @@ import logging
 import threading
 import time
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Callable, Optional
 
 from monitor.clock import utcnow
@@ -35,6 +36,7 @@ class PollResult:
     rejected: int = 0
     complaints: int = 0
     alerts: int = 0
+    held_back: int = 0  # complaints too old to alert (alerts.max_age)
     batches: int = 0
     error: Optional[str] = None
     skipped: Optional[str] = None
@@ -74,6 +76,7 @@ class Pipeline:
         self.health = SourceHealth(sources, ops, ops_after)
         self.brand_filter = BrandFilter(config.brands)
         self.router = Router(config.routes())
+        self.max_age = timedelta(seconds=config.root.alerts.max_age) if config.root.alerts.max_age else None
 
     def poll(self, connector: Connector) -> PollResult:
         """One poll of one source. Never raises: a failing source must not stop the others."""
@@ -172,10 +175,16 @@ class Pipeline:
 
     def _store(self, source: str, prepared: "Prepared", job: ScoringJob, result: PollResult) -> None:
         batch, rows, routes = prepared.batch, [], []
+        oldest = utcnow() - self.max_age if self.max_age else None
         for mention, score in zip(prepared.todo, job.result()):
-            rows.append(_row(mention, score))
-            routes.append(self.router.routes_for(mention.brand, score.topic, score.priority)
-                          if score.is_complaint else [])
+            row = _row(mention, score)
+            mention_routes = self.router.routes_for(mention.brand, score.topic, score.priority) \
+                if score.is_complaint else []
+            if mention_routes and oldest and mention.created_at < oldest:
+                row["held_back"], mention_routes = True, []  # history, not something to page anyone about
+                result.held_back += 1
+            rows.append(row)
+            routes.append(mention_routes)
             result.complaints += score.is_complaint
         saved = self.mentions.store_batch(source, rows, routes, batch.cursor,
                                           read=len(batch.posts) + batch.rejected,
@@ -206,12 +215,13 @@ class Pipeline:
             return
         # An idle poll every few seconds would drown the log: it is DEBUG unless something happened.
         level = logging.WARNING if r.error else logging.INFO if r.read else logging.DEBUG
-        log.log(level, "source=%s read=%d stored=%d complaints=%d alerts=%d duplicates=%d filtered=%d "
-                "rejected=%d repaired=%d batches=%d seconds=%.2f%s", r.source, r.read, r.stored, r.complaints,
-                r.alerts, r.duplicates, r.filtered, r.rejected, sum(r.repairs.values()), r.batches, r.seconds,
-                " (failed)" if r.error else "",
+        log.log(level, "source=%s read=%d stored=%d complaints=%d alerts=%d held_back=%d duplicates=%d "
+                "filtered=%d rejected=%d repaired=%d batches=%d seconds=%.2f%s", r.source, r.read, r.stored,
+                r.complaints, r.alerts, r.held_back, r.duplicates, r.filtered, r.rejected, sum(r.repairs.values()),
+                r.batches, r.seconds, " (failed)" if r.error else "",
                 extra={"event": "poll", "source": r.source, "read": r.read, "stored": r.stored,
-                       "complaints": r.complaints, "alerts": r.alerts, "duplicates": r.duplicates,
+                       "complaints": r.complaints, "alerts": r.alerts, "held_back": r.held_back,
+                       "duplicates": r.duplicates,
                        "filtered": r.filtered, "rejected": r.rejected, "repairs": r.repairs,
                        "seconds": round(r.seconds, 3),
                        "error": r.error, "held_from": r.held_from, "held_until": r.held_until})
@@ -224,5 +234,5 @@ def _row(m: Mention, s: Score) -> dict:
         "created_at": m.created_at, "fetched_at": m.fetched_at, "compound": s.compound, "positive": s.positive,
         "neutral": s.neutral, "negative": s.negative, "is_complaint": s.is_complaint,
         "confidence": s.confidence, "reasons": s.reasons, "topic": s.topic, "priority": s.priority,
-        "rating": m.rating,
+        "rating": m.rating, "held_back": False,
     }

@@ -77,6 +77,7 @@ mentions = Table(
     Column("topic", String(64), nullable=False),
     Column("priority", Float, nullable=False),
     Column("rating", Integer),  # stars of an app-store review, else NULL
+    Column("held_back", Boolean),  # a complaint too old to alert when stored (alerts.max_age)
     UniqueConstraint("source", "external_id"),
     Index(None, "brand", "created_at"),
     Index(None, "is_complaint", "created_at"),

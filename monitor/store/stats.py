@@ -20,7 +20,8 @@ class StatsReader:
         with self.db.engine.connect() as conn:
             by_brand = conn.execute(
                 select(mentions.c.source, mentions.c.brand, func.count(),
-                       func.sum(case((mentions.c.is_complaint, 1), else_=0)))
+                       func.sum(case((mentions.c.is_complaint, 1), else_=0)),
+                       func.sum(case((mentions.c.held_back.is_(True), 1), else_=0)))
                 .group_by(mentions.c.source, mentions.c.brand).order_by(mentions.c.source, mentions.c.brand)
             ).all()
             topics = conn.execute(
@@ -28,7 +29,8 @@ class StatsReader:
                 .group_by(mentions.c.topic).order_by(func.count().desc())
             ).all()
         return {
-            "mentions": [{"source": s, "brand": b, "mentions": n, "complaints": int(c or 0)} for s, b, n, c in by_brand],
+            "mentions": [{"source": s, "brand": b, "mentions": n, "complaints": int(c or 0), "held_back": int(h or 0)}
+                         for s, b, n, c, h in by_brand],
             "outbox": self.outbox.counts(),
             "cases": self.cases.counts(),
             "complaint_topics": [{"topic": t, "complaints": n} for t, n in topics],
