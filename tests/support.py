@@ -35,12 +35,14 @@ class RecordingSink(Sink):
     config_model = RecordingSinkConfig
     sent: dict[str, list] = {}
     notices: dict[str, list] = {}
+    spikes_shown: dict[str, list] = {}  # Spike objects the sink was asked to show in place
 
     def __init__(self, name: str, config: RecordingSinkConfig) -> None:
         super().__init__(name, config)
         self.script = list(config.failures)
         RecordingSink.sent[name] = []
         RecordingSink.notices[name] = []
+        RecordingSink.spikes_shown[name] = []
 
     def send(self, alert):
         outcome = self.script.pop(0) if self.script else "ok"
@@ -58,6 +60,9 @@ class RecordingSink(Sink):
     def notify(self, text, channel):
         RecordingSink.notices[self.name].append((channel, text))
         return "notice"
+
+    def show_spike(self, spike):
+        RecordingSink.spikes_shown[self.name].append(spike)
 
 
 def write_jsonl(path: Path, posts: list[Any]) -> Path:

@@ -34,7 +34,8 @@ def test_transient_failure_is_retried_then_delivered_once(tmp_path, db_url):
     svc.run_once()
     # The first send failed and blocked the sink for the rest of that sweep.
     assert RecordingSink.sent["rec"] == []
-    assert svc.store.stats.summary()["outbox"] == {"pending": 3, "sending": 0, "delivered": 0, "dead": 0}
+    assert svc.store.stats.summary()["outbox"] == {"pending": 3, "sending": 0, "delivered": 0, "folded": 0,
+                                                   "dead": 0}
     assert svc.delivery.deliver_due() == (2, 0)  # the others go; the failed one waits out its backoff
     assert svc.delivery.deliver_due() == (0, 0)
     assert sweep_later(svc) == (1, 0)
@@ -137,11 +138,42 @@ def test_burst_becomes_one_spike_with_threaded_replies(tmp_path, db_url):
     sent = RecordingSink.sent["rec"]
     [(channel, spike)] = RecordingSink.notices["rec"]
     assert "Spike: 40 complaints about Pixelcart" in spike and "outage" in spike
-    assert len(sent) == 40 and all(a.thread_ref == "notice" for a in sent)
-    # A later complaint inside the window joins the same burst; no second spike.
+    # The thread carries the 20 highest priorities (reach: b39 down to b20); the other 20 are folded into it.
+    assert sorted(int(a.external_id[1:]) for a in sent) == list(range(20, 40))
+    assert all(a.thread_ref == "notice" for a in sent)
+    assert svc.store.stats.summary()["outbox"]["folded"] == 20
+    # A later complaint inside the window joins the same burst: no second spike, and the full thread folds it.
     write_jsonl(tmp_path / "feed.jsonl", [{"id": "late", "text": "pixelcart still down"}])
     svc.run_once()
-    assert len(RecordingSink.notices["rec"]) == 1 and RecordingSink.sent["rec"][-1].thread_ref == "notice"
+    assert len(RecordingSink.notices["rec"]) == 1 and len(RecordingSink.sent["rec"]) == 20
+    assert svc.store.stats.summary()["outbox"]["folded"] == 21
+    assert svc.store.bursts.spike(1)["complaints"] == 41  # the live count on the spike includes folded ones
+    svc.close()
+
+
+def test_spike_message_shows_the_growing_burst_at_most_once_a_minute(tmp_path, db_url, monkeypatch):
+    import monitor.delivery.bursts as grouping
+
+    clock = [1000.0]
+    monkeypatch.setattr(grouping.time, "monotonic", lambda: clock[0])
+    write_jsonl(tmp_path / "feed.jsonl", [{"id": f"b{i}", "text": f"pixelcart is down, checkout error {i}"}
+                                          for i in range(12)])
+    svc = MonitorService(build_config(tmp_path, db_url, delivery={"burst_threshold": 5, "burst_window": "10m"}))
+    svc.prepare()
+    svc.run_once()
+    assert RecordingSink.spikes_shown["rec"] == []  # just posted with the count: nothing to edit yet
+    write_jsonl(tmp_path / "feed.jsonl", [{"id": "m1", "text": "pixelcart still down for me"}])
+    clock[0] += 30
+    svc.run_once()
+    assert RecordingSink.spikes_shown["rec"] == []  # grew, but the last edit was 30 s ago
+    clock[0] += 31
+    svc.delivery.deliver_due()
+    [shown] = RecordingSink.spikes_shown["rec"]
+    assert shown.complaints == 13 and shown.message_ref == "notice" and shown.brand == "Pixelcart"
+    assert shown.top_topics and shown.top_topics[0][0] == "outage"
+    clock[0] += 120
+    svc.delivery.deliver_due()
+    assert len(RecordingSink.spikes_shown["rec"]) == 1  # nothing new: no edit
     svc.close()
 
 

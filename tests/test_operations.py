@@ -116,7 +116,8 @@ def test_second_instance_skips_a_source_being_polled(tmp_path, db_url):
     two.close()
 
 
-def test_concurrent_claims_never_share_an_alert(tmp_path, db_url):
+@pytest.mark.parametrize("batch", [1, 7])
+def test_concurrent_claims_never_share_an_alert(tmp_path, db_url, batch):
     posts = [{"id": str(i), "text": f"pixelcart order {i} never arrived", "author": f"u{i}"} for i in range(60)]
     write_jsonl(tmp_path / "feed.jsonl", posts)
     svc = MonitorService(build_config(tmp_path, db_url))
@@ -126,8 +127,9 @@ def test_concurrent_claims_never_share_an_alert(tmp_path, db_url):
 
     def worker(n: int) -> None:
         store = Store(db_url)
-        while (alert := store.outbox.claim_next(f"w{n}")) is not None:
-            claimed[n].append(alert.outbox_id)
+        while alerts := store.outbox.claim_batch(f"w{n}", batch):
+            assert len(alerts) <= batch
+            claimed[n] += [alert.outbox_id for alert in alerts]
         store.close()
 
     threads = [threading.Thread(target=worker, args=(n,)) for n in range(4)]

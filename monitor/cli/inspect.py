@@ -37,7 +37,8 @@ def stats(ctx: click.Context, as_json: bool) -> None:
         click.echo(f"  {row['source']:<12} {row['brand']:<20} {row['mentions']:>8} mentions {row['complaints']:>7} "
                    f"complaints{held}")
     o = figures["outbox"]
-    click.echo(f"alerts: {o['delivered']} delivered, {o['pending']} pending, {o['dead']} dead")
+    click.echo(f"alerts: {o['delivered']} delivered, {o['folded']} folded into a burst's spike, "
+               f"{o['pending']} pending, {o['dead']} dead")
     c = figures["cases"]
     click.echo(f"cases: {c['open']} open, {c['claimed']} claimed, {c['resolved']} resolved, "
                f"{c['dismissed']} not complaints")

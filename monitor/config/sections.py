@@ -149,6 +149,8 @@ class DeliveryConfig(StrictModel):
     burst_threshold: int = Field(10, ge=0, description="more complaints than this for one brand on one route "
                                  "within burst_window become one spike message with the rest threaded; 0 = off")
     burst_window: Duration = Field(600.0, ge=1, description="window for burst detection")
+    burst_replies: int = Field(20, ge=0, le=1000, description="complaints a burst's thread carries, highest "
+                               "priority first; the rest are counted on the spike and listed by monitor cases")
     claim_timeout: Duration = Field(60.0, ge=0, description="an alert claimed longer ago than this by an "
                                     "instance that never finished is checked with the sink and sent again if needed")
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 import random
 import threading
-from datetime import timedelta
+import time
+from datetime import datetime, timedelta
 from typing import Optional
 
 from monitor.clock import utcnow
@@ -52,19 +53,18 @@ class OutboxDelivery:
                 self._running.release()
 
     def deliver_due(self, now=None) -> tuple[int, int]:
-        """One sweep over due alerts, oldest first; returns (delivered, failed)."""
+        """One sweep over due alerts, oldest first, claimed in batches; returns (delivered, failed)."""
         self.recover_claims()
+        self.grouper.new_sweep()
         delivered = failed = 0
         blocked: set[str] = set()  # sinks that failed during this sweep: the rest waits for the next one
         while not self.stop.is_set():
-            alert = self.outbox.claim_next(self.owner, blocked, now)
-            if alert is None:
+            batch = self.outbox.claim_batch(self.owner, self.config.batch_size, blocked, now)
+            if not batch:
                 break
-            if self._deliver_one(alert):
-                delivered += 1
-            else:
-                failed += 1
-                blocked.add(alert.sink)
+            sent, lost = self._deliver_batch(batch, blocked)
+            delivered, failed = delivered + sent, failed + lost
+        self.grouper.refresh_spikes(self.sinks)
         if delivered or failed:
             log.info("delivery delivered=%d failed=%d", delivered, failed)
         return delivered, failed
@@ -87,39 +87,74 @@ class OutboxDelivery:
             else:
                 self.outbox.release(alert.outbox_id)
 
-    def _deliver_one(self, alert: Alert) -> bool:
-        sink = self.sinks.get(alert.sink)
-        if sink is None:
-            self._failed(alert, DeliveryError(f"sink {alert.sink!r} is not configured or disabled"))
-            return False
+    def _deliver_batch(self, batch: list[Alert], blocked: set[str]) -> tuple[int, int]:
+        """Sends a claimed batch; results are written together, or every second while a slow sink sends,
+        so an agent's click on a just-posted alert finds its message."""
+        results = _Results(self.outbox)
+        for alert, burst in self._plan(batch, results, blocked):
+            if alert.sink in blocked:
+                results.released.append(alert.outbox_id)  # its sink failed earlier in this batch
+            elif self._send(alert, burst, results):
+                results.flush_if_due()
+            else:
+                blocked.add(alert.sink)
+        results.flush()
+        return results.sent, results.lost
+
+    def _plan(self, batch: list[Alert], results: "_Results", blocked: set[str]) -> list[tuple[Alert, Optional[dict]]]:
+        """Which burst each alert joins; in a burst, the thread takes the highest priorities, the rest fold."""
+        plain, by_burst = [], {}
+        for alert in batch:
+            sink = self.sinks.get(alert.sink)
+            if sink is None:
+                self._failed(alert, DeliveryError(f"sink {alert.sink!r} is not configured or disabled"), results)
+                continue
+            try:
+                burst = None if alert.sink in blocked else self.grouper.burst_for(alert, sink)
+            except DeliveryError as exc:  # the spike could not be posted
+                self._failed(alert, exc, results)
+                blocked.add(alert.sink)
+                continue
+            if burst is None:
+                plain.append((alert, None))
+            else:
+                by_burst.setdefault(burst["id"], (burst, []))[1].append(alert)
+        for burst, alerts in by_burst.values():
+            threaded, folded = self.grouper.split(burst, alerts)
+            plain += [(alert, burst) for alert in threaded]
+            results.folded += [(alert.outbox_id, burst["id"]) for alert in folded]
+            self.grouper.grew(burst, alerts[0].sink)
+        return sorted(plain, key=lambda pair: pair[0].outbox_id)
+
+    def _send(self, alert: Alert, burst: Optional[dict], results: "_Results") -> bool:
+        if burst:
+            alert.thread_ref = burst["message_ref"]
         try:
-            burst = self.grouper.burst_for(alert, sink)
-            if burst:
-                alert.thread_ref = burst["message_ref"]
-            ref = sink.send(alert)
+            ref = self.sinks[alert.sink].send(alert)
         except DeliveryError as exc:
-            self._failed(alert, exc)
+            self._failed(alert, exc, results)
             return False
         except Exception as exc:  # noqa: BLE001 - a sink bug must not stop delivery of the rest
-            self._failed(alert, DeliveryError(f"{type(exc).__name__}: {exc}"))
+            self._failed(alert, DeliveryError(f"{type(exc).__name__}: {exc}"), results)
             return False
-        self.outbox.mark_delivered(alert.outbox_id, ref, burst["id"] if burst else None)
+        results.delivered.append((alert.outbox_id, ref, burst["id"] if burst else None))
         metrics.ALERTS_SENT.labels(alert.sink, "ok").inc()
         if alert.stored_at:
             metrics.DELIVERY_SECONDS.observe(max(0.0, (utcnow() - alert.stored_at).total_seconds()))
         return True
 
-    def _failed(self, alert: Alert, exc: DeliveryError) -> None:
+    def _failed(self, alert: Alert, exc: DeliveryError, results: "_Results") -> None:
+        results.lost += 1
         if exc.permanent or alert.attempt >= self.config.max_attempts:
             log.error("alert %d to %s dead-lettered after %d attempt(s): %s",
                       alert.outbox_id, alert.route, alert.attempt, exc)
-            self.outbox.mark_failed(alert.outbox_id, str(exc), None)
+            results.failed.append((alert.outbox_id, str(exc), None))
             metrics.ALERTS_SENT.labels(alert.sink, "dead").inc()
             return
         delay = self.backoff(alert.attempt, exc.retry_after)
         log.warning("alert %d to %s failed (attempt %d), retry in %.0fs: %s",
                     alert.outbox_id, alert.route, alert.attempt, delay, exc)
-        self.outbox.mark_failed(alert.outbox_id, str(exc), utcnow() + timedelta(seconds=delay))
+        results.failed.append((alert.outbox_id, str(exc), utcnow() + timedelta(seconds=delay)))
         metrics.ALERTS_SENT.labels(alert.sink, "retry").inc()
 
     def backoff(self, attempt: int, retry_after: Optional[float] = None) -> float:
@@ -127,3 +162,29 @@ class OutboxDelivery:
             return max(0.0, retry_after)
         ceiling = min(self.config.backoff_max, self.config.backoff_base * 2 ** (attempt - 1))
         return ceiling * (0.5 + random.random() / 2)  # jitter spreads retries after an outage
+
+
+class _Results:
+    """A batch's outcomes, written to the outbox in one transaction (and every FLUSH_EVERY seconds meanwhile)."""
+
+    FLUSH_EVERY = 1.0
+
+    def __init__(self, outbox: OutboxRepository) -> None:
+        self.outbox = outbox
+        self.delivered: list[tuple[int, Optional[str], Optional[int]]] = []
+        self.folded: list[tuple[int, int]] = []
+        self.failed: list[tuple[int, str, Optional[datetime]]] = []
+        self.released: list[int] = []
+        self.sent = self.lost = 0
+        self._since = time.monotonic()
+
+    def flush_if_due(self) -> None:
+        if time.monotonic() - self._since >= self.FLUSH_EVERY:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.delivered or self.folded or self.failed or self.released:
+            self.outbox.finish(self.delivered, self.folded, self.failed, self.released)
+        self.sent += len(self.delivered)
+        self.delivered, self.folded, self.failed, self.released = [], [], [], []
+        self._since = time.monotonic()

@@ -167,6 +167,8 @@ def _delivery(db: Database, result: BrandDay, start: datetime, end: datetime) ->
                 result.alerts_delivered += 1
                 if delivered_at and created_at:
                     delays.append(max(0.0, (delivered_at - created_at).total_seconds()))
+            elif status == "folded":
+                result.alerts_delivered += 1  # reached the team inside a burst's spike, not as its own message
             elif status == "dead":
                 result.alerts_dead += 1
             else:

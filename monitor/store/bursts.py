@@ -71,6 +71,21 @@ class BurstRepository:
                 "channel": first.channel, "complaints": count, "started_at": burst.started_at,
                 "last_at": burst.last_at, **tops}
 
+    def replies(self, burst_id: int) -> int:
+        """Complaints posted in the burst's thread so far (folded ones are not)."""
+        stmt = select(func.count()).select_from(outbox).where(outbox.c.burst_id == burst_id,
+                                                               outbox.c.status == "delivered")
+        with self.db.engine.connect() as conn:
+            return conn.execute(stmt).scalar_one()
+
+    def top_waiting(self, route: str, brand: str, since: datetime, limit: int) -> list[int]:
+        """Outbox ids of the highest-priority complaints of the window not yet delivered (pending or being sent)."""
+        stmt = (select(outbox.c.id).select_from(_JOINED)
+                .where(*_recent(route, brand, since), outbox.c.status.in_(("pending", "sending")))
+                .order_by(mentions.c.priority.desc(), outbox.c.id).limit(limit))
+        with self.db.engine.connect() as conn:
+            return list(conn.execute(stmt).scalars())
+
     def recent_complaints(self, route: str, brand: str, since: datetime) -> int:
         stmt = select(func.count()).select_from(_JOINED).where(*_recent(route, brand, since))
         with self.db.engine.connect() as conn:

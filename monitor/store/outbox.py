@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Iterable, Optional
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 
 from monitor.clock import utcnow
 from monitor.model import Alert, CaseState
@@ -12,7 +12,21 @@ from monitor.store.cases import CASE_FIELDS
 from monitor.store.database import Database
 from monitor.store.schema import cases, mentions, outbox
 
-STATUSES = ("pending", "sending", "delivered", "dead")
+# folded: a burst's complaint beyond the ones its thread carries; counted in the spike, not posted on its own.
+STATUSES = ("pending", "sending", "delivered", "folded", "dead")
+
+# Executed with many parameter sets at once: one statement per batch of results.
+_DELIVERED = update(outbox).where(outbox.c.id == bindparam("oid")).values(
+    status="delivered", delivered_at=bindparam("at"), message_ref=bindparam("ref"), attempts=outbox.c.attempts + 1,
+    last_error=None, burst_id=bindparam("burst"))
+_FOLDED = update(outbox).where(outbox.c.id == bindparam("oid")).values(
+    status="folded", delivered_at=bindparam("at"), attempts=outbox.c.attempts + 1, last_error=None,
+    burst_id=bindparam("burst"))
+_FAILED = update(outbox).where(outbox.c.id == bindparam("oid")).values(
+    status=bindparam("status"), attempts=outbox.c.attempts + 1, last_error=bindparam("error"), claimed_at=None,
+    next_attempt_at=bindparam("next_at"))
+_RELEASED = update(outbox).where(outbox.c.id == bindparam("oid"), outbox.c.status == "sending").values(
+    status="pending", claimed_at=None, claimed_by=None)
 
 
 def _alert_query():
@@ -51,24 +65,51 @@ class OutboxRepository:
         self.db = db
 
     def claim_next(self, owner: str, skip_sinks: Iterable[str] = (), now: Optional[datetime] = None) -> Optional[Alert]:
-        """The oldest due alert, claimed for ``owner``. Rows other instances are claiming are skipped
-        (SELECT ... FOR UPDATE SKIP LOCKED on PostgreSQL), so instances never wait on or share an alert."""
+        """The oldest due alert, claimed for ``owner``."""
+        claimed = self.claim_batch(owner, 1, skip_sinks, now)
+        return claimed[0] if claimed else None
+
+    def claim_batch(self, owner: str, limit: int, skip_sinks: Iterable[str] = (),
+                    now: Optional[datetime] = None) -> list[Alert]:
+        """Up to ``limit`` of the oldest due alerts, claimed for ``owner`` in one statement, oldest first.
+        Rows other instances are claiming are skipped (FOR UPDATE SKIP LOCKED on PostgreSQL), and the claim
+        re-checks each row is still pending (SQLite has no row locks), so an alert is never claimed twice."""
         now = now or utcnow()
         where = [outbox.c.status == "pending", outbox.c.next_attempt_at <= now]
         if skip_sinks:
             where.append(outbox.c.sink.not_in(list(skip_sinks)))
-        for _ in range(5):  # SQLite has no row locks: another process may win the race; try the next row
-            with self.db.engine.begin() as conn:
-                ident = conn.execute(select(outbox.c.id).where(*where).order_by(outbox.c.id).limit(1)
-                                     .with_for_update(skip_locked=True)).scalar()
-                if ident is None:
-                    return None
-                won = conn.execute(update(outbox).where(outbox.c.id == ident, outbox.c.status == "pending")
-                                   .values(status="sending", claimed_at=utcnow(), claimed_by=owner)).rowcount
-            if won:
-                with self.db.engine.connect() as conn:
-                    return _alert(conn.execute(_alert_query().where(outbox.c.id == ident)).one())
-        return None
+        due = select(outbox.c.id).where(*where).order_by(outbox.c.id).limit(limit).with_for_update(skip_locked=True)
+        with self.db.engine.begin() as conn:
+            # Two statements, not UPDATE ... WHERE id IN (SELECT ... LIMIT n SKIP LOCKED): PostgreSQL may run such
+            # a subquery more than once and claim more than n rows.
+            locked = list(conn.execute(due).scalars())
+            if not locked:
+                return []
+            ids = list(conn.execute(update(outbox).where(outbox.c.id.in_(locked), outbox.c.status == "pending")
+                                    .values(status="sending", claimed_at=utcnow(), claimed_by=owner)
+                                    .returning(outbox.c.id)).scalars())
+        if not ids:
+            return []
+        with self.db.engine.connect() as conn:
+            return [_alert(row) for row in conn.execute(_alert_query().where(outbox.c.id.in_(ids))
+                                                        .order_by(outbox.c.id))]
+
+    def finish(self, delivered: list[tuple[int, Optional[str], Optional[int]]] = (),
+               folded: list[tuple[int, int]] = (), failed: list[tuple[int, str, Optional[datetime]]] = (),
+               released: list[int] = ()) -> None:
+        """The results of a batch in one transaction: (id, message ref, burst id) delivered, (id, burst id)
+        folded into their burst, (id, error, next attempt or None to dead-letter) failed, ids put back."""
+        now = utcnow()
+        with self.db.engine.begin() as conn:
+            if delivered:
+                conn.execute(_DELIVERED, [{"oid": i, "at": now, "ref": ref, "burst": b} for i, ref, b in delivered])
+            if folded:
+                conn.execute(_FOLDED, [{"oid": i, "at": now, "burst": b} for i, b in folded])
+            if failed:
+                conn.execute(_FAILED, [{"oid": i, "error": error[:2000], "next_at": at or now,
+                                        "status": "pending" if at else "dead"} for i, error, at in failed])
+            if released:
+                conn.execute(_RELEASED, [{"oid": i} for i in released])
 
     def stale_claims(self, older_than: datetime) -> list[tuple[Alert, datetime]]:
         """Alerts claimed before ``older_than`` and never finished: their sender died. They may or may not
@@ -79,25 +120,14 @@ class OutboxRepository:
             return [(_alert(row), row.claimed_at) for row in conn.execute(stmt)]
 
     def release(self, outbox_id: int) -> None:
-        with self.db.engine.begin() as conn:
-            conn.execute(update(outbox).where(outbox.c.id == outbox_id, outbox.c.status == "sending")
-                         .values(status="pending", claimed_at=None, claimed_by=None))
+        self.finish(released=[outbox_id])
 
     def mark_delivered(self, outbox_id: int, message_ref: Optional[str], burst_id: Optional[int] = None) -> None:
-        with self.db.engine.begin() as conn:
-            conn.execute(update(outbox).where(outbox.c.id == outbox_id).values(
-                status="delivered", delivered_at=utcnow(), message_ref=message_ref,
-                attempts=outbox.c.attempts + 1, last_error=None, burst_id=burst_id))
+        self.finish(delivered=[(outbox_id, message_ref, burst_id)])
 
     def mark_failed(self, outbox_id: int, error: str, next_attempt_at: Optional[datetime]) -> None:
         """Schedules a retry, or dead-letters the alert when next_attempt_at is None."""
-        values: dict[str, Any] = {"attempts": outbox.c.attempts + 1, "last_error": error[:2000], "claimed_at": None}
-        if next_attempt_at is None:
-            values["status"] = "dead"
-        else:
-            values.update(status="pending", next_attempt_at=next_attempt_at)
-        with self.db.engine.begin() as conn:
-            conn.execute(update(outbox).where(outbox.c.id == outbox_id).values(**values))
+        self.finish(failed=[(outbox_id, error, next_attempt_at)])
 
     def retry_dead(self, outbox_ids: Optional[list[int]] = None) -> list[int]:
         """Queues dead alerts again (all, or these ids); returns the ids that were dead and are queued."""
