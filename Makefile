@@ -54,7 +54,8 @@ bench: $(VENV)/.installed-test
 	$(BIN)/python bench/throughput.py; status=$$?; \
 	$(BIN)/python bench/slack_latency.py || status=1; \
 	$(BIN)/python bench/case_latency.py || status=1; \
-	$(BIN)/python bench/connector_speed.py || status=1; exit $$status
+	$(BIN)/python bench/connector_speed.py || status=1; \
+	$(BIN)/python bench/digest_speed.py || status=1; exit $$status
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis

@@ -112,6 +112,17 @@ def test_same_data_in_another_timezone_splits_days_differently(seeded):
     assert d.sentiment["negative"] == 3
 
 
+def test_a_25_hour_day_at_the_dst_change_counts_its_last_hour(store):
+    # New York leaves daylight time on 1 Nov 2026: that local day runs 04:00Z to 05:00Z next day (25 hours).
+    late = row(1, "2026-11-02T04:30:00", "x", -0.5, "billing", "ann", 1)  # 23:30 local on the 1st
+    early = row(2, "2026-11-01T04:30:00", "x", 0.2, None, "bob", 1)       # 00:30 local on the 1st
+    store.mentions.store_batch("x", [late, early], [[], []], {}, read=2, rejected=0)
+    first = brand_day(store.db, "Pixelcart", date(2026, 11, 1), TZ)
+    assert first.volume == 2 and first.sentiment["negative"] == 1 and first.trend[-1].volume == 2
+    second = brand_day(store.db, "Pixelcart", date(2026, 11, 2), TZ)
+    assert second.volume == 0 and second.trend[-2].volume == 2 and second.trend[-2].negative == 1
+
+
 def test_text_shows_changes_pareto_spike_and_delivery(seeded):
     text = render_text(brand_day(seeded.db, "Pixelcart", DAY, TZ))
     assert "Mentions: 5 (reddit 2, x 3)" in text

@@ -34,6 +34,7 @@ class OutboxDelivery:
         self.owner = owner or f"delivery-{id(self):x}"
         self._running = threading.Lock()
         self._dirty = threading.Event()
+        self._sent_ok: dict = {}  # the per-sink "ok" counter, looked up once
 
     def kick(self) -> None:
         """Deliver what is due now. Concurrent kicks coalesce into the running one."""
@@ -138,7 +139,10 @@ class OutboxDelivery:
             self._failed(alert, DeliveryError(f"{type(exc).__name__}: {exc}"), results)
             return False
         results.delivered.append((alert.outbox_id, ref, burst["id"] if burst else None))
-        metrics.ALERTS_SENT.labels(alert.sink, "ok").inc()
+        counter = self._sent_ok.get(alert.sink)
+        if counter is None:
+            counter = self._sent_ok[alert.sink] = metrics.ALERTS_SENT.labels(alert.sink, "ok")
+        counter.inc()
         if alert.stored_at:
             metrics.DELIVERY_SECONDS.observe(max(0.0, (utcnow() - alert.stored_at).total_seconds()))
         return True

@@ -12,7 +12,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Optional
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 
 from monitor.config.sections import SlaConfig
 from monitor.digest.responses import ResponseFigures, response_figures
@@ -88,38 +88,35 @@ def day_bounds(day: date, tz: str) -> tuple[datetime, datetime]:
     return datetime.combine(day, time.min, tzinfo=zone), datetime.combine(day + timedelta(days=1), time.min, tzinfo=zone)
 
 
-def _sentiment(compound: float, negative_threshold: float, positive_threshold: float) -> str:
-    if compound <= negative_threshold:
-        return "negative"
-    return "positive" if compound >= positive_threshold else "neutral"
+def _sentiment(compound, negative_threshold: float, positive_threshold: float):
+    """The sentiment class of a compound score, as a SQL expression (counted in the database)."""
+    return case((compound <= negative_threshold, "negative"), (compound >= positive_threshold, "positive"),
+                else_="neutral")
 
 
 def brand_day(db: Database, brand: str, day: date, tz: str,
               negative_threshold: float = -0.05, positive_threshold: float = 0.05, top: int = 5,
               slas: Optional[dict[str, SlaConfig]] = None) -> BrandDay:
+    """The day's figures, each aggregated in the database, so a day of any size costs a few small queries."""
     result = BrandDay(brand, day, tz)
     start, end = day_bounds(day, tz)
-    topic_counts: dict[str, int] = {}
-    negatives = []
-    mention_ids = []
-    stmt = (select(mentions.c.id, mentions.c.source, mentions.c.compound, mentions.c.is_complaint,
-                   mentions.c.topic, mentions.c.author, mentions.c.author_reach, mentions.c.url, mentions.c.text)
-            .where(mentions.c.brand == brand, mentions.c.created_at >= start, mentions.c.created_at < end))
+    of_day = (mentions.c.brand == brand, mentions.c.created_at >= start, mentions.c.created_at < end)
+    kind = _sentiment(mentions.c.compound, negative_threshold, positive_threshold)
     with db.engine.connect() as conn:
-        for row in conn.execute(stmt):
-            mention_ids.append(row.id)
-            result.volume_by_source[row.source] = result.volume_by_source.get(row.source, 0) + 1
-            kind = _sentiment(row.compound, negative_threshold, positive_threshold)
-            result.sentiment[kind] += 1
-            if kind == "negative":
-                negatives.append(row)
-            if row.is_complaint:
-                result.complaints += 1
-                topic_counts[row.topic] = topic_counts.get(row.topic, 0) + 1
-    result.topics = sorted(topic_counts.items(), key=lambda kv: (-kv[1], kv[0]))
-    negatives.sort(key=lambda r: (-r.author_reach, r.compound, r.id))
+        result.volume_by_source = dict(conn.execute(select(mentions.c.source, func.count()).where(*of_day)
+                                                    .group_by(mentions.c.source)).all())
+        for name, count in conn.execute(select(kind, func.count()).where(*of_day).group_by(kind)):
+            result.sentiment[name] = count
+        topics = conn.execute(select(mentions.c.topic, func.count()).where(*of_day, mentions.c.is_complaint.is_(True))
+                              .group_by(mentions.c.topic)).all()
+        negatives = conn.execute(
+            select(mentions.c.author, mentions.c.author_reach, mentions.c.url, mentions.c.text, mentions.c.compound)
+            .where(*of_day, mentions.c.compound <= negative_threshold)
+            .order_by(mentions.c.author_reach.desc(), mentions.c.compound, mentions.c.id).limit(top)).all()
+    result.topics = sorted(topics, key=lambda kv: (-kv[1], kv[0]))
+    result.complaints = sum(n for _, n in result.topics)
     result.top_negative = [{"author": r.author, "reach": r.author_reach, "url": r.url, "text": r.text[:280],
-                            "compound": r.compound} for r in negatives[:top]]
+                            "compound": r.compound} for r in negatives]
     _history(db, result, negative_threshold, positive_threshold)
     _delivery(db, result, start, end)
     _spikes(db, result, start, end)
@@ -129,19 +126,20 @@ def brand_day(db: Database, brand: str, day: date, tz: str,
 
 
 def _history(db: Database, result: BrandDay, negative_threshold: float, positive_threshold: float) -> None:
-    """Previous day, the 7-day baseline and the 14-day trend, bucketed by local calendar day."""
-    zone = ZoneInfo(result.timezone)
-    first = result.day - timedelta(days=max(TREND_DAYS - 1, BASELINE_DAYS))
-    start, _ = day_bounds(first, result.timezone)
-    _, end = day_bounds(result.day, result.timezone)
+    """Previous day, the 7-day baseline and the 14-day trend, bucketed by local calendar day in SQL: the
+    local midnights are computed here (DST included) and each mention falls into the bucket between two."""
+    days = [result.day - timedelta(days=offset) for offset in range(max(TREND_DAYS - 1, BASELINE_DAYS), -1, -1)]
+    edges = [day_bounds(d, result.timezone)[0] for d in days] + [day_bounds(result.day, result.timezone)[1]]
+    bucket = case(*((mentions.c.created_at < edge, i) for i, edge in enumerate(edges[1:])), else_=len(days))
+    kind = _sentiment(mentions.c.compound, negative_threshold, positive_threshold)
+    stmt = (select(bucket, kind, func.count())
+            .where(mentions.c.brand == result.brand, mentions.c.created_at >= edges[0],
+                   mentions.c.created_at < edges[-1])
+            .group_by(bucket, kind))
     per_day: dict[date, dict[str, int]] = {}
-    stmt = select(mentions.c.created_at, mentions.c.compound).where(
-        mentions.c.brand == result.brand, mentions.c.created_at >= start, mentions.c.created_at < end)
     with db.engine.connect() as conn:
-        for created, compound in conn.execute(stmt):
-            local_day = created.astimezone(zone).date()
-            counts = per_day.setdefault(local_day, dict.fromkeys(SENTIMENTS, 0))
-            counts[_sentiment(compound, negative_threshold, positive_threshold)] += 1
+        for index, name, count in conn.execute(stmt):
+            per_day.setdefault(days[index], dict.fromkeys(SENTIMENTS, 0))[name] = count
     previous = per_day.get(result.day - timedelta(days=1))
     result.previous_shares = _shares(previous) if previous else None
     baseline = dict.fromkeys(SENTIMENTS, 0)

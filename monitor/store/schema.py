@@ -124,7 +124,9 @@ outbox = Table(
     Column("burst_id", Id, ForeignKey("bursts.id", ondelete="SET NULL")),
     Column("reminded_at", UTCDateTime),  # the route's SLA reminder for this alert was claimed (sent once)
     UniqueConstraint("mention_id", "route"),
-    Index(None, "status", "next_attempt_at"),
+    # Claims walk the pending alerts oldest first, skip the ones not due yet and stop after a batch. (An index
+    # on (status, next_attempt_at) made SQLite sort every pending row for each batch.)
+    Index(None, "status", "id"),
 )
 
 digest_runs = Table(
