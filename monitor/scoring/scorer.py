@@ -94,27 +94,26 @@ class ComplaintScorer:
         structural = clauses.STRUCTURAL_RULES
         self._labels = {name: label for name, (_, label, _) in RULES.items()} | {n: lb for n, (_, lb) in structural.items()}
         self._weights = {name: weight for name, (weight, _, _) in RULES.items()} | {n: w for n, (w, _) in structural.items()}
-        self._cues = PhraseMatcher()
+        # One trie for cues, guards and sarcasm phrases: a post's tokens are walked once.
+        self._phrases = PhraseMatcher()
         for name, (weight, _, patterns) in RULES.items():
             for pattern in patterns:
-                self._cues.add(pattern, name, weight)
+                self._phrases.add(pattern, name, weight)
         for term, weight in self.config.extra_terms.items():
-            self._cues.add(term, "custom", weight)
+            self._phrases.add(term, "custom", weight)
         self._labels["custom"], self._weights["custom"] = "custom term", 1.0
-        self._guards = PhraseMatcher()
         for pattern in lx.NO_PROBLEM_PHRASES:
-            self._guards.add(pattern, "no_problem", -1.5)
+            self._phrases.add(pattern, "no_problem", -1.5)
         for pattern in lx.RESOLVED_PHRASES:
-            self._guards.add(pattern, "resolved", -1.2)
+            self._phrases.add(pattern, "resolved", -1.2)
         for pattern in lx.INNOCENT_IDIOMS + list(self.config.ignore_terms):
-            self._guards.add(pattern, "idiom", 0.0)
+            self._phrases.add(pattern, "idiom", 0.0)
         for rule, patterns in (("brand_voice", im.BRAND_VOICE_PHRASES), ("hope", im.HOPE_PHRASES),
                                ("process", im.PROCESS_PHRASES)):
             for pattern in patterns:
-                self._guards.add(pattern, rule, GUARDS[rule][1])
-        self._sarcasm = PhraseMatcher()
+                self._phrases.add(pattern, rule, GUARDS[rule][1])
         for pattern in lx.SARCASM_PHRASES:
-            self._sarcasm.add(pattern, "sarcasm", 1.0)
+            self._phrases.add(pattern, "sarcasm", 1.0)
         self._topics = TopicClassifier(topics if topics is not None else DEFAULT_TOPICS)
 
     # -- public -------------------------------------------------------------
@@ -147,11 +146,13 @@ class ComplaintScorer:
     # -- evidence -----------------------------------------------------------
 
     def _evidence(self, text: str, tokens: list[str], compound: float, reasons: list[dict]) -> float:
-        guards = self._guards.find(tokens)
+        found = self._phrases.find(tokens)
+        guards = [m for m in found if m.rule in GUARDS]
         masked = {i for g in guards for i in _guarded_span(g)}
         context = clauses.post_context(text, tokens)
-        cues = [m for m in self._cues.find(tokens) if not _span_masked(m, masked) and not self._negated(m, tokens)]
-        sarcastic = self._is_sarcastic(text, tokens, masked, reasons)
+        cues = [m for m in found if m.rule not in GUARDS and m.rule != "sarcasm"
+                and not _span_masked(m, masked) and not self._negated(m, tokens)]
+        sarcastic = self._is_sarcastic(text, tokens, [m for m in found if m.rule == "sarcasm"], masked, reasons)
         discounted, ends_on_complaint = self._contrast(tokens, cues, sarcastic, reasons)
         cues += clauses.structural_cues(text, tokens, masked, context, compound, bool(cues))
 
@@ -228,8 +229,8 @@ class ComplaintScorer:
             return False
         return any(t in lx.NEGATORS for t in tokens[max(0, match.start - 3):match.start])
 
-    def _is_sarcastic(self, text: str, tokens: list[str], masked: set[int], reasons: list[dict]) -> bool:
-        hits = self._sarcasm.find(tokens)
+    def _is_sarcastic(self, text: str, tokens: list[str], hits: list[Match], masked: set[int],
+                      reasons: list[dict]) -> bool:
         if hits:
             reasons.append({"rule": "sarcasm", "label": "sarcasm",
                             "match": " ".join(tokens[hits[0].start:hits[0].end])})
