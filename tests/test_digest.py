@@ -95,7 +95,8 @@ def test_figures_match_the_database_exactly(seeded):
     assert d.complaints == 3 and d.complaint_rate == pytest.approx(0.6)
     assert d.topics == [("billing", 2), ("delivery", 1)]
     assert d.pareto() == [("billing", 2, pytest.approx(2 / 3)), ("delivery", 1, 1.0)]
-    assert [p["author"] for p in d.top_negative] == ["ann", "bob"]
+    assert [p["author"] for p in d.top_complaints] == ["ann", "bob", "cy"]  # the detector's, by priority
+    assert [p["author"] for p in d.top_positive] == ["dee", "eve"]  # most-read positive, not complaints
     assert (d.alerts_delivered, d.alerts_pending, d.alerts_dead) == (2, 1, 0)
     assert d.median_alert_delay == 120.0
     [spike] = d.spikes
@@ -125,8 +126,10 @@ def test_a_25_hour_day_at_the_dst_change_counts_its_last_hour(store):
 
 def test_text_shows_changes_pareto_spike_and_delivery(seeded):
     text = render_text(brand_day(seeded.db, "Pixelcart", DAY, TZ))
-    assert "Mentions: 5 (reddit 2, x 3)" in text
-    assert "Negative: 2 (40%; +15.0 pts vs previous day, -10.0 pts vs 7-day average)" in text
+    assert "Mentions (posts naming Pixelcart): 5 (reddit 2, x 3)" in text
+    assert "Negative tone (VADER, the words' sentiment): 2 (40%; +15.0 pts vs previous day, -10.0 pts vs " \
+           "7-day average)" in text
+    assert "Complaints (posts the detector flagged; a complaint need not sound negative): 3 (60.0% of mentions" in text
     assert "billing 2 (67% cumulative)" in text and "Spike: 2 complaints from 07:00 to 10:00" in text
     assert "2 delivered, 1 pending, 0 dead; median time from post to alert 2 min" in text
 
@@ -148,9 +151,29 @@ def test_charts_are_pngs_of_the_expected_size(seeded):
     assert png_size(topics_png(d)) == (800, 400)
 
 
+def test_slack_summary_escapes_top_complaints_as_alerts_are(seeded, tmp_path, httpserver):
+    fake = FakeSlack()
+    fake.install(httpserver)
+    with seeded.db.engine.begin() as conn:
+        conn.execute(sa.update(mentions).where(mentions.c.external_id == "m0")
+                     .values(text="<!channel> pixelcart refund <https://evil.example|click> *now*"))
+    config = build_config(tmp_path, environ={"SLACK_BOT_TOKEN": FakeSlack.TOKEN},
+                          alerts={"sinks": {"slack": {"type": "slack", "token": "${SLACK_BOT_TOKEN}",
+                                                      "api_base_url": httpserver.url_for("/api/"),
+                                                      "min_interval": "0s"}}},
+                          digest={"timezone": TZ, "targets": ["slack"], "sink": "slack", "channel": "C0SUPPORT"})
+    from alerts.slack import SlackSink
+
+    runner = DigestRunner(config, {"slack": SlackSink("slack", config.sinks["slack"].config)}, db=seeded.db,
+                          mentions=seeded.mentions, runs=seeded.digest_runs)
+    assert runner.run(day=DAY, brands=["Pixelcart"]) == 1
+    blocks = json.dumps(fake.messages[0]["blocks"])
+    assert "<!channel>" not in blocks and "&lt;!channel&gt;" in blocks and "<https://evil" not in blocks
+
+
 def test_html_is_self_contained_and_escapes_posts(seeded):
     d = brand_day(seeded.db, "Pixelcart", DAY, TZ)
-    d.top_negative[0]["text"] = "<script>alert(1)</script>"
+    d.top_complaints[0]["text"] = "<script>alert(1)</script>"
     page = render_html(d, trend_png(d), topics_png(d))
     assert page.count('src="data:image/png;base64,') == 2
     assert "<script" not in page and "<link" not in page and 'src="http' not in page
@@ -183,7 +206,9 @@ def test_slack_target_posts_summary_and_uploads_charts(seeded, tmp_path, httpser
     assert runner.run(day=DAY, brands=["Pixelcart"]) == 1
     [summary] = fake.messages
     assert summary["channel"] == "C0SUPPORT" and "Daily digest: Pixelcart" in json.dumps(summary["blocks"])
-    assert "Spike: 2 complaints" in json.dumps(summary["blocks"])
+    blocks = json.dumps(summary["blocks"])
+    assert "Spike: 2 complaints" in blocks and "A quiet day for Pixelcart" in blocks  # the headline leads
+    assert "Top complaints:" in blocks and "@ann (billing, priority 50)" in blocks and "@cy (delivery" in blocks
     uploaded = list(fake.files.values())
     assert [f["filename"] for f in uploaded] == ["pixelcart-2026-11-20-trend.png", "pixelcart-2026-11-20-topics.png"]
     assert all(png_size(f["content"]) == (800, 400) and f["length"] == len(f["content"]) for f in uploaded)
@@ -217,7 +242,7 @@ def test_digest_and_export_commands(tmp_path, store):
         store.mentions.store_batch(item[1], [row(i, *item)], [[]], {}, read=1, rejected=0)
     runner = CliRunner()
     out = runner.invoke(cli, ["--config", str(path), "digest", "--date", "2026-11-20", "--brand", "pixelcart"])
-    assert out.exit_code == 0 and "Mentions: 5" in out.output
+    assert out.exit_code == 0 and "Mentions (posts naming Pixelcart): 5" in out.output
     files = runner.invoke(cli, ["--config", str(path), "digest", "--date", "2026-11-20", "--to", "file"])
     assert files.exit_code == 0 and (tmp_path / "out" / "northwind-air" / "2026-11-20.html").exists()
     again = runner.invoke(cli, ["--config", str(path), "digest", "--date", "2026-11-20", "--to", "file"])
@@ -389,3 +414,90 @@ def test_posts_worth_a_label_in_the_digest_and_their_slack_buttons(seeded, tmp_p
     assert [b["block_id"] for b in label_actions] == [f"label_{ids['m50']}", f"label_{ids['m0']}",
                                                       f"label_{ids['m1']}"]
     assert [e["action_id"] for e in label_actions[0]["elements"]] == ["label_complaint", "label_not"]
+
+
+@pytest.mark.parametrize("counts, percents", [
+    ({"positive": 1, "neutral": 1, "negative": 1}, {"positive": 34, "neutral": 33, "negative": 33}),
+    ({"positive": 2, "neutral": 2, "negative": 3}, {"positive": 29, "neutral": 28, "negative": 43}),
+    ({"positive": 0, "neutral": 5, "negative": 0}, {"positive": 0, "neutral": 100, "negative": 0}),
+])
+def test_shares_add_up_to_100_by_largest_remainder(counts, percents):
+    from monitor.digest.report import whole_percents
+
+    assert whole_percents(counts) == percents and sum(percents.values()) == 100
+
+
+def seed_days(store, per_day: dict[int, list[tuple[str, str]]], fetched_late: bool = False, first: int = 0) -> None:
+    """per_day: days before DAY -> (topic, text) complaints posted at 15:00 UTC that day."""
+    rows, n = [], first
+    for back, items in per_day.items():
+        for topic, text in items:
+            n += 1
+            r = row(1000 + n, f"{DAY - timedelta(days=back)}T15:00:00", "x", -0.3, topic, f"u{n}", 10)
+            r["text"] = text
+            if fetched_late:
+                r["fetched_at"] = r["created_at"] + timedelta(days=3)
+            rows.append(r)
+    store.mentions.store_batch("x", rows, [[] for _ in rows], {}, read=len(rows), rejected=0)
+
+
+def test_headline_names_a_topic_beyond_its_usual_range_and_the_words_driving_it(store):
+    usual = {back: [("delivery", "pixelcart parcel late"), ("delivery", "pixelcart courier missed me")]
+             for back in range(1, 29)}
+    today = [("delivery", f"@pixelcart tracking not updating for order {i}") for i in range(9)] + \
+        [("delivery", "pixelcart parcel never came"), ("delivery", "where is my parcel pixelcart"),
+         ("delivery", "pixelcart tracking not updating since monday")]
+    seed_days(store, {**usual, 0: today + [("billing", "pixelcart charged twice")]})
+    d = brand_day(store.db, "Pixelcart", DAY, TZ)
+    assert d.movement.headline == [
+        "Complaints about delivery 6.0x the usual (12 vs 2 a day), mostly 'tracking not updating'."]
+    delivery = next(t for t in d.movement.topics if t.topic == "delivery")
+    assert (delivery.today, delivery.average, delivery.direction) == (12, 2.0, "up")
+    billing = next(t for t in d.movement.topics if t.topic == "billing")
+    assert (billing.today, billing.average, billing.direction, billing.news) == (1, 0.0, "up", False)
+    assert d.movement.rate14 == pytest.approx((2 * 13 + 13) / (2 * 13 + 13))  # every seeded post is a complaint
+    text = render_text(d)
+    assert text.splitlines()[1].strip().startswith("Complaints about delivery 6.0x the usual")
+    assert "Topic movement (complaints today vs 7-day average): delivery 12 vs 2.0 ↑, billing 1 vs 0.0 ↑" in text
+
+
+def test_a_day_within_the_usual_range_is_called_quiet(store):
+    seed_days(store, {back: [("delivery", "pixelcart parcel late")] * 3 for back in range(0, 29)})
+    d = brand_day(store.db, "Pixelcart", DAY, TZ)
+    assert d.movement.headline == ["A quiet day for Pixelcart: 3 complaint(s) against 3 a day usually; nothing "
+                                   "moved beyond its normal range."]
+    assert [t.direction for t in d.movement.topics] == ["flat"]
+
+
+def test_complaint_rate_over_14_and_28_days(store):
+    seed_days(store, {back: [("delivery", "pixelcart parcel late")] for back in range(0, 28)})
+    quiet = [row(5000 + i, f"{DAY - timedelta(days=20)}T15:00:00", "x", 0.5, None, "q", 1) for i in range(28)]
+    store.mentions.store_batch("x", quiet, [[] for _ in quiet], {}, read=28, rejected=0)
+    d = brand_day(store.db, "Pixelcart", DAY, TZ)
+    assert d.movement.rate14 == pytest.approx(1.0) and d.movement.rate28 == pytest.approx(28 / 56)
+    assert "100.0% over 14 days, 50.0% over 28 days" in render_text(d)
+
+
+def test_post_to_alert_time_counts_only_posts_read_live(store):
+    seed_days(store, {0: [("delivery", "pixelcart late a")]})
+    seed_days(store, {0: [("delivery", "pixelcart late b")]}, fetched_late=True, first=500)
+    with store.db.engine.begin() as conn:
+        ids = dict(conn.execute(sa.select(mentions.c.text, mentions.c.id)).all())
+        for text, delay in (("pixelcart late a", 120), ("pixelcart late b", 3 * 86400 + 60)):
+            created = at(f"{DAY}T15:00:00")
+            conn.execute(sa.insert(outbox).values(mention_id=ids[text], route="support", sink="rec",
+                                                  status="delivered", attempts=1, next_attempt_at=created,
+                                                  created_at=created, delivered_at=created + timedelta(seconds=delay)))
+    d = brand_day(store.db, "Pixelcart", DAY, TZ)
+    assert d.alerts_delivered == 2 and d.median_alert_delay == 120.0  # the backfilled one is not a delay
+
+
+def test_a_high_day_within_the_usual_spread_is_not_news(store):
+    # Usually 2 or 8 a day (mean 5, spread 3): today's 8 is 1.6x the mean but only one spread above it.
+    seed_days(store, {back: [("delivery", f"pixelcart parcel late {back} {i}") for i in range(2 if back % 2 else 8)]
+                      for back in range(1, 29)})
+    seed_days(store, {0: [("delivery", f"pixelcart parcel late today {i}") for i in range(8)]}, first=900)
+    d = brand_day(store.db, "Pixelcart", DAY, TZ)
+    [delivery] = d.movement.topics
+    assert (delivery.today, delivery.mean28, delivery.spread28) == (8, 5.0, 3.0) and not delivery.news
+    assert d.movement.headline[0].startswith("A quiet day for Pixelcart: 8 complaint(s) against 5 a day usually")

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import case, func, select
 
 from monitor.config.sections import SlaConfig
+from monitor.digest.movement import Movement, history_edges, movement
 from monitor.digest.responses import ResponseFigures, response_figures
 from monitor.digest.to_label import posts_to_label
 from monitor.store.database import Database
@@ -23,6 +24,7 @@ from monitor.store.schema import bursts, mentions, outbox
 SENTIMENTS = ("positive", "neutral", "negative")
 TREND_DAYS = 14
 BASELINE_DAYS = 7
+LIVE = timedelta(hours=1)  # read within this of its publication: the post came in live
 
 
 @dataclass
@@ -47,12 +49,14 @@ class BrandDay:
     baseline_shares: Optional[dict[str, float]] = None   # the 7 days before, pooled
     complaints: int = 0
     topics: list[tuple[str, int]] = field(default_factory=list)
-    top_negative: list[dict] = field(default_factory=list)
+    top_complaints: list[dict] = field(default_factory=list)  # the detector's complaints, highest priority first
+    top_positive: list[dict] = field(default_factory=list)    # the most-read positive posts
+    movement: Optional[Movement] = None  # complaint rates, topics against their usual level, the headline
     spikes: list[dict] = field(default_factory=list)
     alerts_delivered: int = 0
     alerts_pending: int = 0
     alerts_dead: int = 0
-    median_alert_delay: Optional[float] = None  # seconds from publication to delivered alert
+    median_alert_delay: Optional[float] = None  # seconds from publication to alert, posts read live only
     trend: list[DayPoint] = field(default_factory=list)
     responses: Optional[ResponseFigures] = None
     to_label: list[dict] = field(default_factory=list)  # possible misses and uncertain alerts, unlabelled
@@ -109,15 +113,19 @@ def brand_day(db: Database, brand: str, day: date, tz: str,
             result.sentiment[name] = count
         topics = conn.execute(select(mentions.c.topic, func.count()).where(*of_day, mentions.c.is_complaint.is_(True))
                               .group_by(mentions.c.topic)).all()
-        negatives = conn.execute(
-            select(mentions.c.author, mentions.c.author_reach, mentions.c.url, mentions.c.text, mentions.c.compound)
-            .where(*of_day, mentions.c.compound <= negative_threshold)
-            .order_by(mentions.c.author_reach.desc(), mentions.c.compound, mentions.c.id).limit(top)).all()
+        posts = (mentions.c.author, mentions.c.author_reach, mentions.c.url, mentions.c.text, mentions.c.compound,
+                 mentions.c.topic, mentions.c.priority)
+        complaints = conn.execute(select(*posts).where(*of_day, mentions.c.is_complaint.is_(True))
+                                  .order_by(mentions.c.priority.desc(), mentions.c.id).limit(top)).all()
+        positives = conn.execute(select(*posts).where(*of_day, mentions.c.compound >= positive_threshold,
+                                                      mentions.c.is_complaint.is_(False))
+                                 .order_by(mentions.c.author_reach.desc(), mentions.c.id).limit(3)).all()
     result.topics = sorted(topics, key=lambda kv: (-kv[1], kv[0]))
     result.complaints = sum(n for _, n in result.topics)
-    result.top_negative = [{"author": r.author, "reach": r.author_reach, "url": r.url, "text": r.text[:280],
-                            "compound": r.compound} for r in negatives]
-    _history(db, result, negative_threshold, positive_threshold)
+    result.top_complaints, result.top_positive = [_post(r) for r in complaints], [_post(r) for r in positives]
+    result.movement = movement(db, brand, day, history_edges(day, tz, day_bounds),
+                               lambda topic: _complaint_texts(db, of_day, topic), kind)
+    _history(result)
     _delivery(db, result, start, end)
     _spikes(db, result, start, end)
     result.responses = response_figures(db, brand, start, end, slas or {})
@@ -125,45 +133,43 @@ def brand_day(db: Database, brand: str, day: date, tz: str,
     return result
 
 
-def _history(db: Database, result: BrandDay, negative_threshold: float, positive_threshold: float) -> None:
-    """Previous day, the 7-day baseline and the 14-day trend, bucketed by local calendar day in SQL: the
-    local midnights are computed here (DST included) and each mention falls into the bucket between two."""
-    days = [result.day - timedelta(days=offset) for offset in range(max(TREND_DAYS - 1, BASELINE_DAYS), -1, -1)]
-    edges = [day_bounds(d, result.timezone)[0] for d in days] + [day_bounds(result.day, result.timezone)[1]]
-    bucket = case(*((mentions.c.created_at < edge, i) for i, edge in enumerate(edges[1:])), else_=len(days))
-    kind = _sentiment(mentions.c.compound, negative_threshold, positive_threshold)
-    stmt = (select(bucket, kind, func.count())
-            .where(mentions.c.brand == result.brand, mentions.c.created_at >= edges[0],
-                   mentions.c.created_at < edges[-1])
-            .group_by(bucket, kind))
-    per_day: dict[date, dict[str, int]] = {}
+def _post(row) -> dict:
+    return {"author": row.author, "reach": row.author_reach, "url": row.url, "text": row.text[:280],
+            "compound": row.compound, "topic": row.topic, "priority": row.priority}
+
+
+def _complaint_texts(db: Database, of_day: tuple, topic: str, limit: int = 500) -> list[str]:
+    stmt = select(mentions.c.text).where(*of_day, mentions.c.is_complaint.is_(True), mentions.c.topic == topic) \
+        .order_by(mentions.c.priority.desc()).limit(limit)
     with db.engine.connect() as conn:
-        for index, name, count in conn.execute(stmt):
-            per_day.setdefault(days[index], dict.fromkeys(SENTIMENTS, 0))[name] = count
-    previous = per_day.get(result.day - timedelta(days=1))
+        return list(conn.execute(stmt).scalars())
+
+
+def _history(result: BrandDay) -> None:
+    """Previous day, the 7-day baseline and the 14-day trend, from the movement's per-day counts."""
+    per_day = result.movement.sentiment_by_day
+    previous = per_day[-2]
     result.previous_shares = _shares(previous) if previous else None
     baseline = dict.fromkeys(SENTIMENTS, 0)
-    for offset in range(1, BASELINE_DAYS + 1):
-        for k, v in per_day.get(result.day - timedelta(days=offset), {}).items():
+    for counts in per_day[-BASELINE_DAYS - 1:-1]:
+        for k, v in counts.items():
             baseline[k] += v
     result.baseline_shares = _shares(baseline) or None
-    result.trend = []
-    for offset in range(TREND_DAYS - 1, -1, -1):
-        d = result.day - timedelta(days=offset)
-        counts = per_day.get(d, {})
-        result.trend.append(DayPoint(d, sum(counts.values()), counts.get("negative", 0)))
+    result.trend = [DayPoint(result.day - timedelta(days=TREND_DAYS - 1 - i), sum(counts.values()),
+                             counts.get("negative", 0)) for i, counts in enumerate(per_day[-TREND_DAYS:])]
 
 
 def _delivery(db: Database, result: BrandDay, start: datetime, end: datetime) -> None:
-    stmt = (select(outbox.c.status, outbox.c.delivered_at, mentions.c.created_at)
+    stmt = (select(outbox.c.status, outbox.c.delivered_at, mentions.c.created_at, mentions.c.fetched_at)
             .join(mentions, mentions.c.id == outbox.c.mention_id)
             .where(mentions.c.brand == result.brand, mentions.c.created_at >= start, mentions.c.created_at < end))
     delays = []
     with db.engine.connect() as conn:
-        for status, delivered_at, created_at in conn.execute(stmt):
+        for status, delivered_at, created_at, fetched_at in conn.execute(stmt):
             if status == "delivered":
                 result.alerts_delivered += 1
-                if delivered_at and created_at:
+                # Only posts read live: a backfill's or an import's delay says when it ran, not how fast we are.
+                if delivered_at and created_at and fetched_at and fetched_at - created_at <= LIVE:
                     delays.append(max(0.0, (delivered_at - created_at).total_seconds()))
             elif status == "folded":
                 result.alerts_delivered += 1  # reached the team inside a burst's spike, not as its own message

@@ -23,13 +23,26 @@ def _change(now: float, then: Optional[float]) -> str:
     return f"{points:+.1f} pts"
 
 
+def whole_percents(counts: dict[str, int]) -> dict[str, int]:
+    """Whole percentages that add up to exactly 100 (largest remainder), or {} when there is nothing."""
+    total = sum(counts.values())
+    if not total:
+        return {}
+    exact = {k: v * 100 / total for k, v in counts.items()}
+    floors = {k: int(x) for k, x in exact.items()}
+    order = {k: i for i, k in enumerate(counts)}  # ties go to the one listed first
+    for k in sorted(exact, key=lambda k: (floors[k] - exact[k], order[k]))[:100 - sum(floors.values())]:
+        floors[k] += 1
+    return floors
+
+
 def sentiment_rows(d: BrandDay) -> list[tuple[str, int, str, str, str]]:
     """(sentiment, count, share, change vs previous day, change vs 7-day baseline)."""
-    shares = d.shares()
+    shares, percents = d.shares(), whole_percents(d.sentiment)
     rows = []
     for kind in SENTIMENTS:
         share = shares.get(kind, 0.0)
-        rows.append((kind, d.sentiment[kind], _pct(share),
+        rows.append((kind, d.sentiment[kind], f"{percents.get(kind, 0)}%" if percents else "–",
                      _change(share, (d.previous_shares or {}).get(kind) if d.previous_shares else None),
                      _change(share, (d.baseline_shares or {}).get(kind) if d.baseline_shares else None)))
     return rows
@@ -47,10 +60,13 @@ def summary_lines(d: BrandDay) -> list[str]:
     if not d.volume:
         return [f"No mentions of {d.brand} were stored for this day."]
     sources = ", ".join(f"{s} {n}" for s, n in sorted(d.volume_by_source.items()))
-    lines = [f"Mentions: {d.volume} ({sources})"]
-    lines += [f"{kind.capitalize()}: {count} ({share}; {prev} vs previous day, {base} vs 7-day average)"
-              for kind, count, share, prev, base in sentiment_rows(d)]
-    lines.append(f"Complaints: {d.complaints} ({d.complaint_rate:.1%} of mentions)")
+    lines = list(d.movement.headline) if d.movement else []
+    lines.append(f"Mentions (posts naming {d.brand}): {d.volume} ({sources})")
+    lines += [f"{kind.capitalize()} tone (VADER, the words' sentiment): {count} ({share}; {prev} vs previous day, "
+              f"{base} vs 7-day average)" for kind, count, share, prev, base in sentiment_rows(d)]
+    lines.append(f"Complaints (posts the detector flagged; a complaint need not sound negative): {d.complaints} "
+                 f"({d.complaint_rate:.1%} of mentions{_rates(d)})")
+    lines += movement_lines(d)
     if d.topics:
         lines.append("Top complaint topics: " + ", ".join(
             f"{t} {c} ({cum:.0%} cumulative)" for t, c, cum in d.pareto()[:5]))
@@ -58,8 +74,39 @@ def summary_lines(d: BrandDay) -> list[str]:
         lines.append(f"Spike: {s['complaints']} complaints from {s['started']:%H:%M} to {s['ended']:%H:%M} "
                      f"(route {s['route']})")
     lines.append(f"Alerts: {d.alerts_delivered} delivered, {d.alerts_pending} pending, {d.alerts_dead} dead; "
-                 f"median time from post to alert {_delay(d.median_alert_delay)}")
+                 f"median time from post to alert {_delay(d.median_alert_delay)} (posts read live)")
     return lines + response_lines(d)
+
+
+def slack_extra_lines(d: BrandDay, digest) -> list[str]:
+    """For the Slack summary: the three top complaints and where the full report and its CSV are."""
+    lines = []
+    if d.top_complaints:
+        lines.append("Top complaints:")
+        lines += [f"  @{p['author']} ({p['topic']}, priority {p['priority']:.0f}): {_quoted(p['text'], 140)} "
+                  f"{p['url'] or ''}".rstrip() for p in d.top_complaints[:3]]
+    if "file" in digest.targets:
+        html_path, csv_path = report_paths(digest.directory, d)
+        lines.append(f"Full report: {html_path} (CSV of the day's mentions: {csv_path.name})")
+    return lines
+
+
+def _rates(d: BrandDay) -> str:
+    m = d.movement
+    if m is None or m.rate14 is None:
+        return ""
+    return f"; {m.rate14:.1%} over 14 days, {m.rate28:.1%} over 28 days"
+
+
+ARROWS = {"up": "↑", "down": "↓", "flat": "→"}
+
+
+def movement_lines(d: BrandDay) -> list[str]:
+    """Complaint topics today against their 7-day average, biggest change first."""
+    if d.movement is None or not d.movement.topics:
+        return []
+    return ["Topic movement (complaints today vs 7-day average): " + ", ".join(
+        f"{t.topic} {t.today} vs {t.average:.1f} {ARROWS[t.direction]}" for t in d.movement.topics[:5])]
 
 
 def response_lines(d: BrandDay) -> list[str]:
@@ -100,10 +147,12 @@ def label_lines(d: BrandDay) -> list[str]:
 def render_text(d: BrandDay) -> str:
     lines = [f"{d.brand} · {d.day:%a %d %b %Y} ({d.timezone})"] + [f"  {x}" for x in summary_lines(d)]
     lines += [f"  {x}" for x in label_lines(d)]
-    if d.top_negative:
-        lines.append("  Most-read negative posts:")
-        lines += [f"    @{p['author']} ({p['reach']:,}) {_quoted(p['text'], 100)} {p['url'] or ''}".rstrip()
-                  for p in d.top_negative]
+    for title, posts in (("Top complaints (by priority)", d.top_complaints),
+                         ("Most-read positive posts", d.top_positive)):
+        if posts:
+            lines.append(f"  {title}:")
+            lines += [f"    @{p['author']} ({p['reach']:,}, {p['topic']}) {_quoted(p['text'], 100)} "
+                      f"{p['url'] or ''}".rstrip() for p in posts]
     return "\n".join(lines) + "\n"
 
 
@@ -124,9 +173,9 @@ def render_html(d: BrandDay, trend_png: bytes, topics_png: bytes) -> str:
     sentiment = "".join(f"<tr><td>{e(k)}</td><td>{c}</td><td>{e(s)}</td><td>{e(p)}</td><td>{e(b)}</td></tr>"
                         for k, c, s, p, b in sentiment_rows(d))
     topics = "".join(f"<tr><td>{e(t)}</td><td>{c}</td><td>{cum:.0%}</td></tr>" for t, c, cum in d.pareto())
-    negatives = "".join(
-        f"<li><b>@{e(p['author'])}</b> ({p['reach']:,} followers, VADER {p['compound']:+.2f}): "
-        f"{e(p['text'])} {_safe_link(p['url'], 'open')}</li>" for p in d.top_negative)
+    complaints, positives = (_posts_html(d.top_complaints, "priority"), _posts_html(d.top_positive, "reach"))
+    moves = "".join(f"<tr><td>{e(t.topic)}</td><td>{t.today}</td><td>{t.average:.1f}</td>"
+                    f"<td>{ARROWS[t.direction]} {e(t.direction)}</td></tr>" for t in (d.movement.topics if d.movement else []))
     summary = "".join(f"<li>{e(x)}</li>" for x in summary_lines(d))
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
@@ -148,11 +197,24 @@ img {{ max-width: 100%; height: auto; border: 1px solid #eee; margin: .5rem 0; }
 <h2>Complaint topics</h2>
 {_img(topics_png, f"{d.brand}: complaint topics ranked")}
 <table><tr><th>topic</th><th>complaints</th><th>cumulative share</th></tr>{topics}</table>
-<h2>Most-read negative posts</h2>
-<ol>{negatives or "<li>none</li>"}</ol>
+<h2>Topic movement</h2>
+<table><tr><th>topic</th><th>complaints today</th><th>7-day average</th><th>direction</th></tr>
+{moves or "<tr><td colspan=4>no complaints in the last 8 days</td></tr>"}</table>
+<h2>Top complaints (chosen by the detector, ranked by priority)</h2>
+<ol>{complaints or "<li>none</li>"}</ol>
+<h2>Most-read positive posts</h2>
+<ol>{positives or "<li>none</li>"}</ol>
 {_to_label_html(d)}
 </body></html>
 """
+
+
+def _posts_html(posts: list[dict], measure: str) -> str:
+    e = html.escape
+    return "".join(
+        f"<li><b>@{e(p['author'])}</b> ({p['reach']:,} followers, {e(p['topic'])}, "
+        f"{'priority ' + format(p['priority'], '.0f') if measure == 'priority' else 'VADER ' + format(p['compound'], '+.2f')}): "
+        f"{e(p['text'])} {_safe_link(p['url'], 'open')}</li>" for p in posts)
 
 
 def _to_label_html(d: BrandDay) -> str:

@@ -91,7 +91,8 @@ class DigestRunner:
         slug = f"{brand_slug(figures.brand)}-{figures.day:%Y-%m-%d}"
         return sink.send_report(Report(
             title=f"Daily digest: {figures.brand}, {figures.day:%a %d %b %Y} ({figures.timezone})",
-            lines=report.summary_lines(figures), channel=cfg.channel, to_label=figures.to_label,
+            lines=report.summary_lines(figures) + report.slack_extra_lines(figures, self.config.root.digest),
+            channel=cfg.channel, to_label=figures.to_label,
             images=[(f"{slug}-trend.png", charts["trend"], f"{figures.brand}: 14-day trend"),
                     (f"{slug}-topics.png", charts["topics"], f"{figures.brand}: complaint topics")]))
 

@@ -1,0 +1,162 @@
+"""What changed, and whether it matters: complaint rates over 14 and 28 days, topics against their usual
+level, and a headline naming the movements beyond normal variation.
+
+"Usual" is the trailing days before the digest day: a topic's 7-day average for the movement table, and
+the mean and spread of the previous 28 days for the headline's test. A movement is news when today is at
+least MIN_COUNT complaints, at least RATIO_NEWS times the average, and more than Z_NEWS standard deviations
+above it (the spread is floored at one complaint, so a topic that is usually at zero needs a real jump).
+"""
+from __future__ import annotations
+
+import re
+import statistics
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Optional
+
+from sqlalchemy import case, func, literal, select
+
+from monitor.store.database import Database
+from monitor.store.schema import mentions
+
+HISTORY_DAYS = 28
+TABLE_DAYS = 7
+MIN_COUNT, RATIO_NEWS, Z_NEWS = 5, 1.5, 2.0
+_WORD = re.compile(r"[\w']+")
+STOPWORDS = frozenset(
+    "a an the and or but to of in on at for with from by is are was were be been it its it's my me i i'm you your "
+    "we our they them this that these those so just still not no again now today yet have has had do does did "
+    "can can't cant won't dont don't im ive i've what why how when where who all any more very get got".split())
+
+
+@dataclass
+class TopicMove:
+    topic: str
+    today: int
+    average: float      # per day over the previous TABLE_DAYS days
+    mean28: float       # per day over the previous HISTORY_DAYS days
+    spread28: float     # standard deviation of those days
+    words: str = ""     # the phrase most shared by today's complaints of the topic
+
+    @property
+    def direction(self) -> str:
+        if self.today > self.average * 1.1 and self.today - self.average >= 1:
+            return "up"
+        if self.today < self.average * 0.9 and self.average - self.today >= 1:
+            return "down"
+        return "flat"
+
+    @property
+    def z(self) -> float:
+        return (self.today - self.mean28) / max(1.0, self.spread28)
+
+    @property
+    def news(self) -> bool:
+        return self.today >= MIN_COUNT and self.today >= RATIO_NEWS * max(self.mean28, 0.5) and self.z > Z_NEWS
+
+
+@dataclass
+class Movement:
+    complaints_today: int = 0
+    volume_today: int = 0
+    rate14: Optional[float] = None   # complaints / mentions over the 14 days ending with the digest day
+    rate28: Optional[float] = None
+    complaints_mean28: float = 0.0   # per day, previous 28 days
+    complaints_spread28: float = 0.0
+    topics: list[TopicMove] = field(default_factory=list)  # today's and the usual ones, biggest change first
+    headline: list[str] = field(default_factory=list)
+    sentiment_by_day: list[dict[str, int]] = field(default_factory=list)  # oldest first, the digest day last
+
+
+def movement(db: Database, brand: str, day: date, edges: list, texts_of_day, kind) -> Movement:
+    """``edges``: the local midnights from HISTORY_DAYS days before ``day`` to the end of ``day``
+    (HISTORY_DAYS + 2 instants). ``texts_of_day(topic)`` returns today's complaint texts of a topic; ``kind``
+    is the SQL expression of a mention's sentiment class. One pass over the 29 days' mentions."""
+    days = len(edges) - 1
+    bucket = day_bucket(mentions.c.created_at, edges)
+    window = (mentions.c.brand == brand, mentions.c.created_at >= edges[0], mentions.c.created_at < edges[-1])
+    volume, complaints = [0] * days, [0] * days
+    by_topic: dict[str, list[int]] = {}
+    sentiment: list[dict[str, int]] = [{} for _ in range(days)]
+    stmt = (select(bucket, kind, mentions.c.is_complaint, mentions.c.topic, func.count()).where(*window)
+            .group_by(bucket, kind, mentions.c.is_complaint, mentions.c.topic))
+    with db.engine.connect() as conn:
+        for index, name, complaint, topic, count in conn.execute(stmt):
+            volume[index] += count
+            sentiment[index][name] = sentiment[index].get(name, 0) + count
+            if complaint:
+                complaints[index] += count
+                topic_days = by_topic.setdefault(topic, [0] * days)
+                topic_days[index] += count
+    today = days - 1
+    result = Movement(complaints_today=complaints[today], volume_today=volume[today], sentiment_by_day=sentiment)
+    result.rate14 = _rate(complaints[-14:], volume[-14:])
+    result.rate28 = _rate(complaints[-HISTORY_DAYS:], volume[-HISTORY_DAYS:])
+    history = complaints[-HISTORY_DAYS - 1:-1]
+    result.complaints_mean28, result.complaints_spread28 = statistics.fmean(history), statistics.pstdev(history)
+    for topic, counts in by_topic.items():
+        previous = counts[-HISTORY_DAYS - 1:-1]
+        move = TopicMove(topic, counts[today], statistics.fmean(counts[-TABLE_DAYS - 1:-1]),
+                         statistics.fmean(previous), statistics.pstdev(previous))
+        if move.today or move.average >= 0.5:
+            result.topics.append(move)
+    result.topics.sort(key=lambda m: (-abs(m.today - m.average), m.topic))
+    result.headline = _headline(brand, result, texts_of_day)
+    return result
+
+
+def _rate(complaints: list[int], volume: list[int]) -> Optional[float]:
+    return sum(complaints) / sum(volume) if sum(volume) else None
+
+
+def _headline(brand: str, m: Movement, texts_of_day) -> list[str]:
+    news = sorted((t for t in m.topics if t.news), key=lambda t: -t.z)[:3]
+    lines = []
+    for move in news:
+        move.words = driving_words(texts_of_day(move.topic))
+        why = f", mostly '{move.words}'" if move.words else ""
+        lines.append(f"Complaints about {move.topic} {move.today / max(move.mean28, 0.5):.1f}x the usual "
+                     f"({move.today} vs {move.mean28:.0f} a day){why}.")
+    overall_z = (m.complaints_today - m.complaints_mean28) / max(1.0, m.complaints_spread28)
+    if not lines and m.complaints_today >= MIN_COUNT and overall_z > Z_NEWS \
+            and m.complaints_today >= RATIO_NEWS * max(m.complaints_mean28, 0.5):
+        lines.append(f"Complaints about {brand} {m.complaints_today / max(m.complaints_mean28, 0.5):.1f}x the usual "
+                     f"({m.complaints_today} vs {m.complaints_mean28:.0f} a day), spread over topics.")
+    if not lines:
+        lines.append(f"A quiet day for {brand}: {m.complaints_today} complaint(s) against {m.complaints_mean28:.0f} "
+                     "a day usually; nothing moved beyond its normal range.")
+    return lines
+
+
+def driving_words(texts: list[str], size: int = 3) -> str:
+    """The phrase (3, else 2 words, no stopword at either end) most posts of ``texts`` share; '' if none
+    is shared by at least two posts and a fifth of them."""
+    for n in (size, 2):
+        counts: Counter = Counter()
+        for text in texts:
+            words = [w for w in _WORD.findall(text.lower()) if not w.startswith("@")]
+            grams = {tuple(words[i:i + n]) for i in range(len(words) - n + 1)}
+            counts.update(g for g in grams if g[0] not in STOPWORDS and g[-1] not in STOPWORDS)
+        if counts:
+            gram, count = max(counts.items(), key=lambda kv: (kv[1], kv[0]))
+            if count >= 2 and count >= len(texts) / 5:
+                return " ".join(gram)
+    return ""
+
+
+def day_bucket(column, edges: list, low: int = 0, high: Optional[int] = None):
+    """The index i of the day with edges[i] <= column < edges[i + 1], as a balanced CASE: a handful of
+    comparisons per row whatever the number of days (rows outside the edges are filtered by the caller)."""
+    high = len(edges) - 2 if high is None else high
+    if low == high:
+        return literal(low)
+    mid = (low + high + 1) // 2
+    return case((column < edges[mid], day_bucket(column, edges, low, mid - 1)),
+                else_=day_bucket(column, edges, mid, high))
+
+
+def history_edges(day: date, tz: str, day_bounds) -> list:
+    """Local midnights from HISTORY_DAYS days before ``day`` to the end of ``day``."""
+    days = [day - timedelta(days=offset) for offset in range(HISTORY_DAYS, -1, -1)]
+    return [day_bounds(d, tz)[0] for d in days] + [day_bounds(day, tz)[1]]
