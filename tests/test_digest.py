@@ -451,6 +451,7 @@ def test_headline_names_a_topic_beyond_its_usual_range_and_the_words_driving_it(
     d = brand_day(store.db, "Pixelcart", DAY, TZ)
     assert d.movement.headline == [
         "Complaints about delivery 6.0x the usual (12 vs 2 a day), mostly 'tracking not updating'."]
+    assert (d.trend[-1].complaints, d.trend[-2].complaints) == (13, 2)  # the complaint-rate line of the chart
     delivery = next(t for t in d.movement.topics if t.topic == "delivery")
     assert (delivery.today, delivery.average, delivery.direction) == (12, 2.0, "up")
     billing = next(t for t in d.movement.topics if t.topic == "billing")
@@ -501,3 +502,20 @@ def test_a_high_day_within_the_usual_spread_is_not_news(store):
     [delivery] = d.movement.topics
     assert (delivery.today, delivery.mean28, delivery.spread28) == (8, 5.0, 3.0) and not delivery.news
     assert d.movement.headline[0].startswith("A quiet day for Pixelcart: 8 complaint(s) against 5 a day usually")
+
+
+@pytest.mark.parametrize("brand, shown", [
+    ("Пиксель", "Пиксель"),                    # Cyrillic: the chart font has it
+    ("像素购物", "[…]"),                         # no installed font has it: left out, never drawn as boxes
+    ("像素 Pixel", "[…] Pixel"),
+])
+def test_charts_draw_any_brand_name_without_missing_glyph_boxes(store, brand, shown, recwarn):
+    from monitor.digest.charts import chart_text
+
+    seed_days(store, {0: [("delivery", "pixelcart parcel late")]})
+    with store.db.engine.begin() as conn:
+        conn.execute(sa.update(mentions).values(brand=brand))
+    d = brand_day(store.db, brand, DAY, TZ)
+    assert chart_text(f"{brand}: complaint topics")[0] == f"{shown}: complaint topics"
+    assert png_size(trend_png(d)) == (800, 400) and png_size(topics_png(d)) == (800, 400)
+    assert not [w for w in recwarn.list if "missing from" in str(w.message)]  # matplotlib's missing-glyph warning

@@ -5,7 +5,9 @@ distinguishable with the common forms of colour blindness.
 """
 from __future__ import annotations
 
+import functools
 import io
+import re
 
 from monitor.digest.figures import BrandDay
 
@@ -24,10 +26,53 @@ def _figure():
     return Figure(figsize=(WIDTH_IN, HEIGHT_IN), dpi=DPI, layout="constrained")
 
 
+@functools.lru_cache(maxsize=1)
+def _fonts() -> tuple[tuple[str, frozenset], ...]:
+    """(family, code points) of the chart font and of every installed font matplotlib knows, chart font first."""
+    import matplotlib
+    from matplotlib import font_manager
+    from matplotlib.ft2font import FT2Font
+
+    first = font_manager.findfont(matplotlib.rcParams["font.sans-serif"][0])
+    paths = [first] + sorted({f.fname for f in font_manager.fontManager.ttflist} - {first})
+    found = []
+    for path in paths:
+        try:
+            font = FT2Font(path)
+        except (OSError, RuntimeError):
+            continue
+        if not font.family_name.startswith("Last Resort"):  # its "glyphs" are boxes naming the missing script
+            found.append((font.family_name, frozenset(font.get_charmap())))
+    return tuple(found)
+
+
+def chart_text(text: str) -> tuple[str, list[str]]:
+    """The text as a chart can draw it, and the font families to draw it with: the chart font plus installed
+    fonts that cover its other scripts (matplotlib falls back glyph by glyph). Characters no installed font
+    has are left out, with "[…]" where they were, rather than drawn as empty boxes."""
+    fonts = _fonts()
+    families, missing = [fonts[0][0]] if fonts else [], set()
+    for char in {c for c in text if not c.isspace()}:
+        family = next((name for name, points in fonts if ord(char) in points), None)
+        if family is None:
+            missing.add(char)
+        elif family not in families:
+            families.append(family)
+    if not missing:
+        return text, families
+    kept = re.sub(r"\[…\](\s*\[…\])+", "[…]", "".join("[…]" if c in missing else c for c in text))
+    return kept, families
+
+
 def _png(fig) -> bytes:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=DPI)
     return buf.getvalue()
+
+
+def _title(ax, text: str) -> None:
+    drawable, families = chart_text(text)
+    ax.set_title(drawable, fontfamily=families or None)
 
 
 def trend_png(d: BrandDay) -> bytes:
@@ -45,10 +90,12 @@ def trend_png(d: BrandDay) -> bytes:
     ax.tick_params(axis="x", labelrotation=45)
     share = ax.twinx()
     values = [p.negative_share * 100 if p.negative_share is not None else float("nan") for p in d.trend]
-    share.plot(xs, values, color=VERMILION, marker="o", linewidth=2, label="negative share")
-    share.set_ylabel("negative share (%)")
+    share.plot(xs, values, color=VERMILION, marker="o", linewidth=2, label="negative tone share")
+    rates = [p.complaints / p.volume * 100 if p.volume else float("nan") for p in d.trend]
+    share.plot(xs, rates, color=ORANGE, marker="s", linewidth=2, label="complaint rate")
+    share.set_ylabel("share of mentions (%)")
     share.set_ylim(0, 100)
-    ax.set_title(f"{d.brand}: mentions and negative share, {days[0]:%d %b} – {days[-1]:%d %b %Y}")
+    _title(ax, f"{d.brand}: mentions, complaint rate and negative share, {days[0]:%d %b} – {days[-1]:%d %b %Y}")
     handles = ax.get_legend_handles_labels()[0] + share.get_legend_handles_labels()[0]
     ax.legend(handles, [h.get_label() for h in handles], loc="upper left", frameon=False)
     return _png(fig)
@@ -62,7 +109,7 @@ def topics_png(d: BrandDay) -> bytes:
         ax.text(0.5, 0.5, "no complaints this day", ha="center", va="center", transform=ax.transAxes)
         ax.set_axis_off()
     else:
-        names = [t for t, _, _ in pareto][::-1]
+        names = [chart_text(t)[0] for t, _, _ in pareto][::-1]
         counts = [c for _, c, _ in pareto][::-1]
         bars = ax.barh(names, counts, color=ORANGE)
         for bar, (_, _, cumulative) in zip(bars, pareto[::-1]):
@@ -74,5 +121,5 @@ def topics_png(d: BrandDay) -> bytes:
         ax.set_xlabel("complaints")
         ax.set_ylabel("topic")
         ax.margins(x=0.25)
-    ax.set_title(f"{d.brand}: complaint topics on {d.day:%a %d %b %Y}")
+    _title(ax, f"{d.brand}: complaint topics on {d.day:%a %d %b %Y}")
     return _png(fig)

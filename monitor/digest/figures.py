@@ -32,6 +32,7 @@ class DayPoint:
     day: date
     volume: int = 0
     negative: int = 0
+    complaints: int = 0
 
     @property
     def negative_share(self) -> Optional[float]:
@@ -155,8 +156,10 @@ def _history(result: BrandDay) -> None:
         for k, v in counts.items():
             baseline[k] += v
     result.baseline_shares = _shares(baseline) or None
+    complaints = result.movement.complaints_by_day[-TREND_DAYS:]
     result.trend = [DayPoint(result.day - timedelta(days=TREND_DAYS - 1 - i), sum(counts.values()),
-                             counts.get("negative", 0)) for i, counts in enumerate(per_day[-TREND_DAYS:])]
+                             counts.get("negative", 0), complaints[i])
+                    for i, counts in enumerate(per_day[-TREND_DAYS:])]
 
 
 def _delivery(db: Database, result: BrandDay, start: datetime, end: datetime) -> None:

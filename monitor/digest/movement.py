@@ -67,6 +67,7 @@ class Movement:
     topics: list[TopicMove] = field(default_factory=list)  # today's and the usual ones, biggest change first
     headline: list[str] = field(default_factory=list)
     sentiment_by_day: list[dict[str, int]] = field(default_factory=list)  # oldest first, the digest day last
+    complaints_by_day: list[int] = field(default_factory=list)
 
 
 def movement(db: Database, brand: str, day: date, edges: list, texts_of_day, kind) -> Movement:
@@ -90,7 +91,8 @@ def movement(db: Database, brand: str, day: date, edges: list, texts_of_day, kin
                 topic_days = by_topic.setdefault(topic, [0] * days)
                 topic_days[index] += count
     today = days - 1
-    result = Movement(complaints_today=complaints[today], volume_today=volume[today], sentiment_by_day=sentiment)
+    result = Movement(complaints_today=complaints[today], volume_today=volume[today], sentiment_by_day=sentiment,
+                      complaints_by_day=complaints)
     result.rate14 = _rate(complaints[-14:], volume[-14:])
     result.rate28 = _rate(complaints[-HISTORY_DAYS:], volume[-HISTORY_DAYS:])
     history = complaints[-HISTORY_DAYS - 1:-1]
