@@ -132,6 +132,11 @@ class MonitorService:
             hour, minute = (int(x) for x in digest.time.split(":"))
             scheduler.add_job(self.run_digest, CronTrigger(hour=hour, minute=minute, timezone=digest.timezone),
                               id="digest", name="daily digest", misfire_grace_time=3600)
+            if digest.weekly:
+                scheduler.add_job(self.run_digest, CronTrigger(day_of_week=digest.weekly[:3], hour=hour, minute=minute,
+                                                               timezone=digest.timezone),
+                                  kwargs={"weekly": True}, id="weekly-digest", name="weekly digest",
+                                  misfire_grace_time=3600)
         self.pipeline.on_stored = lambda: scheduler.add_job(
             self.delivery.kick, id="deliver-now", replace_existing=True, misfire_grace_time=None)
         return scheduler
@@ -204,12 +209,13 @@ class MonitorService:
 
     # -- digest -----------------------------------------------------------------
 
-    def run_digest(self, day: Optional[date] = None, force: bool = False, out=None) -> int:
-        """The scheduled digest: yesterday (digest timezone), every configured target, once per brand and day."""
+    def run_digest(self, day: Optional[date] = None, force: bool = False, out=None, weekly: bool = False) -> int:
+        """The scheduled digest: yesterday (digest timezone), or the 7 days up to yesterday when ``weekly``, every
+        configured target, once per brand and period."""
         from monitor.digest.runner import DigestRunner
 
         return DigestRunner(self.config, self.sinks, db=self.store.db, mentions=self.store.mentions,
-                            runs=self.store.digest_runs).run(day=day, force=force, out=out)
+                            runs=self.store.digest_runs).run(day=day, force=force, out=out, weekly=weekly)
 
     def close(self) -> None:
         for component in list(self.connectors.values()) + list(self.sinks.values()):

@@ -519,3 +519,52 @@ def test_charts_draw_any_brand_name_without_missing_glyph_boxes(store, brand, sh
     assert chart_text(f"{brand}: complaint topics")[0] == f"{shown}: complaint topics"
     assert png_size(trend_png(d)) == (800, 400) and png_size(topics_png(d)) == (800, 400)
     assert not [w for w in recwarn.list if "missing from" in str(w.message)]  # matplotlib's missing-glyph warning
+
+
+def test_weekly_digest_compares_the_last_7_days_with_the_7_before(store, tmp_path):
+    # The week 14-20 Nov has 12 delivery complaints; the week before 3, the three before that 1 each.
+    seed_days(store, {back: [("delivery", f"pixelcart tracking not updating {back} {i}") for i in range(2)]
+                      for back in range(0, 5)})
+    seed_days(store, {back: [("delivery", f"pixelcart tracking not updating {back}")] for back in (5, 6)}, first=100)
+    seed_days(store, {back: [("delivery", f"pixelcart parcel late {back}")] for back in (7, 9, 11)}, first=200)
+    seed_days(store, {back: [("delivery", f"pixelcart parcel late {back}")] for back in (14, 21, 28)}, first=300)
+    d = brand_day(store.db, "Pixelcart", DAY, TZ, days=7)
+    assert (d.first_day, d.day, d.complaints) == (date(2026, 11, 14), DAY, 12)
+    [delivery] = d.movement.topics
+    assert (delivery.today, delivery.average, delivery.direction) == (12, 3.0, "up")
+    assert [p.day for p in d.trend] == [date(2026, 10, 17), date(2026, 10, 24), date(2026, 10, 31),
+                                        date(2026, 11, 7), date(2026, 11, 14)]
+    assert [p.complaints for p in d.trend] == [1, 1, 1, 3, 12]
+    assert (delivery.mean28, d.movement.rate14) == (1.5, 1.0)  # the movement table compares with last week only
+    assert d.movement.headline == [
+        "Complaints about delivery 8.0x the usual (12 vs 2 a week), mostly 'tracking not updating'."]
+    text = render_text(d)
+    assert text.startswith("Pixelcart · week 14 Nov – 20 Nov 2026 (America/New_York)")
+    assert "Topic movement (complaints this week vs last week): delivery 12 vs 3.0 ↑" in text
+    assert "vs previous week" in text and "vs 4-week average" in text
+    config = build_config(tmp_path, digest={"timezone": TZ, "targets": ["file"], "directory": str(tmp_path / "d")})
+    runner = DigestRunner(config, {}, db=store.db, mentions=store.mentions, runs=store.digest_runs)
+    assert runner.run(day=DAY, brands=["Pixelcart"], weekly=True) == 1
+    assert runner.run(day=DAY, brands=["Pixelcart"]) == 1  # the daily digest of the same day is its own run
+    assert runner.run(day=DAY, brands=["Pixelcart"], weekly=True) == 0  # once per brand and week
+    assert sorted(p.name for p in (tmp_path / "d" / "pixelcart").iterdir()) == [
+        "2026-11-20-week.csv", "2026-11-20-week.html", "2026-11-20.csv", "2026-11-20.html"]
+
+
+def test_the_weekly_digest_is_scheduled_on_its_day(tmp_path):
+    from monitor.service import MonitorService
+
+    svc = MonitorService(build_config(tmp_path, digest={"time": "08:30", "timezone": TZ, "weekly": "monday"}))
+    scheduler = svc.build_scheduler()
+    scheduler.start(paused=True)
+    try:
+        job = scheduler.get_job("weekly-digest")
+        fire = job.next_run_time.astimezone(ZoneInfo(TZ))
+        assert (fire.weekday(), fire.hour, fire.minute) == (0, 8, 30) and job.kwargs == {"weekly": True}
+    finally:
+        scheduler.shutdown(wait=False)
+        svc.close()
+    off = MonitorService(build_config(tmp_path, digest={"timezone": TZ, "weekly": None}))
+    scheduler = off.build_scheduler()
+    assert scheduler.get_job("weekly-digest") is None
+    off.close()

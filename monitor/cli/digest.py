@@ -17,8 +17,9 @@ from monitor.cli.common import EXIT_CONFIG, NOTHING, brand_names, cli, load, ope
 @click.option("--to", "targets", type=click.Choice(["stdout", "file", "slack"]), multiple=True,
               help="Where to send it (repeatable; default stdout).")
 @click.option("--force", is_flag=True, help="Send again even if this day's digest was already sent there.")
+@click.option("--weekly", is_flag=True, help="The 7 days ending with --date (default: yesterday) against the 7 before.")
 @click.pass_context
-def digest(ctx: click.Context, day, brand: Optional[str], targets: tuple[str, ...], force: bool) -> None:
+def digest(ctx: click.Context, day, brand: Optional[str], targets: tuple[str, ...], force: bool, weekly: bool) -> None:
     """The daily digest per brand: on stdout, as an HTML report + CSV under data/digests/, or to Slack."""
     from monitor.digest.runner import DigestRunner, today, yesterday
 
@@ -35,11 +36,11 @@ def digest(ctx: click.Context, day, brand: Optional[str], targets: tuple[str, ..
     if when > today(tz):
         click.echo(f"--date {when} is in the future ({tz}): nothing to report yet", err=True)
         sys.exit(EXIT_CONFIG)
-    if not _has_mentions(store, names, when, tz):
+    if not _has_mentions(store, names, when, tz, 7 if weekly else 1):
         sys.exit(1)
     chosen = list(targets) or ["stdout"]
     runner = DigestRunner(config, sinks, db=store.db, mentions=store.mentions, runs=store.digest_runs)
-    sent = runner.run(day=when, brands=names, targets=chosen, force=force, out=sys.stdout)
+    sent = runner.run(day=when, brands=names, targets=chosen, force=force, out=sys.stdout, weekly=weekly)
     expected = len(names) * len(chosen)
     if sent < expected:
         click.echo(f"{expected - sent} digest(s) not sent: already sent (use --force) or failed (see the log)",
@@ -47,11 +48,13 @@ def digest(ctx: click.Context, day, brand: Optional[str], targets: tuple[str, ..
     sys.exit(0 if sent == expected else 1)
 
 
-def _has_mentions(store, names: list[str], day: date, tz: str) -> bool:
-    """Says so when the day has nothing to report, and which days do (the samples are from another week)."""
+def _has_mentions(store, names: list[str], day: date, tz: str, days: int = 1) -> bool:
+    """Says so when the period has nothing to report, and which days do (the samples are from another week)."""
+    from datetime import timedelta
+
     from monitor.digest.figures import day_bounds
 
-    start, end = day_bounds(day, tz)
+    start, end = day_bounds(day - timedelta(days=days - 1), tz)[0], day_bounds(day, tz)[1]
     if store.mentions.count_between(start, end, names):
         return True
     first, last = store.mentions.created_range(names)

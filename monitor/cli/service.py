@@ -81,7 +81,8 @@ def check_config(ctx: click.Context) -> None:
         target = f"{r.sink}" + (f" -> {r.channel}" if r.channel else "")
         out.append(f"  {r.name}: {target} {' '.join(w for w in where if w)}".rstrip())
     d = root.digest
-    out.append(f"digest: {'daily at ' + d.time + ' ' + d.timezone if d.enabled else 'disabled'}")
+    weekly = f", weekly on {d.weekly.capitalize()}s" if d.weekly else ""
+    out.append(f"digest: {'daily at ' + d.time + ' ' + d.timezone + weekly if d.enabled else 'disabled'}")
     out.append(f"delivery: every {root.delivery.interval:g}s, dead-letter after {root.delivery.max_attempts} attempts")
     click.echo("\n".join(out))
 

@@ -158,6 +158,9 @@ class DeliveryConfig(StrictModel):
 class DigestConfig(StrictModel):
     enabled: bool = Field(True, description="run the daily digest job")
     time: str = Field("08:00", description="local time of the daily digest, HH:MM")
+    weekly: Optional[Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]] = Field(
+        "monday", description="day of the weekly digest (the last 7 days against the 7 before), sent at time; "
+                              "null turns it off")
     timezone: TimeZoneName = "UTC"
     brands: list[str] = Field(default_factory=list, description="only these brands; empty = all")
     targets: list[Literal["stdout", "file", "slack"]] = Field(

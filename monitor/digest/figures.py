@@ -42,12 +42,13 @@ class DayPoint:
 @dataclass
 class BrandDay:
     brand: str
-    day: date
+    day: date            # the last day of the period
     timezone: str
+    days: int = 1        # 1: a daily digest; 7: the weekly one (the 7 days ending with ``day``)
     volume_by_source: dict[str, int] = field(default_factory=dict)
     sentiment: dict[str, int] = field(default_factory=lambda: dict.fromkeys(SENTIMENTS, 0))
-    previous_shares: Optional[dict[str, float]] = None   # the day before
-    baseline_shares: Optional[dict[str, float]] = None   # the 7 days before, pooled
+    previous_shares: Optional[dict[str, float]] = None   # the period before (day or week)
+    baseline_shares: Optional[dict[str, float]] = None   # the 7 days (or 4 weeks) before, pooled
     complaints: int = 0
     topics: list[tuple[str, int]] = field(default_factory=list)
     top_complaints: list[dict] = field(default_factory=list)  # the detector's complaints, highest priority first
@@ -61,6 +62,10 @@ class BrandDay:
     trend: list[DayPoint] = field(default_factory=list)
     responses: Optional[ResponseFigures] = None
     to_label: list[dict] = field(default_factory=list)  # possible misses and uncertain alerts, unlabelled
+
+    @property
+    def first_day(self) -> date:
+        return self.day - timedelta(days=self.days - 1)
 
     @property
     def volume(self) -> int:
@@ -101,10 +106,11 @@ def _sentiment(compound, negative_threshold: float, positive_threshold: float):
 
 def brand_day(db: Database, brand: str, day: date, tz: str,
               negative_threshold: float = -0.05, positive_threshold: float = 0.05, top: int = 5,
-              slas: Optional[dict[str, SlaConfig]] = None) -> BrandDay:
-    """The day's figures, each aggregated in the database, so a day of any size costs a few small queries."""
-    result = BrandDay(brand, day, tz)
-    start, end = day_bounds(day, tz)
+              slas: Optional[dict[str, SlaConfig]] = None, days: int = 1) -> BrandDay:
+    """The figures of the ``days`` days ending with ``day`` (1: daily, 7: weekly), each aggregated in the
+    database, so a period of any size costs a few small queries."""
+    result = BrandDay(brand, day, tz, days)
+    start, end = day_bounds(result.first_day, tz)[0], day_bounds(day, tz)[1]
     of_day = (mentions.c.brand == brand, mentions.c.created_at >= start, mentions.c.created_at < end)
     kind = _sentiment(mentions.c.compound, negative_threshold, positive_threshold)
     with db.engine.connect() as conn:
@@ -124,8 +130,8 @@ def brand_day(db: Database, brand: str, day: date, tz: str,
     result.topics = sorted(topics, key=lambda kv: (-kv[1], kv[0]))
     result.complaints = sum(n for _, n in result.topics)
     result.top_complaints, result.top_positive = [_post(r) for r in complaints], [_post(r) for r in positives]
-    result.movement = movement(db, brand, day, history_edges(day, tz, day_bounds),
-                               lambda topic: _complaint_texts(db, of_day, topic), kind)
+    result.movement = movement(db, brand, day, history_edges(day, tz, day_bounds, days),
+                               lambda topic: _complaint_texts(db, of_day, topic), kind, days)
     _history(result)
     _delivery(db, result, start, end)
     _spikes(db, result, start, end)
@@ -152,14 +158,15 @@ def _history(result: BrandDay) -> None:
     previous = per_day[-2]
     result.previous_shares = _shares(previous) if previous else None
     baseline = dict.fromkeys(SENTIMENTS, 0)
-    for counts in per_day[-BASELINE_DAYS - 1:-1]:
+    for counts in per_day[-(BASELINE_DAYS if result.days == 1 else 4) - 1:-1]:
         for k, v in counts.items():
             baseline[k] += v
     result.baseline_shares = _shares(baseline) or None
-    complaints = result.movement.complaints_by_day[-TREND_DAYS:]
-    result.trend = [DayPoint(result.day - timedelta(days=TREND_DAYS - 1 - i), sum(counts.values()),
-                             counts.get("negative", 0), complaints[i])
-                    for i, counts in enumerate(per_day[-TREND_DAYS:])]
+    points = TREND_DAYS if result.days == 1 else len(per_day)  # 14 days, or the 5 weeks
+    complaints = result.movement.complaints_by_day[-points:]
+    result.trend = [DayPoint(result.day - timedelta(days=(points - 1 - i) * result.days + result.days - 1),
+                             sum(counts.values()), counts.get("negative", 0), complaints[i])
+                    for i, counts in enumerate(per_day[-points:])]
 
 
 def _delivery(db: Database, result: BrandDay, start: datetime, end: datetime) -> None:

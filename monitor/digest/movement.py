@@ -70,7 +70,7 @@ class Movement:
     complaints_by_day: list[int] = field(default_factory=list)
 
 
-def movement(db: Database, brand: str, day: date, edges: list, texts_of_day, kind) -> Movement:
+def movement(db: Database, brand: str, day: date, edges: list, texts_of_day, kind, period_days: int = 1) -> Movement:
     """``edges``: the local midnights from HISTORY_DAYS days before ``day`` to the end of ``day``
     (HISTORY_DAYS + 2 instants). ``texts_of_day(topic)`` returns today's complaint texts of a topic; ``kind``
     is the SQL expression of a mention's sentiment class. One pass over the 29 days' mentions."""
@@ -93,18 +93,20 @@ def movement(db: Database, brand: str, day: date, edges: list, texts_of_day, kin
     today = days - 1
     result = Movement(complaints_today=complaints[today], volume_today=volume[today], sentiment_by_day=sentiment,
                       complaints_by_day=complaints)
-    result.rate14 = _rate(complaints[-14:], volume[-14:])
-    result.rate28 = _rate(complaints[-HISTORY_DAYS:], volume[-HISTORY_DAYS:])
-    history = complaints[-HISTORY_DAYS - 1:-1]
+    two_weeks, four_weeks = 14 // period_days, HISTORY_DAYS // period_days
+    table = TABLE_DAYS if period_days == 1 else 1  # a day against the 7 before; a week against the one before
+    result.rate14 = _rate(complaints[-two_weeks:], volume[-two_weeks:])
+    result.rate28 = _rate(complaints[-four_weeks:], volume[-four_weeks:])
+    history = complaints[:-1]
     result.complaints_mean28, result.complaints_spread28 = statistics.fmean(history), statistics.pstdev(history)
     for topic, counts in by_topic.items():
-        previous = counts[-HISTORY_DAYS - 1:-1]
-        move = TopicMove(topic, counts[today], statistics.fmean(counts[-TABLE_DAYS - 1:-1]),
+        previous = counts[:-1]
+        move = TopicMove(topic, counts[today], statistics.fmean(counts[-table - 1:-1]),
                          statistics.fmean(previous), statistics.pstdev(previous))
         if move.today or move.average >= 0.5:
             result.topics.append(move)
     result.topics.sort(key=lambda m: (-abs(m.today - m.average), m.topic))
-    result.headline = _headline(brand, result, texts_of_day)
+    result.headline = _headline(brand, result, texts_of_day, "a day" if period_days == 1 else "a week")
     return result
 
 
@@ -112,22 +114,23 @@ def _rate(complaints: list[int], volume: list[int]) -> Optional[float]:
     return sum(complaints) / sum(volume) if sum(volume) else None
 
 
-def _headline(brand: str, m: Movement, texts_of_day) -> list[str]:
+def _headline(brand: str, m: Movement, texts_of_day, per: str) -> list[str]:
     news = sorted((t for t in m.topics if t.news), key=lambda t: -t.z)[:3]
     lines = []
     for move in news:
         move.words = driving_words(texts_of_day(move.topic))
         why = f", mostly '{move.words}'" if move.words else ""
         lines.append(f"Complaints about {move.topic} {move.today / max(move.mean28, 0.5):.1f}x the usual "
-                     f"({move.today} vs {move.mean28:.0f} a day){why}.")
+                     f"({move.today} vs {move.mean28:.0f} {per}){why}.")
     overall_z = (m.complaints_today - m.complaints_mean28) / max(1.0, m.complaints_spread28)
     if not lines and m.complaints_today >= MIN_COUNT and overall_z > Z_NEWS \
             and m.complaints_today >= RATIO_NEWS * max(m.complaints_mean28, 0.5):
         lines.append(f"Complaints about {brand} {m.complaints_today / max(m.complaints_mean28, 0.5):.1f}x the usual "
-                     f"({m.complaints_today} vs {m.complaints_mean28:.0f} a day), spread over topics.")
+                     f"({m.complaints_today} vs {m.complaints_mean28:.0f} {per}), spread over topics.")
     if not lines:
-        lines.append(f"A quiet day for {brand}: {m.complaints_today} complaint(s) against {m.complaints_mean28:.0f} "
-                     "a day usually; nothing moved beyond its normal range.")
+        quiet = "day" if per == "a day" else "week"
+        lines.append(f"A quiet {quiet} for {brand}: {m.complaints_today} complaint(s) against "
+                     f"{m.complaints_mean28:.0f} {per} usually; nothing moved beyond its normal range.")
     return lines
 
 
@@ -158,7 +161,9 @@ def day_bucket(column, edges: list, low: int = 0, high: Optional[int] = None):
                 else_=day_bucket(column, edges, mid, high))
 
 
-def history_edges(day: date, tz: str, day_bounds) -> list:
-    """Local midnights from HISTORY_DAYS days before ``day`` to the end of ``day``."""
-    days = [day - timedelta(days=offset) for offset in range(HISTORY_DAYS, -1, -1)]
-    return [day_bounds(d, tz)[0] for d in days] + [day_bounds(day, tz)[1]]
+def history_edges(day: date, tz: str, day_bounds, period_days: int = 1) -> list:
+    """Local midnights starting each period from HISTORY_DAYS before the period ending with ``day``, then the
+    end of ``day``: 29 daily periods, or 5 weekly ones."""
+    first = day - timedelta(days=period_days - 1)
+    starts = [first - timedelta(days=offset) for offset in range(HISTORY_DAYS, -1, -period_days)]
+    return [day_bounds(d, tz)[0] for d in starts] + [day_bounds(day, tz)[1]]

@@ -23,6 +23,16 @@ def _change(now: float, then: Optional[float]) -> str:
     return f"{points:+.1f} pts"
 
 
+def words(d: BrandDay) -> dict[str, str]:
+    """The period's own words: a daily digest compares with the day before, a weekly one with the week before."""
+    if d.days == 1:
+        return {"previous": "previous day", "baseline": "7-day average", "now": "today", "then": "7-day average",
+                "period": f"{d.day:%a %d %b %Y}", "long": f"{d.day:%A %d %B %Y}", "kind": "Daily"}
+    span = f"{d.first_day:%d %b} – {d.day:%d %b %Y}"
+    return {"previous": "previous week", "baseline": "4-week average", "now": "this week", "then": "last week",
+            "period": f"week {span}", "long": f"the week {span}", "kind": "Weekly"}
+
+
 def whole_percents(counts: dict[str, int]) -> dict[str, int]:
     """Whole percentages that add up to exactly 100 (largest remainder), or {} when there is nothing."""
     total = sum(counts.values())
@@ -62,8 +72,9 @@ def summary_lines(d: BrandDay) -> list[str]:
     sources = ", ".join(f"{s} {n}" for s, n in sorted(d.volume_by_source.items()))
     lines = list(d.movement.headline) if d.movement else []
     lines.append(f"Mentions (posts naming {d.brand}): {d.volume} ({sources})")
-    lines += [f"{kind.capitalize()} tone (VADER, the words' sentiment): {count} ({share}; {prev} vs previous day, "
-              f"{base} vs 7-day average)" for kind, count, share, prev, base in sentiment_rows(d)]
+    w = words(d)
+    lines += [f"{kind.capitalize()} tone (VADER, the words' sentiment): {count} ({share}; {prev} vs {w['previous']}, "
+              f"{base} vs {w['baseline']})" for kind, count, share, prev, base in sentiment_rows(d)]
     lines.append(f"Complaints (posts the detector flagged; a complaint need not sound negative): {d.complaints} "
                  f"({d.complaint_rate:.1%} of mentions{_rates(d)})")
     lines += movement_lines(d)
@@ -105,7 +116,8 @@ def movement_lines(d: BrandDay) -> list[str]:
     """Complaint topics today against their 7-day average, biggest change first."""
     if d.movement is None or not d.movement.topics:
         return []
-    return ["Topic movement (complaints today vs 7-day average): " + ", ".join(
+    w = words(d)
+    return [f"Topic movement (complaints {w['now']} vs {w['then']}): " + ", ".join(
         f"{t.topic} {t.today} vs {t.average:.1f} {ARROWS[t.direction]}" for t in d.movement.topics[:5])]
 
 
@@ -145,7 +157,7 @@ def label_lines(d: BrandDay) -> list[str]:
 
 
 def render_text(d: BrandDay) -> str:
-    lines = [f"{d.brand} · {d.day:%a %d %b %Y} ({d.timezone})"] + [f"  {x}" for x in summary_lines(d)]
+    lines = [f"{d.brand} · {words(d)['period']} ({d.timezone})"] + [f"  {x}" for x in summary_lines(d)]
     lines += [f"  {x}" for x in label_lines(d)]
     for title, posts in (("Top complaints (by priority)", d.top_complaints),
                          ("Most-read positive posts", d.top_positive)):
@@ -169,7 +181,8 @@ def _safe_link(url: Optional[str], label: str) -> str:
 def render_html(d: BrandDay, trend_png: bytes, topics_png: bytes) -> str:
     """One file with everything inline: no scripts, stylesheets or images fetched from anywhere."""
     e = html.escape
-    title = f"{d.brand} · digest for {d.day:%A %d %B %Y} ({d.timezone})"
+    w = words(d)
+    title = f"{d.brand} · digest for {w['long']} ({d.timezone})"
     sentiment = "".join(f"<tr><td>{e(k)}</td><td>{c}</td><td>{e(s)}</td><td>{e(p)}</td><td>{e(b)}</td></tr>"
                         for k, c, s, p, b in sentiment_rows(d))
     topics = "".join(f"<tr><td>{e(t)}</td><td>{c}</td><td>{cum:.0%}</td></tr>" for t, c, cum in d.pareto())
@@ -192,13 +205,13 @@ img {{ max-width: 100%; height: auto; border: 1px solid #eee; margin: .5rem 0; }
 <h2>Trend</h2>
 {_img(trend_png, f"{d.brand}: mentions per day and negative share over 14 days")}
 <h2>Sentiment</h2>
-<table><tr><th>sentiment</th><th>mentions</th><th>share</th><th>vs previous day</th><th>vs 7-day average</th></tr>
+<table><tr><th>sentiment</th><th>mentions</th><th>share</th><th>vs {w['previous']}</th><th>vs {w['baseline']}</th></tr>
 {sentiment}</table>
 <h2>Complaint topics</h2>
 {_img(topics_png, f"{d.brand}: complaint topics ranked")}
 <table><tr><th>topic</th><th>complaints</th><th>cumulative share</th></tr>{topics}</table>
 <h2>Topic movement</h2>
-<table><tr><th>topic</th><th>complaints today</th><th>7-day average</th><th>direction</th></tr>
+<table><tr><th>topic</th><th>complaints {w['now']}</th><th>{w['then']}</th><th>direction</th></tr>
 {moves or "<tr><td colspan=4>no complaints in the last 8 days</td></tr>"}</table>
 <h2>Top complaints (chosen by the detector, ranked by priority)</h2>
 <ol>{complaints or "<li>none</li>"}</ol>
@@ -230,4 +243,5 @@ def _to_label_html(d: BrandDay) -> str:
 def report_paths(directory: str, d: BrandDay) -> tuple[Path, Path]:
     base = Path(directory) / brand_slug(d.brand)
     base.mkdir(parents=True, exist_ok=True)
-    return base / f"{d.day:%Y-%m-%d}.html", base / f"{d.day:%Y-%m-%d}.csv"
+    name = f"{d.day:%Y-%m-%d}" + ("" if d.days == 1 else "-week")
+    return base / f"{name}.html", base / f"{name}.csv"

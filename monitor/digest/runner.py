@@ -34,8 +34,10 @@ class DigestRunner:
         self.db, self.mentions, self.runs = db, mentions, runs
 
     def run(self, day: Optional[date] = None, brands: Optional[list[str]] = None,
-            targets: Optional[list[str]] = None, force: bool = False, out: Optional[IO[str]] = None) -> int:
-        """Sends the digest of ``day`` (default: yesterday, local) to each target once; returns how many went."""
+            targets: Optional[list[str]] = None, force: bool = False, out: Optional[IO[str]] = None,
+            weekly: bool = False) -> int:
+        """Sends the digest of ``day`` (default: yesterday, local) to each target once; returns how many went.
+        ``weekly``: the 7 days ending with ``day`` against the 7 before, sent once per brand and week."""
         cfg = self.config.root.digest
         day = day or yesterday(cfg.timezone)
         names = brands or cfg.brands or [b.name for b in self.config.brands]
@@ -44,11 +46,12 @@ class DigestRunner:
         sent = 0
         for name in names:
             figures = brand_day(self.db, name, day, cfg.timezone, scoring.negative_threshold,
-                                scoring.positive_threshold, slas=slas)
+                                scoring.positive_threshold, slas=slas, days=7 if weekly else 1)
             charts: dict[str, bytes] = {}
             for target in targets or cfg.targets:
+                run = f"weekly:{target}" if weekly else target
                 # Reserved before sending: with several instances, exactly one sends each digest.
-                if target != "stdout" and not self.runs.claim(name, day, target, force=force):
+                if target != "stdout" and not self.runs.claim(name, day, run, force=force):
                     log.info("digest for %s on %s already sent to %s", name, day, target)
                     continue
                 try:
@@ -57,10 +60,10 @@ class DigestRunner:
                     log.error("digest for %s on %s to %s failed (retried on the next run): %s", name, day, target,
                               exc, exc_info=not isinstance(exc, (DeliveryError, OSError)))
                     if target != "stdout":
-                        self.runs.finish(name, day, target, None)
+                        self.runs.finish(name, day, run, None)
                     continue
                 if target != "stdout":
-                    self.runs.finish(name, day, target, detail or "")
+                    self.runs.finish(name, day, run, detail or "")
                 sent += 1
         return sent
 
@@ -90,7 +93,8 @@ class DigestRunner:
         charts = self._charts(figures, charts)
         slug = f"{brand_slug(figures.brand)}-{figures.day:%Y-%m-%d}"
         return sink.send_report(Report(
-            title=f"Daily digest: {figures.brand}, {figures.day:%a %d %b %Y} ({figures.timezone})",
+            title=f"{report.words(figures)['kind']} digest: {figures.brand}, {report.words(figures)['period']} "
+                  f"({figures.timezone})",
             lines=report.summary_lines(figures) + report.slack_extra_lines(figures, self.config.root.digest),
             channel=cfg.channel, to_label=figures.to_label,
             images=[(f"{slug}-trend.png", charts["trend"], f"{figures.brand}: 14-day trend"),
