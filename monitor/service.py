@@ -128,15 +128,13 @@ class MonitorService:
                           id="learn", name="retrain on new labels", misfire_grace_time=3600)
         scheduler.add_job(self.load_model, IntervalTrigger(minutes=5), id="model", name="use the active model")
         digest = self.config.root.digest
-        if digest.enabled:
-            hour, minute = (int(x) for x in digest.time.split(":"))
-            scheduler.add_job(self.run_digest, CronTrigger(hour=hour, minute=minute, timezone=digest.timezone),
-                              id="digest", name="daily digest", misfire_grace_time=3600)
-            if digest.weekly:
-                scheduler.add_job(self.run_digest, CronTrigger(day_of_week=digest.weekly[:3], hour=hour, minute=minute,
-                                                               timezone=digest.timezone),
-                                  kwargs={"weekly": True}, id="weekly-digest", name="weekly digest",
-                                  misfire_grace_time=3600)
+        hour, minute = (int(x) for x in digest.time.split(":"))
+        for weekly in (False, True) if digest.enabled else ():
+            if not weekly or digest.weekly:  # the weekly one on its day, at the daily one's time
+                scheduler.add_job(self.run_digest, CronTrigger(day_of_week=digest.weekly[:3] if weekly else None,
+                                                               hour=hour, minute=minute, timezone=digest.timezone),
+                                  kwargs={"weekly": weekly}, id="weekly-digest" if weekly else "digest",
+                                  name="weekly digest" if weekly else "daily digest", misfire_grace_time=3600)
         self.pipeline.on_stored = lambda: scheduler.add_job(
             self.delivery.kick, id="deliver-now", replace_existing=True, misfire_grace_time=None)
         return scheduler
