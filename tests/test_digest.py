@@ -568,3 +568,14 @@ def test_the_weekly_digest_is_scheduled_on_its_day(tmp_path):
     scheduler = off.build_scheduler()
     assert scheduler.get_job("weekly-digest") is None
     off.close()
+
+
+def test_topic_chart_marks_each_topics_usual_level(store):
+    from monitor.digest.charts import topic_rows
+
+    seed_days(store, {back: [("delivery", "pixelcart parcel late")] * 2 for back in range(1, 8)})
+    seed_days(store, {0: [("delivery", "pixelcart parcel late")] * 5 + [("billing", "pixelcart charged twice")]},
+              first=100)
+    d = brand_day(store.db, "Pixelcart", DAY, TZ)
+    assert topic_rows(d) == [("delivery", 5, 2.0, pytest.approx(5 / 6)), ("billing", 1, 0.0, 1.0)]
+    assert png_size(topics_png(d)) == (800, 400)

@@ -85,8 +85,8 @@ def trend_png(d: BrandDay) -> bytes:
     from matplotlib.ticker import MaxNLocator
 
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.set_ylabel("mentions per day")
-    ax.set_xlabel(f"day ({d.timezone})")
+    ax.set_ylabel("mentions per day" if d.days == 1 else "mentions per week")
+    ax.set_xlabel(f"{'day' if d.days == 1 else 'week starting'} ({d.timezone})")
     ax.tick_params(axis="x", labelrotation=45)
     share = ax.twinx()
     values = [p.negative_share * 100 if p.negative_share is not None else float("nan") for p in d.trend]
@@ -101,18 +101,27 @@ def trend_png(d: BrandDay) -> bytes:
     return _png(fig)
 
 
+def topic_rows(d: BrandDay, top: int = 10) -> list[tuple[str, int, float, float]]:
+    """(topic, complaints, usual level, cumulative share) as the topic chart draws them, largest first."""
+    usual = {m.topic: m.average for m in (d.movement.topics if d.movement else [])}
+    return [(topic, count, usual.get(topic, 0.0), cumulative) for topic, count, cumulative in d.pareto()[:top]]
+
+
 def topics_png(d: BrandDay) -> bytes:
     fig = _figure()
     ax = fig.add_subplot()
-    pareto = d.pareto()[:10]
-    if not pareto:
+    rows = topic_rows(d)
+    if not rows:
         ax.text(0.5, 0.5, "no complaints this day", ha="center", va="center", transform=ax.transAxes)
         ax.set_axis_off()
     else:
-        names = [chart_text(t)[0] for t, _, _ in pareto][::-1]
-        counts = [c for _, c, _ in pareto][::-1]
-        bars = ax.barh(names, counts, color=ORANGE)
-        for bar, (_, _, cumulative) in zip(bars, pareto[::-1]):
+        names = [chart_text(t)[0] for t, _, _, _ in rows][::-1]
+        bars = ax.barh(names, [c for _, c, _, _ in rows][::-1], color=ORANGE,
+                       label="complaints " + ("today" if d.days == 1 else "this week"))
+        ax.scatter([u for _, _, u, _ in rows][::-1], names, marker="D", color=GREY, zorder=3,
+                   label="7-day average" if d.days == 1 else "last week")
+        ax.legend(loc="lower right", frameon=False)
+        for bar, (_, _, _, cumulative) in zip(bars, rows[::-1]):
             ax.annotate(f"{cumulative:.0%} cumulative", (bar.get_width(), bar.get_y() + bar.get_height() / 2),
                         xytext=(4, 0), textcoords="offset points", va="center", fontsize=8, color=GREY)
         from matplotlib.ticker import MaxNLocator
@@ -121,5 +130,6 @@ def topics_png(d: BrandDay) -> bytes:
         ax.set_xlabel("complaints")
         ax.set_ylabel("topic")
         ax.margins(x=0.25)
-    _title(ax, f"{d.brand}: complaint topics on {d.day:%a %d %b %Y}")
+    period = f"{d.day:%a %d %b %Y}" if d.days == 1 else f"week {d.first_day:%d %b} – {d.day:%d %b %Y}"
+    _title(ax, f"{d.brand}: complaint topics, {period}, against their usual level")
     return _png(fig)
