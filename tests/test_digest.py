@@ -97,6 +97,8 @@ def test_figures_match_the_database_exactly(seeded):
     assert d.pareto() == [("billing", 2, pytest.approx(2 / 3)), ("delivery", 1, 1.0)]
     assert [p["author"] for p in d.top_complaints] == ["ann", "bob", "cy"]  # the detector's, by priority
     assert [p["author"] for p in d.top_positive] == ["dee", "eve"]  # most-read positive, not complaints
+    assert {t: [p["author"] for p in posts] for t, posts in d.examples.items()} == {"billing": ["ann", "bob"],
+                                                                                      "delivery": ["cy"]}
     assert (d.alerts_delivered, d.alerts_pending, d.alerts_dead) == (2, 1, 0)
     assert d.median_alert_delay == 120.0
     [spike] = d.spikes
@@ -178,6 +180,7 @@ def test_html_is_self_contained_and_escapes_posts(seeded):
     assert page.count('src="data:image/png;base64,') == 2
     assert "<script" not in page and "<link" not in page and 'src="http' not in page
     assert "&lt;script&gt;" in page and "Pixelcart" in page and "billing" in page
+    assert "<h3>billing: examples</h3>" in page and "<h3>delivery: examples</h3>" in page
 
 
 def test_file_target_writes_html_and_csv_once_per_day(seeded, tmp_path):
@@ -537,7 +540,7 @@ def test_weekly_digest_compares_the_last_7_days_with_the_7_before(store, tmp_pat
     assert [p.complaints for p in d.trend] == [1, 1, 1, 3, 12]
     assert (delivery.mean28, d.movement.rate14) == (1.5, 1.0)  # the movement table compares with last week only
     assert d.movement.headline == [
-        "Complaints about delivery 8.0x the usual (12 vs 2 a week), mostly 'tracking not updating'."]
+        "Complaints about delivery 4.0x the usual (12 vs 3 a week), mostly 'tracking not updating'."]
     text = render_text(d)
     assert text.startswith("Pixelcart · week 14 Nov – 20 Nov 2026 (America/New_York)")
     assert "Topic movement (complaints this week vs last week): delivery 12 vs 3.0 ↑" in text

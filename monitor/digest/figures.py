@@ -53,6 +53,7 @@ class BrandDay:
     topics: list[tuple[str, int]] = field(default_factory=list)
     top_complaints: list[dict] = field(default_factory=list)  # the detector's complaints, highest priority first
     top_positive: list[dict] = field(default_factory=list)    # the most-read positive posts
+    examples: dict[str, list[dict]] = field(default_factory=dict)  # two complaints per top topic, by priority
     movement: Optional[Movement] = None  # complaint rates, topics against their usual level, the headline
     spikes: list[dict] = field(default_factory=list)
     alerts_delivered: int = 0
@@ -130,6 +131,7 @@ def brand_day(db: Database, brand: str, day: date, tz: str,
     result.topics = sorted(topics, key=lambda kv: (-kv[1], kv[0]))
     result.complaints = sum(n for _, n in result.topics)
     result.top_complaints, result.top_positive = [_post(r) for r in complaints], [_post(r) for r in positives]
+    result.examples = _examples(db, of_day, [t for t, _ in result.topics[:3]])
     result.movement = movement(db, brand, day, history_edges(day, tz, day_bounds, days),
                                lambda topic: _complaint_texts(db, of_day, topic), kind, days)
     _history(result)
@@ -143,6 +145,19 @@ def brand_day(db: Database, brand: str, day: date, tz: str,
 def _post(row) -> dict:
     return {"author": row.author, "reach": row.author_reach, "url": row.url, "text": row.text[:280],
             "compound": row.compound, "topic": row.topic, "priority": row.priority}
+
+
+def _examples(db: Database, of_day: tuple, topics: list[str], per_topic: int = 2) -> dict[str, list[dict]]:
+    posts = (mentions.c.author, mentions.c.author_reach, mentions.c.url, mentions.c.text, mentions.c.compound,
+             mentions.c.topic, mentions.c.priority)
+    found = {}
+    with db.engine.connect() as conn:
+        for topic in topics:
+            rows = conn.execute(select(*posts).where(*of_day, mentions.c.is_complaint.is_(True),
+                                                     mentions.c.topic == topic)
+                                .order_by(mentions.c.priority.desc(), mentions.c.id).limit(per_topic)).all()
+            found[topic] = [_post(r) for r in rows]
+    return found
 
 
 def _complaint_texts(db: Database, of_day: tuple, topic: str, limit: int = 500) -> list[str]:

@@ -1,8 +1,8 @@
 """What changed, and whether it matters: complaint rates over 14 and 28 days, topics against their usual
 level, and a headline naming the movements beyond normal variation.
 
-"Usual" is the trailing days before the digest day: a topic's 7-day average for the movement table, and
-the mean and spread of the previous 28 days for the headline's test. A movement is news when today is at
+A movement is measured against the trailing 7 days (a weekly digest: the week before); whether it matters
+is tested against the mean and spread of the previous 28 days. A movement is news when today is at
 least MIN_COUNT complaints, at least RATIO_NEWS times the average, and more than Z_NEWS standard deviations
 above it (the spread is floored at one complaint, so a topic that is usually at zero needs a real jump).
 """
@@ -115,13 +115,13 @@ def _rate(complaints: list[int], volume: list[int]) -> Optional[float]:
 
 
 def _headline(brand: str, m: Movement, texts_of_day, per: str) -> list[str]:
-    news = sorted((t for t in m.topics if t.news), key=lambda t: -t.z)[:3]
+    news = sorted((t for t in m.topics if t.news), key=lambda t: (-(t.today - t.average), t.topic))[:3]
     lines = []
     for move in news:
         move.words = driving_words(texts_of_day(move.topic))
         why = f", mostly '{move.words}'" if move.words else ""
-        lines.append(f"Complaints about {move.topic} {move.today / max(move.mean28, 0.5):.1f}x the usual "
-                     f"({move.today} vs {move.mean28:.0f} {per}){why}.")
+        lines.append(f"Complaints about {move.topic} {move.today / max(move.average, 0.5):.1f}x the usual "
+                     f"({move.today} vs {move.average:.0f} {per}){why}.")
     overall_z = (m.complaints_today - m.complaints_mean28) / max(1.0, m.complaints_spread28)
     if not lines and m.complaints_today >= MIN_COUNT and overall_z > Z_NEWS \
             and m.complaints_today >= RATIO_NEWS * max(m.complaints_mean28, 0.5):

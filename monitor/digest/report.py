@@ -159,8 +159,9 @@ def label_lines(d: BrandDay) -> list[str]:
 def render_text(d: BrandDay) -> str:
     lines = [f"{d.brand} · {words(d)['period']} ({d.timezone})"] + [f"  {x}" for x in summary_lines(d)]
     lines += [f"  {x}" for x in label_lines(d)]
-    for title, posts in (("Top complaints (by priority)", d.top_complaints),
-                         ("Most-read positive posts", d.top_positive)):
+    sections = [("Top complaints (by priority)", d.top_complaints)]
+    sections += [(f"Examples of {topic} complaints", posts) for topic, posts in d.examples.items()]
+    for title, posts in sections + [("Most-read positive posts", d.top_positive)]:
         if posts:
             lines.append(f"  {title}:")
             lines += [f"    @{p['author']} ({p['reach']:,}, {p['topic']}) {_quoted(p['text'], 100)} "
@@ -210,6 +211,7 @@ img {{ max-width: 100%; height: auto; border: 1px solid #eee; margin: .5rem 0; }
 <h2>Complaint topics</h2>
 {_img(topics_png, f"{d.brand}: complaint topics ranked")}
 <table><tr><th>topic</th><th>complaints</th><th>cumulative share</th></tr>{topics}</table>
+{_examples_html(d)}
 <h2>Topic movement</h2>
 <table><tr><th>topic</th><th>complaints {w['now']}</th><th>{w['then']}</th><th>direction</th></tr>
 {moves or "<tr><td colspan=4>no complaints in the last 8 days</td></tr>"}</table>
@@ -220,6 +222,12 @@ img {{ max-width: 100%; height: auto; border: 1px solid #eee; margin: .5rem 0; }
 {_to_label_html(d)}
 </body></html>
 """
+
+
+def _examples_html(d: BrandDay) -> str:
+    e = html.escape
+    return "".join(f"<h3>{e(topic)}: examples</h3><ol>{_posts_html(posts, 'priority')}</ol>"
+                   for topic, posts in d.examples.items() if posts)
 
 
 def _posts_html(posts: list[dict], measure: str) -> str:
