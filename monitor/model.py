@@ -216,6 +216,14 @@ class Spike:
     case: Optional[CaseState] = None   # the spike's own case: resolving it resolves the thread's open ones
     message_ref: Optional[str] = None  # once posted: what a case update edits
 
+    @classmethod
+    def from_view(cls, view: dict, case: Optional[CaseState]) -> "Spike":
+        """A posted spike as it stands now, from the burst's live view (BurstRepository.spike)."""
+        minutes = max(1, round((view["last_at"] - view["started_at"]).total_seconds() / 60))
+        return cls(route=view["route"], channel=view["channel"], brand=view["brand"], complaints=view["complaints"],
+                   window_minutes=minutes, top_topics=view["top_topics"], top_posts=view["top_posts"], case=case,
+                   message_ref=view["message_ref"])
+
     def text(self) -> str:
         topics = ", ".join(f"{t} ({n})" for t, n in self.top_topics) or "none"
         return (f"Spike: {self.complaints} complaints about {self.brand} in the last {self.window_minutes} min. "

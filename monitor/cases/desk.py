@@ -119,12 +119,8 @@ class CaseDesk:
         sink = self.sinks.get(view["sink"]) if view else None
         if sink is None or not view["message_ref"]:
             return
-        minutes = max(1, round((view["last_at"] - view["started_at"]).total_seconds() / 60))
-        spike = Spike(route=view["route"], channel=view["channel"], brand=view["brand"],
-                      complaints=view["complaints"], window_minutes=minutes, top_topics=view["top_topics"],
-                      top_posts=view["top_posts"], case=case, message_ref=view["message_ref"])
         try:
-            sink.show_spike(spike)
+            sink.show_spike(Spike.from_view(view, case))
         except DeliveryError as exc:
             log.warning("case %d: could not update its spike message on %s: %s", case.id, view["sink"], exc)
 

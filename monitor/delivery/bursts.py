@@ -107,12 +107,8 @@ class BurstGrouper:
             view, sink = self.bursts.spike(burst_id), sinks.get(sink_name)
             if view is None or sink is None or not view["message_ref"]:
                 continue
-            minutes = max(1, round((view["last_at"] - view["started_at"]).total_seconds() / 60))
             case = self.cases.open_for_burst(burst_id, view["brand"]) if self.cases is not None else None
             try:
-                sink.show_spike(Spike(route=view["route"], channel=view["channel"], brand=view["brand"],
-                                      complaints=view["complaints"], window_minutes=minutes,
-                                      top_topics=view["top_topics"], top_posts=view["top_posts"], case=case,
-                                      message_ref=view["message_ref"]))
+                sink.show_spike(Spike.from_view(view, case))
             except DeliveryError as exc:
                 log.warning("burst %d: could not update its spike message on %s: %s", burst_id, sink_name, exc)
