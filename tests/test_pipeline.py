@@ -285,3 +285,23 @@ def test_max_age_zero_alerts_whatever_the_age(tmp_path, db_url):
     [result] = svc.run_once()
     assert result.held_back == 0 and result.alerts == 1
     svc.close()
+
+
+def test_ingest_metrics_count_each_stored_mention_and_complaint(tmp_path, db_url):
+    from monitor.ops.metrics import REGISTRY
+
+    def value(name, brand):
+        return REGISTRY.get_sample_value(name, {"source": "feed", "brand": brand}) or 0.0
+
+    names = ("monitor_mentions_ingested_total", "monitor_complaints_total")
+    before = {(n, b): value(n, b) for n in names for b in ("Pixelcart", "Northwind Air")}
+    write_jsonl(tmp_path / "feed.jsonl", POSTS)
+    svc = service(tmp_path, db_url)
+    svc.run_once()
+    after = {key: value(*key) - was for key, was in before.items()}
+    # Stored: ids 1, 2 (Pixelcart) and 3 (Northwind Air); complaints: 1 and 3.
+    assert after == {("monitor_mentions_ingested_total", "Pixelcart"): 2.0,
+                     ("monitor_mentions_ingested_total", "Northwind Air"): 1.0,
+                     ("monitor_complaints_total", "Pixelcart"): 1.0,
+                     ("monitor_complaints_total", "Northwind Air"): 1.0}
+    svc.close()

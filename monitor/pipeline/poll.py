@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Callable, Optional
@@ -189,11 +190,15 @@ class Pipeline:
         saved = self.mentions.store_batch(source, rows, routes, batch.cursor,
                                           read=len(batch.posts) + batch.rejected,
                                           rejected=prepared.rejected)
+        stored, complaints = Counter(), Counter()  # counted per brand, then one metric update each
         for row in rows:
             if row["external_id"] in saved.inserted:
-                metrics.MENTIONS.labels(source, row["brand"]).inc()
-                if row["is_complaint"]:
-                    metrics.COMPLAINTS.labels(source, row["brand"]).inc()
+                stored[row["brand"]] += 1
+                complaints[row["brand"]] += bool(row["is_complaint"])
+        for brand, count in stored.items():
+            metrics.MENTIONS.labels(source, brand).inc(count)
+            if complaints[brand]:
+                metrics.COMPLAINTS.labels(source, brand).inc(complaints[brand])
         result.stored += saved.stored
         result.duplicates += saved.duplicates
         result.alerts += saved.alerts
