@@ -7,7 +7,10 @@ from datetime import datetime
 from email.utils import parsedate_to_datetime
 from typing import Any, Optional
 
+import requests
 from requests.adapters import HTTPAdapter
+
+from monitor.components import SourceError
 
 
 class ClientAdapter(HTTPAdapter):
@@ -48,24 +51,16 @@ class HttpReader:
     happened and, for rate limits, how long to pause the source."""
 
     def __init__(self, service: str, base_url: str, timeout: float, user_agent: str = USER_AGENT) -> None:
-        import requests  # the connectors that use it are optional
-
         self.service = service
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
         self.session = requests.Session()
         self.session.headers["User-Agent"] = user_agent
-        self.requests = 0  # requests made, for the source's usage figures
 
     def get(self, path: str, params: Optional[dict] = None, headers: Optional[dict] = None,
             method: str = "GET", data: Optional[bytes] = None):
         """The response of ``base_url + path`` (or an absolute URL) with status 2xx or 304, body read."""
-        import requests
-
-        from monitor.components import SourceError
-
         url = path if path.startswith(("http://", "https://")) else self.base_url + path
-        self.requests += 1
         try:
             response = self.session.request(method, url, params=params, headers=headers, data=data,
                                             timeout=self.timeout, stream=True, allow_redirects=True)
@@ -91,8 +86,6 @@ class HttpReader:
         return response
 
     def get_json(self, path: str, params: Optional[dict] = None) -> Any:
-        from monitor.components import SourceError
-
         response = self.get(path, params)
         try:
             return response.json()
@@ -109,8 +102,6 @@ def _read_capped(response) -> bytes:
         size += len(chunk)
         if size > MAX_RESPONSE_BYTES:
             response.close()
-            from monitor.components import SourceError
-
             raise SourceError(f"response from {_safe(response.url)} is over {MAX_RESPONSE_BYTES // 2**20} MB; refused")
         chunks.append(chunk)
     return b"".join(chunks)
