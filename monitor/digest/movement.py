@@ -59,7 +59,6 @@ class TopicMove:
 @dataclass
 class Movement:
     complaints_today: int = 0
-    volume_today: int = 0
     rate14: Optional[float] = None   # complaints / mentions over the 14 days ending with the digest day
     rate28: Optional[float] = None
     complaints_mean28: float = 0.0   # per day, previous 28 days
@@ -91,7 +90,7 @@ def movement(db: Database, brand: str, day: date, edges: list, texts_of_day, kin
                 topic_days = by_topic.setdefault(topic, [0] * days)
                 topic_days[index] += count
     today = days - 1
-    result = Movement(complaints_today=complaints[today], volume_today=volume[today], sentiment_by_day=sentiment,
+    result = Movement(complaints_today=complaints[today], sentiment_by_day=sentiment,
                       complaints_by_day=complaints)
     two_weeks, four_weeks = 14 // period_days, HISTORY_DAYS // period_days
     table = TABLE_DAYS if period_days == 1 else 1  # a day against the 7 before; a week against the one before
