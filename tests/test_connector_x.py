@@ -100,6 +100,23 @@ def test_two_polls_read_each_post_once_and_second_sends_since_id(tmp_path, db_ur
     svc.close()
 
 
+def test_an_empty_poll_keeps_since_id_for_the_next(tmp_path, db_url, httpserver, fake_x):
+    # X answers an empty search with meta {"result_count": 0} and no newest_id: the cursor must not lose its place,
+    # or the next poll reads (and is billed for) the last week again.
+    first = fake_x.post("pixelcart still no refund", "ann")
+    svc = service(tmp_path, db_url, httpserver)
+    svc.run_once()
+    fake_x.requests.clear()
+    [quiet] = svc.run_once()
+    assert quiet.read == 0 and searches(fake_x)[0]["since_id"] == first
+    fake_x.requests.clear()
+    [after] = svc.run_once()
+    pixel = next(r for r in searches(fake_x) if "pixelcart" in r["query"])
+    assert pixel["since_id"] == first and "start_time" not in pixel
+    assert after.read == 0 and after.duplicates == 0
+    svc.close()
+
+
 def test_pagination_is_capped_per_poll_and_resumed(tmp_path, db_url, httpserver, fake_x):
     ids = [fake_x.post(f"pixelcart order {i} is late", f"u{i}") for i in range(25)]
     svc = service(tmp_path, db_url, httpserver, max_results=10, max_pages=2)

@@ -46,29 +46,39 @@ def test_transient_failure_is_retried_then_delivered_once(tmp_path, db_url):
     svc.close()
 
 
-@pytest.mark.parametrize("outcome", ["permanent", "crash"])
-def test_permanent_errors_dead_letter_and_retry_command_revives(tmp_path, db_url, outcome):
-    failures = [outcome] if outcome == "permanent" else ["crash", "crash", "crash"]
-    svc = service(tmp_path, db_url, failures, max_attempts=1 if outcome == "crash" else 3)
+@pytest.mark.parametrize("outcome, failures, max_attempts, dead_count", [
+    # A permanent error dead-letters the first alert at once; the other two go on later sweeps.
+    ("permanent", ["permanent"], 3, 1),
+    # A sink that crashes on every send, with one attempt allowed: each alert dead-letters on its own sweep.
+    ("crash", ["crash", "crash", "crash"], 1, 3),
+])
+def test_permanent_errors_dead_letter_and_retry_command_revives(tmp_path, db_url, outcome, failures, max_attempts,
+                                                                dead_count):
+    svc = service(tmp_path, db_url, failures, max_attempts=max_attempts)
     svc.run_once()
     for _ in range(3):
         sweep_later(svc)
     dead = svc.store.outbox.dead_alerts()
-    assert dead and all(d["last_error"] for d in dead)
-    assert len(RecordingSink.sent["rec"]) == 3 - len(dead)
+    assert len(dead) == dead_count
+    assert all(("channel_not_found" if outcome == "permanent" else "RuntimeError: bug in the sink") in d["last_error"]
+               for d in dead)
+    assert len(RecordingSink.sent["rec"]) == 3 - dead_count
     assert svc.store.outbox.retry_dead([dead[0]["id"]]) == [dead[0]["id"]]
-    svc.delivery.deliver_due()
-    assert len(RecordingSink.sent["rec"]) == 4 - len(dead)
+    assert svc.delivery.deliver_due() == (1, 0)  # the revived one, with its attempts started afresh
+    assert len(RecordingSink.sent["rec"]) == 4 - dead_count
+    assert svc.store.stats.summary()["outbox"]["dead"] == dead_count - 1
     svc.close()
 
 
 def test_max_attempts_dead_letters(tmp_path, db_url):
     svc = service(tmp_path, db_url, ["retry"] * 10, max_attempts=2)
-    svc.run_once()
-    sweep_later(svc)
-    sweep_later(svc)
+    svc.run_once()  # alert 0: attempt 1 fails; the sink is skipped for the rest of the sweep
+    sweep_later(svc)  # alert 0: attempt 2 fails, the last allowed; alerts 1 and 2 wait again
+    sweep_later(svc)  # alert 1: attempt 1 fails
     stats = svc.store.stats.summary()["outbox"]
-    assert stats["dead"] >= 1 and stats["delivered"] + stats["dead"] + stats["pending"] == 3
+    assert (stats["dead"], stats["pending"], stats["delivered"], stats["sending"]) == (1, 2, 0, 0)
+    [dead] = svc.store.outbox.dead_alerts()
+    assert dead["attempts"] == 2 and "503 from the sink" in dead["last_error"]
     svc.close()
 
 
@@ -89,14 +99,30 @@ def test_backoff_doubles_with_jitter_and_is_capped():
     assert delivery.backoff(5, retry_after=7) == 7
 
 
-def test_unknown_sink_in_outbox_fails_without_blocking_others(tmp_path, db_url):
-    svc = service(tmp_path, db_url, [])
-    svc.run_once()
-    assert len(RecordingSink.sent["rec"]) == 3
-    svc.delivery.sinks = {}  # sink removed from the config while alerts were pending
-    svc.store.outbox.retry_dead()
-    assert svc.delivery.deliver_due() == (0, 0)
-    svc.close()
+def test_alerts_for_a_sink_removed_from_the_config_dead_letter_without_blocking_others(tmp_path, db_url):
+    two_routes = {"sinks": {"rec": {"type": "test-recording"}, "old": {"type": "test-recording"}},
+                  "routes": [{"name": "support", "sink": "rec"}, {"name": "legacy", "sink": "old"}]}
+    write_jsonl(tmp_path / "feed.jsonl", COMPLAINTS)
+    before = MonitorService(build_config(tmp_path, db_url, alerts=two_routes))
+    before.prepare()
+    before.pipeline.poll(before.connectors["feed"])  # stored with an alert per route, none sent yet
+    before.close()
+    # Restarted with the "old" sink and its route gone while its alerts were still pending.
+    after = MonitorService(build_config(tmp_path, db_url, alerts={"sinks": {"rec": {"type": "test-recording"}}}))
+    after.prepare()
+    assert after.delivery.deliver_due() == (3, 3)
+    assert sorted(a.external_id for a in RecordingSink.sent["rec"]) == ["0", "1", "2"]
+    # Never stuck in "sending": retried with backoff (the sink may be configured again), then dead-lettered.
+    assert after.store.stats.summary()["outbox"] == {"pending": 3, "sending": 0, "delivered": 3, "folded": 0,
+                                                     "dead": 0}
+    # An hour on, one sweep makes attempts 2 and 3 (each backoff is seconds); max_attempts is 3.
+    assert sweep_later(after) == (0, 6)
+    assert after.store.stats.summary()["outbox"] == {"pending": 0, "sending": 0, "delivered": 3, "folded": 0,
+                                                     "dead": 3}
+    dead = after.store.outbox.dead_alerts()
+    assert sorted(d["route"] for d in dead) == ["legacy"] * 3 and all(d["attempts"] == 3 for d in dead)
+    assert all("sink 'old' is not configured" in d["last_error"] for d in dead)
+    after.close()
 
 
 def test_concurrent_kicks_coalesce(tmp_path, db_url):

@@ -283,6 +283,30 @@ def test_hostile_post_over_the_wire(tmp_path, db_url, httpserver, fake_slack):
     svc.close()
 
 
+
+def test_hostile_posts_cannot_ping_through_a_spike(tmp_path, db_url, httpserver, fake_slack):
+    # The spike message quotes its top posts: they are as untrusted there as in a single alert.
+    posts = [{"id": f"h{i}", "text": f"{HOSTILE} {i}", "author": "<!here>", "followers": 10_000 + i}
+             for i in range(12)]
+    svc = service(tmp_path, db_url, httpserver, posts, delivery={"burst_threshold": 10, "burst_window": "10m"})
+    svc.run_once()
+    [spike] = [m for m in fake_slack.messages if not m.get("thread_ts")]
+    assert "Spike: " in spike["text"]
+    sent = [spike, *fake_slack.updates]
+    received = json.dumps([{k: m.get(k) for k in ("text", "blocks")} for m in sent])
+    for raw in ("<!channel>", "<!here>", "<!everyone>", "<@U024BE7LH>", "<!subteam", "<https://evil"):
+        assert raw not in received
+    quoted = [e for b in spike["blocks"] if b["type"] == "context" for e in b["elements"]
+              if "refund" in e["text"]]
+    assert len(quoted) == 3  # the top three posts, each quoted
+    for element in quoted:
+        # Shown as written: as plain text (Slack renders no mrkdwn there) and with the controls escaped.
+        assert element["type"] == "plain_text" and "&lt;!channel&gt;" in element["text"]
+    # All 12 arrive in one sweep, so the spike names its top posts by reach among them: h11, h10, h9.
+    assert [e["text"].split(" followers")[0] for e in quoted] == [
+        "@&lt;!here&gt; · 10,011", "@&lt;!here&gt; · 10,010", "@&lt;!here&gt; · 10,009"]
+    svc.close()
+
 # -- cases: buttons, clicks over HTTP through slack-bolt, chat.update --------------------------------------------
 
 INTERACTIVE_ENV = {**ENV, "SLACK_SIGNING_SECRET": SIGNING_SECRET}
