@@ -11,9 +11,16 @@ from pydantic import Field
 from monitor.components import Sink
 from monitor.config import SinkConfig
 from monitor.model import Alert, Spike
+from monitor.pipeline.normalize import strip_controls
 from monitor.registry import sinks
 
 _print_lock = threading.Lock()
+
+
+def _line(text: str) -> str:
+    """An untrusted field on one line: the outbox may hold text from before a normalizer change, or a sink's
+    caller may not have normalized it, so the terminal is protected here too."""
+    return " ".join(strip_controls(text).split())
 
 
 class ConsoleSinkConfig(SinkConfig):
@@ -30,12 +37,12 @@ class ConsoleSink(Sink):
         return f"console:{alert.outbox_id}"
 
     def notify(self, text: str, channel: Optional[str]) -> Optional[str]:
-        self._write("═" * self.config.width + "\n" + textwrap.fill(text, width=self.config.width) + "\n")
+        self._write("═" * self.config.width + "\n" + textwrap.fill(strip_controls(text), width=self.config.width) + "\n")
         return "console:notice"
 
     def send_spike(self, spike: Spike) -> Optional[str]:
-        lines = [spike.text(), "Top posts by reach:"]
-        lines += [f"  @{p['author']} ({p['author_reach']:,}): {p['text'][:120]}" for p in spike.top_posts]
+        lines = [_line(spike.text()), "Top posts by reach:"]
+        lines += [f"  @{_line(p['author'])} ({p['author_reach']:,}): {_line(p['text'])[:120]}" for p in spike.top_posts]
         self._write("═" * self.config.width + "\nSPIKE  " + "\n".join(lines) + "\n")
         return f"console:spike:{spike.brand}"
 
@@ -47,18 +54,18 @@ class ConsoleSink(Sink):
 
     def render(self, alert: Alert) -> str:
         width = self.config.width
-        author = f"@{alert.author}" if alert.author else "unknown author"
-        body = textwrap.fill(alert.text, width=width - 4, initial_indent="  │ ", subsequent_indent="  │ ",
+        author = f"@{_line(alert.author)}" if alert.author else "unknown author"
+        body = textwrap.fill(strip_controls(alert.text), width=width - 4, initial_indent="  │ ", subsequent_indent="  │ ",
                              replace_whitespace=True, max_lines=12, placeholder=" …")
         lines = [
             "─" * width,
             ("  ↳ BURST " if alert.thread_ref else "COMPLAINT  ")
-            + f"{alert.brand} · {alert.source} · priority {alert.priority:.0f} · topic {alert.topic}"
-            + (f" · {alert.channel}" if alert.channel else ""),
+            + _line(f"{alert.brand} · {alert.source} · priority {alert.priority:.0f} · topic {alert.topic}"
+                    + (f" · {alert.channel}" if alert.channel else "")),
             f"  {author} ({alert.author_reach:,} followers) · {alert.created_at:%Y-%m-%d %H:%M} UTC",
             body,
-            "  why: " + alert.reasons_text(),
+            "  why: " + _line(alert.reasons_text()),
         ]
         if alert.url:
-            lines.append(f"  {alert.url}")
+            lines.append(f"  {_line(alert.url)}")
         return "\n".join(lines) + "\n"

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 import pytest
 import yaml
@@ -106,9 +107,17 @@ def test_stats_alerts_and_digest(config_file):
     assert "1 delivered" in invoke(config_file, "stats").output
     assert "no dead alerts" in invoke(config_file, "alerts", "dead").output
     assert "0 alert(s) queued" in invoke(config_file, "alerts", "retry").output
-    today = time.strftime("%Y-%m-%d")
+    # The posts carry no time, so they count as read now: today in the digest's zone, not the machine's.
+    today = datetime.now(ZoneInfo("Europe/London")).strftime("%Y-%m-%d")
     digest = invoke(config_file, "digest", "--date", today, "--brand", "pixelcart")
-    assert digest.exit_code == 0 and "Pixelcart" in digest.output
+    assert digest.exit_code == 0
+    assert "Mentions (posts naming Pixelcart): 2 (feed 2)" in digest.output
+    assert re.search(r"Complaints \(.*\): 1 \(50\.0% of mentions", digest.output)
+    assert "Alerts: 1 delivered, 0 pending, 0 dead" in digest.output
+    assert '@ann (500, billing) "pixelcart still no refund, day 20" https://example.com/p/1' in digest.output
+    assert "Northwind" not in digest.output  # --brand pixelcart
+    empty = invoke(config_file, "digest", "--date", "2020-01-01", "--brand", "pixelcart")
+    assert empty.exit_code == 1 and "no mentions of Pixelcart on 2020-01-01 (Europe/London)" in empty.output
     assert invoke(config_file, "digest", "--brand", "Nope").exit_code == 2
 
 
@@ -200,7 +209,7 @@ def test_check_config_rejects_the_urls_every_other_command_rejects(tmp_path, url
 
 def test_commands_say_when_they_did_nothing(config_file):
     invoke(config_file, "run", "--once")
-    today = time.strftime("%Y-%m-%d")
+    today = datetime.now(ZoneInfo("Europe/London")).strftime("%Y-%m-%d")  # the digest zone: the export reads days there
     found = CliRunner().invoke(cli, ["--config", str(config_file), "export", "--since", today, "--until", today,
                                      "--brand", "PIXELCART", "--format", "jsonl"])
     assert found.exit_code == 0 and [json.loads(x)["brand"] for x in found.stdout.splitlines()] == ["Pixelcart"] * 2

@@ -68,7 +68,9 @@ def test_restart_reads_only_new_posts_and_never_alerts_twice(tmp_path, db_url):
     assert [a.external_id for a in RecordingSink.sent["rec"]] == ["9"]
     assert count(svc, mentions) == 4
     [again] = svc.run_once()
-    assert again.read == 0 and RecordingSink.sent["rec"] == [a for a in RecordingSink.sent["rec"]]
+    assert again.read == 0 and again.alerts == 0
+    assert [a.external_id for a in RecordingSink.sent["rec"]] == ["9"]  # still the one alert: none sent twice
+    assert count(svc, outbox) == 3  # alerts for 1, 3 (first run) and 9, none queued again
     svc.close()
 
 

@@ -216,8 +216,11 @@ def test_routes_send_high_priority_to_escalation(tmp_path, db_url, httpserver, f
                   routes=[{"name": "escalation", "sink": "slack", "channel": "C0ESCALATE", "min_priority": 40},
                           {"name": "support", "sink": "slack", "channel": "C0SUPPORT", "fallback": True}])
     svc.run_once()
-    by_channel = {m["channel"]: m["metadata"]["event_payload"]["outbox_id"] for m in fake_slack.messages}
+    by_channel = {m["channel"]: json.dumps(m["blocks"]) for m in fake_slack.messages}
     assert set(by_channel) == {"C0ESCALATE", "C0SUPPORT"} and len(fake_slack.messages) == 2
+    # The 2,000,000-follower complaint escalates; the small one goes to the fallback route's channel.
+    assert "charged me twice" in by_channel["C0ESCALATE"] and "still not here" not in by_channel["C0ESCALATE"]
+    assert "still not here" in by_channel["C0SUPPORT"] and "charged me twice" not in by_channel["C0SUPPORT"]
     svc.close()
 
 

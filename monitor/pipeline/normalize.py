@@ -37,6 +37,13 @@ class Rejected(Exception):
     """The post cannot be stored; the message says why."""
 
 
+def strip_controls(text: str) -> str:
+    """Text that cannot drive a terminal: escape sequences, control characters and bidi overrides removed."""
+    if "\x1b" in text:
+        text = _ANSI_ESCAPE.sub("", text)
+    return _UNSAFE_CHARS.sub("", text)
+
+
 def clean_text(value: Any) -> str:
     if isinstance(value, bytes):
         value = value.decode("utf-8", errors="replace")
@@ -46,13 +53,11 @@ def clean_text(value: Any) -> str:
     if not plain:
         # Lone surrogates (from JSON \ud800 escapes) cannot be encoded for storage.
         value = value.encode("utf-8", errors="surrogatepass").decode("utf-8", errors="replace")
-    if "\x1b" in value:
-        value = _ANSI_ESCAPE.sub("", value)
     if "\r" in value:
         value = value.replace("\r\n", "\n").replace("\r", "\n")
     if not plain:
         value = unicodedata.normalize("NFC", value)
-    value = _UNSAFE_CHARS.sub("", value)
+    value = strip_controls(value)
     value = _BLANK_LINES.sub("\n\n", _SPACE_RUNS.sub("  ", value)).strip()
     if not value:
         raise Rejected("empty text")
