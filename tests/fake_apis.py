@@ -250,6 +250,10 @@ class FakeSlack(FakeAPI):
         self.upload_url_missing = False  # files.getUploadURLExternal answers ok but without upload_url
         self.updates: list[dict] = []     # chat.update calls, in order
         self.responses: list[dict] = []   # what the app posted to an interaction's response_url
+        # hold_at=N: the Nth chat.postMessage is posted, then its answer is held until ``release`` is set, so a
+        # test can kill the client at a known point: after Slack has the message, before the client knows.
+        self.hold_at: Optional[int] = None
+        self.holding, self.release = threading.Event(), threading.Event()
         self._ts = time.time()
 
     def install(self, httpserver) -> None:
@@ -301,6 +305,9 @@ class FakeSlack(FakeAPI):
         self._ts += 0.000100
         ts = f"{self._ts:.6f}"
         self.messages.append({**body, "ts": ts, "received": time.monotonic()})
+        if self.hold_at is not None and len(self.messages) == self.hold_at:
+            self.holding.set()
+            self.release.wait(30)
         return self._ok(channel=channel if channel.startswith("C") else "C0SUPPORT", ts=ts,
                         message={"type": "message", "text": body.get("text"), "ts": ts, "bot_id": "B0BOT"})
 
