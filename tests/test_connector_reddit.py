@@ -195,7 +195,7 @@ def test_a_nearly_used_window_pauses_the_source_instead_of_sleeping(tmp_path, db
     assert "Reddit rate limit nearly used" in r.error and r.stored == 0
     assert svc.pipeline.health.paused_until("reddit") is not None
     fake_reddit.ratelimit = {"remaining": "595.0", "used": "5", "reset": "300"}
-    time.sleep(1.2)  # the window has reset
+    time.sleep(1.2)  # the window has reset: prawcore's own limiter reads the wall clock, so no clock to move on
     [r] = svc.run_once()
     assert r.error is None and post in stored(svc)
     svc.close()

@@ -138,8 +138,8 @@ def test_rate_limit_retry_after_is_honoured(tmp_path, db_url, httpserver, fake_s
     svc.run_once()
     assert fake_slack.messages == []  # the sink is left alone for the rest of that sweep
     assert svc.delivery.deliver_due() == (2, 0)  # the others were due; the limited one waits 1 s
-    time.sleep(1.1)
-    assert svc.delivery.deliver_due() == (1, 0)
+    assert svc.delivery.deliver_due(now=utcnow() + timedelta(seconds=0.8)) == (0, 0)  # not before Retry-After
+    assert svc.delivery.deliver_due(now=utcnow() + timedelta(seconds=1.1)) == (1, 0)
     assert len(fake_slack.messages) == 3
     svc.close()
 

@@ -17,8 +17,10 @@ MAX_FAILURE_BACKOFF = 900.0
 
 
 class SourceHealth:
-    def __init__(self, sources: SourceRepository, ops: Optional[Callable[[str], None]], ops_after: int) -> None:
+    def __init__(self, sources: SourceRepository, ops: Optional[Callable[[str], None]], ops_after: int,
+                 clock: Callable[[], datetime] = utcnow) -> None:
         self.sources = sources
+        self.clock = clock  # tests move it on instead of sleeping through a pause
         self.ops = ops  # posts a notice to the ops channel; raises when it could not
         self.ops_after = ops_after
         self._paused_until: dict[str, datetime] = {}
@@ -30,7 +32,7 @@ class SourceHealth:
             self._paused_until.update(self.sources.paused_sources())
             self._pauses_loaded = True
         until = self._paused_until.get(source)
-        return until if until and utcnow() < until else None
+        return until if until and self.clock() < until else None
 
     def succeeded(self, source: str) -> None:
         self._paused_until.pop(source, None)
@@ -77,7 +79,7 @@ class SourceHealth:
             self._tell_ops(source, f"Source {source} is failing ({failures} poll(s) in a row): {error}", True)
 
     def _pause(self, source: str, seconds: float) -> None:
-        self._paused_until[source] = utcnow() + timedelta(seconds=seconds)
+        self._paused_until[source] = self.clock() + timedelta(seconds=seconds)
         try:
             self.sources.set_paused(source, self._paused_until[source])
         except Exception as db_exc:  # noqa: BLE001 - the pause still holds in this process
