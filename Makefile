@@ -4,13 +4,14 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 CONFIG ?= config.yaml
 
-.PHONY: run test once bench quality clean help
+.PHONY: run test once bench quality mutate clean help
 
 help:
 	@echo "make run     - install into $(VENV) and start the service ($(CONFIG))"
 	@echo "make test    - install with test extras and run the test suite"
 	@echo "make quality - complaint detector precision/recall/F1 vs raw VADER"
 	@echo "make bench   - pipeline throughput and memory, Slack delivery latency, connector parsing speed"
+	@echo "make mutate  - mutation testing of the core modules (slow; MUTATE='monitor.digest.export*' narrows it)"
 
 SAMPLES := data/samples/mentions.jsonl
 
@@ -57,5 +58,16 @@ bench: $(VENV)/.installed-test
 	$(BIN)/python bench/connector_speed.py || status=1; \
 	$(BIN)/python bench/digest_speed.py || status=1; exit $$status
 
+$(VENV)/.installed-mutate: $(VENV)/.installed-test pyproject.toml
+	$(BIN)/python -m pip install --quiet -e '.[test,mutate]'
+	@touch $@
+
+# Not part of `make test`: it runs the suite once per mutant. MUTATE takes mutmut's mutant-name globs.
+MUTATE ?=
+mutate: $(VENV)/.installed-mutate
+	rm -rf mutants
+	$(BIN)/mutmut run $(MUTATE) || true
+	$(BIN)/python bench/mutation_report.py --survivors
+
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis
+	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis mutants

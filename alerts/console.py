@@ -10,8 +10,8 @@ from pydantic import Field
 
 from monitor.components import Sink
 from monitor.config import SinkConfig
+from monitor.markup import strip_controls
 from monitor.model import Alert, Spike
-from monitor.pipeline.normalize import strip_controls
 from monitor.registry import sinks
 
 _print_lock = threading.Lock()

@@ -1,4 +1,5 @@
-"""Post bodies that arrive as HTML (Mastodon statuses, Hacker News comments, feed summaries) as plain text.
+"""Post bodies that arrive as HTML (Mastodon statuses, Hacker News comments, feed summaries) as plain text,
+and text that cannot drive a terminal.
 
 Paragraphs and line breaks become new lines, entities are decoded, scripts and styles are dropped, and a
 link keeps its target when the visible text does not already show it ("read this (https://...)"), so an
@@ -13,6 +14,17 @@ _BLOCKS = {"p", "br", "div", "li", "blockquote", "pre", "tr", "h1", "h2", "h3", 
 _SKIP = {"script", "style", "template"}
 _SPACES = re.compile(r"[ \t\r\f\v]+")
 _LINES = re.compile(r"\n\s*\n\s*(\n\s*)+")
+# C0/C1 controls except tab and newline, DEL, and bidi embeddings/overrides/isolates
+# (which can make a post display as something else).
+UNSAFE_CHARS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufeff]")
+_ANSI_ESCAPE = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07]*(\x07|\x1b\\)")
+
+
+def strip_controls(text: str) -> str:
+    """Text that cannot drive a terminal: escape sequences, control characters and bidi overrides removed."""
+    if "\x1b" in text:
+        text = _ANSI_ESCAPE.sub("", text)
+    return UNSAFE_CHARS.sub("", text)
 
 
 class _Text(HTMLParser):

@@ -232,6 +232,66 @@ class FakeReddit(FakeAPI):
         return Response(json.dumps(body), 200, headers, content_type="application/json")
 
 
+def _text_object_problem(obj, types=("plain_text", "mrkdwn"), limit: int = 3000) -> Optional[str]:
+    if not isinstance(obj, dict) or obj.get("type") not in types:
+        return f"text object of type {obj.get('type') if isinstance(obj, dict) else obj!r}"
+    allowed = {"type", "text", "emoji"} if obj["type"] == "plain_text" else {"type", "text", "verbatim"}
+    if set(obj) - allowed:
+        return f"unknown text object keys {sorted(set(obj) - allowed)}"
+    if not isinstance(obj.get("text"), str) or not obj["text"] or len(obj["text"]) > limit:
+        return "text missing, empty or too long"
+    return None
+
+
+def _button_problem(element) -> Optional[str]:
+    if not isinstance(element, dict) or element.get("type") != "button":
+        return "actions element is not a button"
+    if set(element) - {"type", "text", "action_id", "value", "style", "url"} or not element.get("action_id"):
+        return "button keys"
+    if element.get("style") not in (None, "primary", "danger"):
+        return "button style"
+    return _text_object_problem(element.get("text"), ("plain_text",), 75)
+
+
+def block_kit_problem(blocks) -> Optional[str]:
+    """What Slack would refuse in a message's blocks (Block Kit reference: layout blocks and composition
+    objects), or None. The real API answers invalid_blocks; a stand-in that accepted anything would let a
+    malformed message pass every test."""
+    if blocks is None:
+        return None
+    if not isinstance(blocks, list) or len(blocks) > 50:
+        return "blocks must be a list of at most 50"
+    for block in blocks:
+        kind = block.get("type") if isinstance(block, dict) else None
+        if kind == "section":
+            if set(block) - {"type", "text", "block_id", "fields", "accessory"}:
+                return "unknown section keys"
+            problem = _text_object_problem(block.get("text"))
+        elif kind == "context":
+            elements = block.get("elements")
+            if set(block) - {"type", "elements", "block_id"} or not isinstance(elements, list) \
+                    or not 1 <= len(elements) <= 10:
+                return "context needs 1-10 elements"
+            problem = next(filter(None, (_text_object_problem(e) for e in elements)), None)
+        elif kind == "actions":
+            elements = block.get("elements")
+            if set(block) - {"type", "elements", "block_id"} or not isinstance(elements, list) \
+                    or not 1 <= len(elements) <= 25:
+                return "actions needs 1-25 elements"
+            problem = next(filter(None, (_button_problem(e) for e in elements)), None)
+        elif kind == "header":
+            if set(block) - {"type", "text", "block_id"}:
+                return "unknown header keys"
+            problem = _text_object_problem(block.get("text"), ("plain_text",), 150)
+        elif kind == "divider":
+            problem = None
+        else:
+            return f"unknown block type {kind!r}"
+        if problem:
+            return problem
+    return None
+
+
 class FakeSlack(FakeAPI):
     """The Slack Web API methods the sink uses, plus an incoming webhook, as Slack documents them."""
 
@@ -299,8 +359,7 @@ class FakeSlack(FakeAPI):
             return self._fail("not_in_channel")
         if channel not in self.CHANNELS:
             return self._fail("channel_not_found")
-        if len(body.get("blocks") or []) > 50 or any(
-                len((b.get("text") or {}).get("text", "")) > 3000 for b in body.get("blocks") or []):
+        if block_kit_problem(body.get("blocks")):
             return self._fail("invalid_blocks")
         self._ts += 0.000100
         ts = f"{self._ts:.6f}"
@@ -380,6 +439,8 @@ class FakeSlack(FakeAPI):
             return self._fail("message_not_found")
         if body.get("channel") not in self.CHANNELS or not body.get("channel", "").startswith("C"):
             return self._fail("channel_not_found")
+        if block_kit_problem(body.get("blocks")):
+            return self._fail("invalid_blocks")
         self.updates.append({**body, "received": time.monotonic()})
         return self._ok(channel=body["channel"], ts=body["ts"], text=body.get("text"))
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+import sqlalchemy as sa
 
 from monitor.clock import utcnow
 from monitor.config import DeliveryConfig
 from monitor.delivery.outbox import OutboxDelivery
 from monitor.service import MonitorService
+from monitor.store.schema import outbox
 from tests.support import RecordingSink, build_config, write_jsonl
 
 COMPLAINTS = [{"id": str(i), "text": f"pixelcart order {i} still not delivered", "author": f"u{i}"} for i in range(3)]
@@ -93,13 +95,20 @@ def test_retry_after_is_honoured(tmp_path, db_url):
 def test_backoff_doubles_with_jitter_and_is_capped():
     delivery = OutboxDelivery(outbox=None, bursts=None, sinks={}, config=DeliveryConfig(backoff_base=2, backoff_max=60))
     for attempt, ceiling in [(1, 2), (2, 4), (3, 8), (10, 60)]:
-        delays = [delivery.backoff(attempt) for _ in range(50)]
+        delays = [delivery.backoff(attempt) for _ in range(200)]
         assert all(ceiling / 2 <= d <= ceiling for d in delays)
-        assert len(set(delays)) > 1
+        # Spread over the whole upper half: the chance that 200 uniform draws all miss its top tenth is 1e-20.
+        assert min(delays) < ceiling * 0.6 and max(delays) > ceiling * 0.9
     assert delivery.backoff(5, retry_after=7) == 7
 
 
-def test_alerts_for_a_sink_removed_from_the_config_dead_letter_without_blocking_others(tmp_path, db_url):
+def sends(sink: str, result: str) -> float:
+    from monitor.ops.metrics import REGISTRY
+
+    return REGISTRY.get_sample_value("monitor_alert_sends_total", {"sink": sink, "result": result}) or 0.0
+
+
+def test_alerts_for_a_sink_removed_from_the_config_dead_letter_without_blocking_others(tmp_path, db_url, caplog):
     two_routes = {"sinks": {"rec": {"type": "test-recording"}, "old": {"type": "test-recording"}},
                   "routes": [{"name": "support", "sink": "rec"}, {"name": "legacy", "sink": "old"}]}
     write_jsonl(tmp_path / "feed.jsonl", COMPLAINTS)
@@ -110,7 +119,15 @@ def test_alerts_for_a_sink_removed_from_the_config_dead_letter_without_blocking_
     # Restarted with the "old" sink and its route gone while its alerts were still pending.
     after = MonitorService(build_config(tmp_path, db_url, alerts={"sinks": {"rec": {"type": "test-recording"}}}))
     after.prepare()
+    retries, deaths = sends("old", "retry"), sends("old", "dead")
     assert after.delivery.deliver_due() == (3, 3)
+    assert sends("old", "retry") - retries == 3
+    with after.store.db.engine.connect() as conn:
+        waiting = conn.execute(sa.select(outbox.c.route, outbox.c.last_error, outbox.c.attempts)
+                               .where(outbox.c.status == "pending")).all()
+    assert [(route, attempts) for route, _, attempts in waiting] == [("legacy", 1)] * 3
+    assert all(error == "sink 'old' is not configured or disabled" for _, error, _ in waiting)
+    assert "to legacy failed (attempt 1), retry in" in caplog.text
     assert sorted(a.external_id for a in RecordingSink.sent["rec"]) == ["0", "1", "2"]
     # Never stuck in "sending": retried with backoff (the sink may be configured again), then dead-lettered.
     assert after.store.stats.summary()["outbox"] == {"pending": 3, "sending": 0, "delivered": 3, "folded": 0,
@@ -122,6 +139,8 @@ def test_alerts_for_a_sink_removed_from_the_config_dead_letter_without_blocking_
     dead = after.store.outbox.dead_alerts()
     assert sorted(d["route"] for d in dead) == ["legacy"] * 3 and all(d["attempts"] == 3 for d in dead)
     assert all("sink 'old' is not configured" in d["last_error"] for d in dead)
+    assert sends("old", "dead") - deaths == 3 and sends("old", "retry") - retries == 6
+    assert "to legacy dead-lettered after 3 attempt(s): sink 'old' is not configured" in caplog.text
     after.close()
 
 

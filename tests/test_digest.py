@@ -266,12 +266,13 @@ def test_export_writes_every_field_whole_and_keeps_to_the_days_asked(tmp_path, s
         "digest": {"timezone": TZ}}))
     long_text = "@pixelcart order 5521 \"arrived\" empty, box taped shut, nobody answers, " + "still waiting " * 20
     reasons = [{"rule": "waiting", "label": "still waiting", "match": "still waiting"},
-               {"rule": "vader", "label": "negative tone", "score": -0.62}]
+               {"rule": "vader", "label": "negative tone", "score": -0.62},
+               {"rule": "rating", "label": "1-star review"}]
     items = [  # (id, UTC time, text): New York is UTC-5, so the 20th runs 05:00Z to 05:00Z the next day
         ("first", "2026-11-20T05:00:00", long_text),
         ("formula", "2026-11-20T16:00:00", "=HYPERLINK(\"http://evil.example\",\"pixelcart refund\")"),
         ("last", "2026-11-21T04:59:59", "pixelcart, line one\nline two"),
-        ("next day", "2026-11-21T05:00:00", "pixelcart on the 21st"),
+        ("next day", "2026-11-21T05:00:00", "pixelcart on the 21st, café ☕ cold"),
         ("day before", "2026-11-20T04:59:59", "pixelcart on the 19th"),
     ]
     for ext, when, text in items:
@@ -281,12 +282,13 @@ def test_export_writes_every_field_whole_and_keeps_to_the_days_asked(tmp_path, s
     exported = CliRunner().invoke(cli, ["--config", str(path), "export", "--since", "2026-11-20", "--until",
                                         "2026-11-20", "--format", "csv"])
     assert exported.exit_code == 0, exported.output
+    assert "3 mention(s) exported" in exported.stderr
     rows = list(csv.DictReader(io.StringIO(exported.stdout)))
     assert [r["external_id"] for r in rows] == ["first", "formula", "last"]  # --until's day is whole, not more
     first, formula, last = rows
     # "@" starts a formula in some spreadsheets too, so a leading handle is made inert the same way.
     assert first["text"] == "'" + long_text and last["text"] == "pixelcart, line one\nline two"
-    assert first["reasons"] == "waiting:still waiting; vader:-0.62"
+    assert first["reasons"] == "waiting:still waiting; vader:-0.62; rating:"
     assert first["created_at"] == "2026-11-20T05:00:00+00:00" and first["rating"] == "2"
     assert (first["brand"], first["author"], first["topic"], first["is_complaint"]) == ("Pixelcart", "ann",
                                                                                           "billing", "True")
@@ -294,8 +296,11 @@ def test_export_writes_every_field_whole_and_keeps_to_the_days_asked(tmp_path, s
     assert formula["text"] == "'=HYPERLINK(\"http://evil.example\",\"pixelcart refund\")"
     jsonl = CliRunner().invoke(cli, ["--config", str(path), "export", "--since", "2026-11-21", "--until",
                                      "2026-11-21", "--format", "jsonl"])
-    [only] = [json.loads(x) for x in jsonl.stdout.splitlines()]
-    assert only["external_id"] == "next day" and only["reasons"] == reasons and only["text"] == "pixelcart on the 21st"
+    [line] = jsonl.stdout.splitlines()
+    only = json.loads(line)
+    assert only["external_id"] == "next day" and only["reasons"] == reasons
+    assert "café ☕ cold" in line  # UTF-8 as written, not \u escapes: the file stays readable
+    assert "1 mention(s) exported" in jsonl.stderr
 
 
 def slack_digest_config(tmp_path, httpserver):

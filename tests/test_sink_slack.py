@@ -12,13 +12,13 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from alerts.slack import alert_message, escape
+from alerts.slack import alert_message, escape, label_blocks, spike_message
 from monitor.cli import cli
 from monitor.clock import utcnow
 from monitor.config import ConfigError
-from monitor.model import Alert, CaseAction
+from monitor.model import Alert, CaseAction, Spike
 from monitor.service import MonitorService
-from tests.fake_apis import SIGNING_SECRET, FakeSlack, block_action, signed_request
+from tests.fake_apis import SIGNING_SECRET, FakeSlack, block_action, block_kit_problem, signed_request
 from tests.support import BRANDS, build_config, write_jsonl
 
 ENV = {"SLACK_BOT_TOKEN": FakeSlack.TOKEN}
@@ -203,8 +203,8 @@ def test_burst_of_200_is_one_spike_plus_thread_replies_paced(tmp_path, db_url, h
     assert svc.store.stats.summary()["outbox"]["folded"] == 180
     gaps = [b["received"] - a["received"] for a, b in zip(fake_slack.messages, fake_slack.messages[1:])]
     # Paced per channel. Receipt times jitter by a few ms around the client's 10 ms spacing (a request delayed
-    # in transit arrives closer to the next one); unpaced sends arrive about 1 ms apart.
-    assert min(gaps) >= 0.005 and sum(gaps) >= 0.01 * len(gaps)
+    # in transit arrives closer to the next one, more so on a busy machine); unpaced sends arrive about 1 ms apart.
+    assert sorted(gaps)[len(gaps) // 2] >= 0.008 and sum(gaps) >= 0.01 * len(gaps)
     svc.close()
 
 
@@ -245,6 +245,49 @@ def test_webhook_gone_is_permanent(tmp_path, db_url, httpserver, fake_slack):
     [dead] = svc.store.outbox.dead_alerts()
     assert "no_service" in dead["last_error"]
     svc.close()
+
+
+def test_spike_message_shows_count_topics_and_the_top_three_posts():
+    posts = [{"author": "ann", "author_reach": 12000, "text": "x" * 301, "url": "https://x.com/ann/status/1"},
+             {"author": "", "author_reach": 5, "text": "y" * 300, "url": None},
+             {"author": "cy", "author_reach": 4, "text": "short", "url": "https://x.com/cy/status/3"},
+             {"author": "dee", "author_reach": 3, "text": "fourth, not shown", "url": None}]
+    spike = Spike(route="support", channel="C0SUPPORT", brand="Pixel & Cart", complaints=40, window_minutes=10,
+                  top_topics=[("billing", 30), ("delivery", 10)], top_posts=posts)
+    message = spike_message(spike)
+    assert block_kit_problem(message["blocks"]) is None
+    header, *quoted = message["blocks"]
+    assert header == {"type": "section", "text": {"type": "mrkdwn", "text": (
+        ":fire: *Spike: 40 complaints about Pixel &amp; Cart* in the last 10 min\nTop topics: billing (30), "
+        "delivery (10)\nFurther complaints follow in this thread.")}}
+    assert [block["type"] for block in quoted] == ["context"] * 3
+    assert quoted[0]["elements"] == [
+        {"type": "plain_text", "text": "@ann · 12,000 followers: " + "x" * 300 + "…", "emoji": True},
+        {"type": "mrkdwn", "text": "<https://x.com/ann/status/1|open post>"}]
+    assert quoted[1]["elements"] == [
+        {"type": "plain_text", "text": "@unknown · 5 followers: " + "y" * 300, "emoji": True},  # 300 fits whole
+        {"type": "mrkdwn", "text": "no link"}]
+    assert quoted[2]["elements"][0]["text"] == "@cy · 4 followers: short"
+    assert message["text"] == ("Spike: 40 complaints about Pixel &amp; Cart in the last 10 min. Top topics: billing "
+                               "(30), delivery (10). Further complaints of this burst follow as replies.")
+    quiet = spike_message(Spike(route="support", channel=None, brand="Pixelcart", complaints=10, window_minutes=1,
+                                top_topics=[], top_posts=[]))
+    assert "Top topics: none\n" in quiet["blocks"][0]["text"]["text"] and len(quiet["blocks"]) == 1
+
+
+def test_label_blocks_offer_both_verdicts_for_each_post():
+    blocks = label_blocks([{"mention_id": 7, "why": "possible miss", "text": "z" * 401},
+                           {"mention_id": 9, "why": "uncertain alert", "text": "<!channel> maybe"}])
+    assert block_kit_problem(blocks) is None
+    assert blocks[0] == {"type": "section", "text": {"type": "plain_text", "text": "Possible miss: " + "z" * 400,
+                                                     "emoji": True}}
+    assert blocks[1] == {"type": "actions", "block_id": "label_7", "elements": [
+        {"type": "button", "text": {"type": "plain_text", "text": "This is a complaint"},
+         "action_id": "label_complaint", "value": "7", "style": "primary"},
+        {"type": "button", "text": {"type": "plain_text", "text": "Not a complaint"},
+         "action_id": "label_not", "value": "7"}]}
+    assert blocks[2]["text"]["text"] == "Uncertain alert: &lt;!channel&gt; maybe"
+    assert blocks[3]["block_id"] == "label_9" and [e["value"] for e in blocks[3]["elements"]] == ["9", "9"]
 
 
 def test_escape():

@@ -14,6 +14,7 @@ import unicodedata
 from datetime import datetime, timedelta, timezone
 from typing import Any, Optional
 
+from monitor.markup import UNSAFE_CHARS, strip_controls
 from monitor.model import Mention, RawPost
 
 MAX_TEXT_CHARS = 20_000
@@ -25,23 +26,12 @@ MAX_REACH = 10**10
 EARLIEST_POST = datetime(2000, 1, 1, tzinfo=timezone.utc)
 FUTURE_SLACK = timedelta(minutes=5)
 
-# C0/C1 controls except tab and newline, DEL, and bidi embeddings/overrides/isolates
-# (which can make a post display as something else).
-_UNSAFE_CHARS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufeff]")
-_ANSI_ESCAPE = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07]*(\x07|\x1b\\)")
 _SPACE_RUNS = re.compile(r"[ \t]{3,}")
 _BLANK_LINES = re.compile(r"\n{3,}")
 
 
 class Rejected(Exception):
     """The post cannot be stored; the message says why."""
-
-
-def strip_controls(text: str) -> str:
-    """Text that cannot drive a terminal: escape sequences, control characters and bidi overrides removed."""
-    if "\x1b" in text:
-        text = _ANSI_ESCAPE.sub("", text)
-    return _UNSAFE_CHARS.sub("", text)
 
 
 def clean_text(value: Any) -> str:
@@ -79,7 +69,7 @@ def _clean_short(value: Any, limit: int) -> Optional[str]:
         value = str(value)
     if not isinstance(value, str):
         return None
-    value = _UNSAFE_CHARS.sub("", value).strip()
+    value = UNSAFE_CHARS.sub("", value).strip()
     return value[:limit] or None
 
 
