@@ -282,7 +282,7 @@ def test_export_writes_every_field_whole_and_keeps_to_the_days_asked(tmp_path, s
     exported = CliRunner().invoke(cli, ["--config", str(path), "export", "--since", "2026-11-20", "--until",
                                         "2026-11-20", "--format", "csv"])
     assert exported.exit_code == 0, exported.output
-    assert "3 mention(s) exported" in exported.stderr
+    assert "3 mention(s) exported" in exported.stderr.splitlines()
     rows = list(csv.DictReader(io.StringIO(exported.stdout)))
     assert [r["external_id"] for r in rows] == ["first", "formula", "last"]  # --until's day is whole, not more
     first, formula, last = rows
@@ -294,13 +294,13 @@ def test_export_writes_every_field_whole_and_keeps_to_the_days_asked(tmp_path, s
                                                                                           "billing", "True")
     # A spreadsheet must not run a post as a formula: the cell starts with an apostrophe instead.
     assert formula["text"] == "'=HYPERLINK(\"http://evil.example\",\"pixelcart refund\")"
-    jsonl = CliRunner().invoke(cli, ["--config", str(path), "export", "--since", "2026-11-21", "--until",
+    jsonl = CliRunner().invoke(cli, ["--config", str(path), "export", "--since", "2026-11-20", "--until",
                                      "2026-11-21", "--format", "jsonl"])
-    [line] = jsonl.stdout.splitlines()
-    only = json.loads(line)
-    assert only["external_id"] == "next day" and only["reasons"] == reasons
-    assert "café ☕ cold" in line  # UTF-8 as written, not \u escapes: the file stays readable
-    assert "1 mention(s) exported" in jsonl.stderr
+    lines = jsonl.stdout.splitlines()
+    assert [json.loads(x)["external_id"] for x in lines] == ["first", "formula", "last", "next day"]
+    assert json.loads(lines[-1])["reasons"] == reasons
+    assert "café ☕ cold" in lines[-1]  # UTF-8 as written, not \u escapes: the file stays readable
+    assert "4 mention(s) exported" in jsonl.stderr.splitlines()
 
 
 def slack_digest_config(tmp_path, httpserver):

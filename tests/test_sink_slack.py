@@ -18,7 +18,13 @@ from monitor.clock import utcnow
 from monitor.config import ConfigError
 from monitor.model import Alert, CaseAction, Spike
 from monitor.service import MonitorService
-from tests.fake_apis import SIGNING_SECRET, FakeSlack, block_action, block_kit_problem, signed_request
+from tests.fake_apis import (
+    SIGNING_SECRET,
+    FakeSlack,
+    block_action,
+    block_kit_problem,
+    signed_request,
+)
 from tests.support import BRANDS, build_config, write_jsonl
 
 ENV = {"SLACK_BOT_TOKEN": FakeSlack.TOKEN}
