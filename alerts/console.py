@@ -37,7 +37,8 @@ class ConsoleSink(Sink):
         return f"console:{alert.outbox_id}"
 
     def notify(self, text: str, channel: Optional[str]) -> Optional[str]:
-        self._write("═" * self.config.width + "\n" + textwrap.fill(strip_controls(text), width=self.config.width) + "\n")
+        body = textwrap.fill(strip_controls(text), width=self.config.width)
+        self._write("═" * self.config.width + "\n" + body + "\n")
         return "console:notice"
 
     def send_spike(self, spike: Spike) -> Optional[str]:
@@ -55,8 +56,8 @@ class ConsoleSink(Sink):
     def render(self, alert: Alert) -> str:
         width = self.config.width
         author = f"@{_line(alert.author)}" if alert.author else "unknown author"
-        body = textwrap.fill(strip_controls(alert.text), width=width - 4, initial_indent="  │ ", subsequent_indent="  │ ",
-                             replace_whitespace=True, max_lines=12, placeholder=" …")
+        body = textwrap.fill(strip_controls(alert.text), width=width - 4, initial_indent="  │ ",
+                             subsequent_indent="  │ ", replace_whitespace=True, max_lines=12, placeholder=" …")
         lines = [
             "─" * width,
             ("  ↳ BURST " if alert.thread_ref else "COMPLAINT  ")
