@@ -1,6 +1,7 @@
 """X connector: the real tweepy Client against a local server speaking X API v2."""
 from __future__ import annotations
 
+import json
 import time
 from datetime import datetime, timezone
 
@@ -118,6 +119,38 @@ def test_an_empty_poll_keeps_since_id_for_the_next(tmp_path, db_url, httpserver,
     svc.close()
 
 
+def test_each_tweet_field_lands_in_the_stored_mention(tmp_path, db_url, httpserver, fake_x):
+    # One page as X v2 can send it: a tweet whose author is missing from includes (suspended since), an element
+    # without an id, a quote (not a reply) and a reply, beside an ordinary tweet.
+    body = {"data": [
+        {"id": "11", "text": "pixelcart lost my parcel", "author_id": "501", "lang": "es",
+         "created_at": "2026-11-27T10:15:30.000Z", "edit_history_tweet_ids": ["11"]},
+        {"id": "12", "text": "pixelcart still no refund", "author_id": "999", "lang": "en",
+         "created_at": "2026-11-27T10:16:00.000Z", "edit_history_tweet_ids": ["12"],
+         "referenced_tweets": [{"type": "quoted", "id": "7"}]},
+        {"text": "pixelcart without an id"},
+        {"id": "13", "text": "@pixelcart same here", "author_id": "501", "lang": "en",
+         "created_at": "2026-11-27T10:17:00.000Z", "edit_history_tweet_ids": ["13"],
+         "referenced_tweets": [{"type": "quoted", "id": "7"}, {"type": "replied_to", "id": "8"}]}],
+        "includes": {"users": [{"id": "501", "username": "ann", "name": "Ann",
+                                "public_metrics": {"followers_count": 4321}}]},
+        "meta": {"result_count": 4, "newest_id": "13", "oldest_id": "11"}}
+    fake_x.failures.append(Response(json.dumps(body), 200, content_type="application/json"))
+    svc = service(tmp_path, db_url, httpserver)
+    x_result = svc.run_once()[0]
+    assert x_result.stored == 3 and x_result.rejected == 1
+    with svc.store.db.engine.connect() as conn:
+        rows = {r.external_id: r for r in conn.execute(sa.select(mentions))}
+    first, orphan, reply = rows["11"], rows["12"], rows["13"]
+    assert (first.author, first.author_reach, first.language) == ("ann", 4321, "es")
+    assert first.created_at == datetime(2026, 11, 27, 10, 15, 30, tzinfo=timezone.utc)
+    assert first.url == "https://x.com/ann/status/11"
+    assert (orphan.author, orphan.author_reach, orphan.url) == ("", 0, "https://x.com/i/status/12")
+    assert orphan.created_at == datetime(2026, 11, 27, 10, 16, tzinfo=timezone.utc)
+    assert [rows[i].brand for i in ("11", "12", "13")] == ["Pixelcart"] * 3
+    svc.close()
+
+
 def test_pagination_is_capped_per_poll_and_resumed(tmp_path, db_url, httpserver, fake_x):
     ids = [fake_x.post(f"pixelcart order {i} is late", f"u{i}") for i in range(25)]
     svc = service(tmp_path, db_url, httpserver, max_results=10, max_pages=2)
@@ -185,7 +218,8 @@ def test_forbidden_names_the_access_problem(tmp_path, db_url, httpserver, fake_x
 @pytest.mark.parametrize("failure, expected", [
     (Response("upstream exploded", 503), "X server error 503"),
     (Response("<html>not json</html>", 200, content_type="application/json"), "malformed"),
-    (Response('{"data": "nope", "meta": {}}', 200, content_type="application/json"), "malformed"),
+    (Response('{"data": "nope", "meta": {}}', 200, content_type="application/json"),
+     "X returned a malformed response (data is str)"),
 ])
 def test_server_errors_and_bad_bodies_fail_the_poll_and_lose_nothing(tmp_path, db_url, httpserver, fake_x,
                                                                      failure, expected):
@@ -262,6 +296,8 @@ def test_unknown_own_account_is_unhealthy(tmp_path, db_url, httpserver, fake_x):
     svc.prepare()
     [r] = svc.run_once()
     assert "no account @nosuchhandle" in r.error
+    health = {h["source"]: h for h in svc.store.sources.health()}["x"]
+    assert health["unhealthy"]  # a config mistake: retrying will not fix it
     svc.close()
 
 
@@ -299,4 +335,17 @@ def test_the_brands_reply_on_x_answers_the_case_without_an_extra_request(tmp_pat
     [case] = svc.store.cases.find()
     assert (case["status"], case["first_response_by"]) == ("claimed", "@pixelcart")
     assert case["public_reply_url"] == f"https://x.com/pixelcart/status/{reply}"
+    svc.close()
+
+
+def test_a_reply_that_also_quotes_answers_only_the_post_it_replies_to(tmp_path, db_url, httpserver, fake_x):
+    quoted = fake_x.post("pixelcart app crashes at checkout", username="bob")
+    complaint = fake_x.post("pixelcart charged me twice for one order", username="ann")
+    fake_x.post("@ann so sorry about that, check your DMs", username="pixelcart", reply_to=complaint)
+    fake_x.tweets[-1]["referenced_tweets"].insert(0, {"type": "quoted", "id": quoted})
+    svc = service(tmp_path, db_url, httpserver)
+    svc.run_once()
+    by_author = {c["author"]: c for c in svc.store.cases.find()}
+    assert (by_author["ann"]["status"], by_author["ann"]["first_response_by"]) == ("claimed", "@pixelcart")
+    assert (by_author["bob"]["status"], by_author["bob"]["first_response_by"]) == ("open", None)
     svc.close()
