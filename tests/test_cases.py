@@ -237,6 +237,22 @@ def test_a_missed_sla_reminds_once_and_escalates_once_across_restarts(tmp_path, 
     restarted.close()
 
 
+def test_a_reopened_case_was_answered_once_so_its_sla_does_not_remind(tmp_path, db_url):
+    from datetime import timedelta
+
+    from monitor.clock import utcnow
+
+    svc = service(tmp_path, db_url, alerts=SLA_ALERTS)
+    pixel, north = case_of(svc, "1"), case_of(svc, "3")
+    svc.desk.act(CaseAction(pixel, "resolve", "ann", "cli"))
+    svc.desk.act(CaseAction(pixel, "reopen", "bob", "cli"))  # open again, but the first response was made
+    assert svc.store.cases.get(pixel).status == "open"
+    assert svc.sla.sweep(utcnow() + timedelta(minutes=31)) == 1  # north only: nobody ever answered it
+    assert [e["action"] for e in svc.store.cases.history(north)] == ["sla_reminder"]
+    assert "sla_reminder" not in [e["action"] for e in svc.store.cases.history(pixel)]
+    svc.close()
+
+
 def test_an_escalation_to_an_unknown_route_is_a_config_error(tmp_path):
     from monitor.config import ConfigError
 

@@ -14,7 +14,8 @@ from monitor.service import MonitorService
 from monitor.store.schema import outbox
 from tests.support import RecordingSink, build_config, write_jsonl
 
-COMPLAINTS = [{"id": str(i), "text": f"pixelcart order {i} still not delivered", "author": f"u{i}"} for i in range(3)]
+COMPLAINTS = [{"id": str(i), "text": f"pixelcart order {i} still not delivered", "author": f"u{i}",
+               "url": f"https://example.com/p/{i}"} for i in range(3)]
 
 
 def service(tmp_path, db_url, failures, max_attempts=3):
@@ -69,6 +70,8 @@ def test_permanent_errors_dead_letter_and_retry_command_revives(tmp_path, db_url
     assert svc.store.outbox.retry_dead([dead[0]["id"]]) == [dead[0]["id"]]
     assert svc.delivery.deliver_due() == (1, 0)  # the revived one, with its attempts started afresh
     assert len(RecordingSink.sent["rec"]) == 4 - dead_count
+    revived = RecordingSink.sent["rec"][-1]
+    assert revived.outbox_id == dead[0]["id"] and revived.attempt == 1
     assert svc.store.stats.summary()["outbox"]["dead"] == dead_count - 1
     svc.close()
 
@@ -139,7 +142,10 @@ def test_alerts_for_a_sink_removed_from_the_config_dead_letter_without_blocking_
     assert after.store.stats.summary()["outbox"] == {"pending": 0, "sending": 0, "delivered": 3, "folded": 0,
                                                      "dead": 3}
     dead = after.store.outbox.dead_alerts()
-    assert sorted(d["route"] for d in dead) == ["legacy"] * 3 and all(d["attempts"] == 3 for d in dead)
+    assert [d["route"] for d in dead] == ["legacy"] * 3 and all(d["attempts"] == 3 for d in dead)
+    assert [d["id"] for d in dead] == sorted(d["id"] for d in dead)  # oldest first, as `alerts dead` lists them
+    assert [(d["brand"], d["url"]) for d in dead] == [("Pixelcart", f"https://example.com/p/{i}") for i in range(3)]
+    assert len(after.store.outbox.dead_alerts(limit=2)) == 2
     assert all("sink 'old' is not configured" in d["last_error"] for d in dead)
     assert sends("old", "dead") - deaths == 3 and sends("old", "retry") - retries == 6
     dead_logged = r"alert \d+ to legacy dead-lettered after 3 attempt\(s\): sink 'old' is not configured or disabled"
