@@ -296,6 +296,24 @@ def test_label_blocks_offer_both_verdicts_for_each_post():
     assert blocks[3]["block_id"] == "label_9" and [e["value"] for e in blocks[3]["elements"]] == ["9", "9"]
 
 
+@pytest.mark.parametrize("status, headers, code, message, retry_after, permanent", [
+    (429, {"Retry-After": "7"}, None, "Slack rate limit (429); retry after 7s", 7.0, False),
+    (429, {}, None, "Slack rate limit (429); retry after 30s", 30.0, False),  # no header: wait 30 s
+    (200, {}, "ratelimited", "Slack rate limit (429); retry after 30s", 30.0, False),
+    (500, {}, None, "Slack server error 500", None, False),
+    (499, {}, None, "Slack answered 499: error", None, False),
+    (200, {}, "not_in_channel", "Slack refused the message (not_in_channel): the bot is not a member", None, True),
+    (200, {}, "invalid_blocks", "Slack refused the message (invalid_blocks)", None, False),  # ours to fix, retried
+    (200, {}, "some_new_error", "Slack answered 200: some_new_error", None, False),
+])
+def test_slack_errors_map_to_retry_wait_or_dead_letter(status, headers, code, message, retry_after, permanent):
+    from alerts.slack import SlackSink
+
+    error = SlackSink._error(status, headers, code)
+    assert str(error).startswith(message)
+    assert (error.retry_after, error.permanent) == (retry_after, permanent)
+
+
 def test_escape():
     assert escape("a & <b> c") == "a &amp; &lt;b&gt; c"
 
@@ -640,14 +658,23 @@ def test_a_label_button_records_the_verdict_and_thanks_the_agent(tmp_path, db_ur
     try:
         assert post(server, *signed_request(click)) == 200
         assert wait_for(lambda: len(fake_slack.responses) == 1)
-        assert fake_slack.responses[0]["text"].startswith(f"Thanks: post {mention_id} is labelled not a complaint")
+        thanks = fake_slack.responses[0]
+        assert thanks["text"].startswith(f"Thanks: post {mention_id} is labelled not a complaint")
+        # Only the clicking agent sees it, and the digest message with its buttons stays for the others.
+        assert thanks["response_type"] == "ephemeral" and thanks["replace_original"] is False
         [label] = [r for r in svc.store.labels.newest()]
         assert (label["mention_id"], label["complaint"], label["by"], label["origin"]) == \
             (mention_id, False, "<@U0ANN>", "slack")
-        click["actions"][0]["value"] = "999999"
+        click["actions"][0].update(action_id="label_complaint", text={"type": "plain_text",
+                                                                      "text": "This is a complaint"})
         assert post(server, *signed_request(click)) == 200
         assert wait_for(lambda: len(fake_slack.responses) == 2)
-        assert fake_slack.responses[1]["text"] == "there is no stored post 999999"
+        assert fake_slack.responses[1]["text"].startswith(f"Thanks: post {mention_id} is labelled a complaint")
+        assert [r["complaint"] for r in svc.store.labels.newest()][0] is True  # the newer verdict counts
+        click["actions"][0]["value"] = "999999"
+        assert post(server, *signed_request(click)) == 200
+        assert wait_for(lambda: len(fake_slack.responses) == 3)
+        assert fake_slack.responses[2]["text"] == "there is no stored post 999999"
     finally:
         server.stop()
         svc.close()
