@@ -3,13 +3,14 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
 import sqlalchemy as sa
 from werkzeug import Response
 
 from connectors.x import build_query
+from monitor.clock import utcnow
 from monitor.config import BrandConfig, ConfigError
 from monitor.service import MonitorService
 from monitor.store.schema import mentions
@@ -148,6 +149,40 @@ def test_each_tweet_field_lands_in_the_stored_mention(tmp_path, db_url, httpserv
     assert (orphan.author, orphan.author_reach, orphan.url) == ("", 0, "https://x.com/i/status/12")
     assert orphan.created_at == datetime(2026, 11, 27, 10, 16, tzinfo=timezone.utc)
     assert [rows[i].brand for i in ("11", "12", "13")] == ["Pixelcart"] * 3
+    svc.close()
+
+
+def test_a_first_run_that_finds_nothing_keeps_its_start_and_never_asks_past_seven_days(tmp_path, db_url,
+                                                                                      httpserver, fake_x):
+    svc = service(tmp_path, db_url, httpserver, backfill="2h")
+    # The first run, three hours ago, found nothing: each quiet poll since asks from the same start, so a post
+    # indexed late inside that window is still found (the window does not slide with the clock).
+    three_hours_ago = (utcnow() - timedelta(hours=3)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    with svc.store.db.engine.begin() as conn:
+        svc.store.sources.save_cursor(conn, "x", {"search:Pixelcart": json.dumps({"start_time": three_hours_ago})})
+    for _ in range(2):
+        fake_x.requests.clear()
+        svc.run_once()
+        assert next(r for r in searches(fake_x) if "pixelcart" in r["query"])["start_time"] == three_hours_ago
+    # A cursor from a first run ten days ago that never found anything: recent search reaches back 7 days only.
+    ten_days_ago = (utcnow() - timedelta(days=10)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    with svc.store.db.engine.begin() as conn:
+        svc.store.sources.save_cursor(conn, "x", {"search:Pixelcart": json.dumps({"start_time": ten_days_ago})})
+    fake_x.requests.clear()
+    svc.run_once()
+    sent = next(r for r in searches(fake_x) if "pixelcart" in r["query"])["start_time"]
+    limit = utcnow() - timedelta(days=6, hours=23)
+    assert abs(datetime.fromisoformat(sent.replace("Z", "+00:00")) - limit) < timedelta(minutes=1)
+    svc.close()
+
+
+def test_the_mentions_timeline_pages_with_its_own_token(tmp_path, db_url, httpserver, fake_x):
+    ids = [fake_x.post(f"@northwindair bag {i} lost", f"u{i}", mentions_of="900") for i in range(25)]
+    svc = service(tmp_path, db_url, httpserver, own_mentions=True, max_results=10, max_pages=5)
+    [r] = svc.run_once()
+    assert r.error is None and sorted(ids) == [i for i in stored_ids(svc) if i in ids]
+    pages = [q for q in fake_x.requests if q["path"] == "/2/users/900/mentions"]
+    assert len(pages) == 3 and "pagination_token" in pages[1] and "next_token" not in pages[1]
     svc.close()
 
 
