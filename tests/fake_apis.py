@@ -435,7 +435,7 @@ class FakeSlack(FakeAPI):
         if (failure := self._gate(request)) is not None:
             return failure
         body = request.get_json(silent=True) or request.form.to_dict()
-        if not any(m["ts"] == body.get("ts") for m in self.messages):
+        if not any(m["ts"] == body.get("ts") and m["channel"] == body.get("channel") for m in self.messages):
             return self._fail("message_not_found")
         if body.get("channel") not in self.CHANNELS or not body.get("channel", "").startswith("C"):
             return self._fail("channel_not_found")

@@ -214,6 +214,29 @@ def test_burst_of_200_is_one_spike_plus_thread_replies_paced(tmp_path, db_url, h
     svc.close()
 
 
+def test_the_spike_message_is_edited_in_place_as_the_burst_grows(tmp_path, db_url, httpserver, fake_slack,
+                                                                  monkeypatch):
+    import monitor.delivery.bursts as grouping
+
+    clock = [1000.0]  # the grouper's edit pacing (once a minute per burst) reads this instead of the real clock
+    monkeypatch.setattr(grouping.time, "monotonic", lambda: clock[0])
+    svc = service(tmp_path, db_url, httpserver, complaints(12), delivery={"burst_threshold": 10,
+                                                                          "burst_window": "10m"},
+                  sinks={"slack": slack(httpserver)},
+                  routes=[{"name": "incidents", "sink": "slack", "channel": "C0ESCALATE"}])
+    svc.run_once()
+    [spike] = [m for m in fake_slack.messages if not m.get("thread_ts")]
+    assert spike["channel"] == "C0ESCALATE" and "Spike: 12 complaints" in spike["text"]
+    write_jsonl(tmp_path / "feed.jsonl", complaints(3, prefix="late"))
+    clock[0] += 61
+    svc.run_once()
+    [update] = fake_slack.updates
+    # In the route's channel, not the sink's default one (Slack finds a message by channel and ts).
+    assert (update["channel"], update["ts"]) == ("C0ESCALATE", spike["ts"])
+    assert "Spike: 15 complaints" in update["text"] and "Spike: 15 complaints" in json.dumps(update["blocks"])
+    svc.close()
+
+
 def test_routes_send_high_priority_to_escalation(tmp_path, db_url, httpserver, fake_slack):
     posts = [{"id": "big", "text": "pixelcart charged me twice, disgraceful", "followers": 2_000_000},
              {"id": "small", "text": "pixelcart order still not here", "followers": 3}]
