@@ -216,6 +216,9 @@ def test_slack_target_posts_summary_and_uploads_charts(seeded, tmp_path, httpser
     assert [f["filename"] for f in uploaded] == ["pixelcart-2026-11-20-trend.png", "pixelcart-2026-11-20-topics.png"]
     assert all(png_size(f["content"]) == (800, 400) and f["length"] == len(f["content"]) for f in uploaded)
     assert all(f["channel"] == "C0SUPPORT" and f["thread_ts"] == summary["ts"] for f in uploaded)
+    assert [f["title"] for f in uploaded] == ["Pixelcart: 14-day trend", "Pixelcart: complaint topics"]
+    header = "Daily digest: Pixelcart, Fri 20 Nov 2026 (America/New_York)"
+    assert summary["blocks"][0] == {"type": "header", "text": {"type": "plain_text", "emoji": True, "text": header}}
     assert runner.run(day=DAY, brands=["Pixelcart"]) == 0  # once per brand and day, across restarts too
 
 
