@@ -91,6 +91,8 @@ def test_alert_is_posted_with_blocks_token_and_metadata(tmp_path, db_url, httpse
     assert "Pixelcart" in text and "priority" in text and "open post" not in text  # no url in the file post
     assert "still not delivered" in text and "Why: " in text and "waiting (" in text and "VADER" in text
     assert msg["text"].startswith("Complaint about Pixelcart")
+    # A post's link must not unfold into a preview of whatever it points at.
+    assert msg["unfurl_links"] is False and msg["unfurl_media"] is False
     assert svc.store.stats.summary()["outbox"]["delivered"] == 1
     [post] = [r for r in fake_slack.requests if r["path"] == "/api/chat.postMessage"]
     assert post["authorization"] == f"Bearer {FakeSlack.TOKEN}"
@@ -653,6 +655,7 @@ def test_an_sla_reminder_goes_into_the_alerts_thread(tmp_path, db_url, httpserve
     reminder = fake_slack.messages[-1]
     assert reminder["thread_ts"] == alert["ts"] and reminder["channel"] == "C0SUPPORT"
     assert reminder["text"].startswith("No response yet: this complaint has waited 4")
+    assert reminder["blocks"][0]["text"] == {"type": "plain_text", "emoji": True, "text": reminder["text"]}
     svc.close()
 
 
