@@ -193,3 +193,26 @@ def test_reasons_carry_a_label_and_never_an_empty_match(scorer):
 def test_sarcasm_tag_only_when_it_stands_alone(scorer, text, sarcastic):
     reasons = scorer.score(text).reasons
     assert any(r["rule"] == "sarcasm" and r["match"] == "/s" for r in reasons) is sarcastic
+
+
+@pytest.mark.parametrize("text, rule, match", [
+    ("@acmehelp my deposit wasn't credited to the account", "negated_event", "wasn't credited"),
+    ("@acmehelp my voucher never got applied at checkout", "negated_event", "never got applied"),
+    ("@acmehelp picked the window seat online, got put in the middle row", "swap", "picked the window seat online got put"),
+    ("@acmehelp brilliant, delayed again", "sarcasm", "brilliant delayed"),
+    ("@acmehelp wow. cancelled again", "sarcasm", "wow cancelled"),
+    ("@acmehelp love the new update 🙃", "sarcasm", "🙃"),
+    ("@acmehelp my order is a week late 😡", "emoji", "😡"),
+    ("@acmehelp the app crashed twice, at least the support team sorted it quickly", "contrast",
+     "at least the support team sorted"),
+    ("@acmehelp app crashed twice. thank god the chat team sorted it in minutes", "contrast",
+     "thank god the chat team sorted"),
+])
+def test_each_cue_says_what_it_matched(scorer, text, rule, match):
+    assert {"rule": rule, "match": match} in [{"rule": r["rule"], "match": r.get("match")} for r in scorer.score(text).reasons]
+
+
+def test_a_topic_tie_goes_to_the_topic_listed_first():
+    text = "the shop app crash"
+    assert ComplaintScorer(topics={"app": ["crash"], "store": ["shop"]}).score(text).topic == "app"
+    assert ComplaintScorer(topics={"store": ["shop"], "app": ["crash"]}).score(text).topic == "store"

@@ -5,7 +5,7 @@ A pattern is words with slots: ``{a|b}`` alternatives (``{a|}`` optional), ``*``
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from monitor.scoring import lexicon as lx
 
@@ -42,8 +42,7 @@ def _expand(pattern: str) -> list[tuple[str, ...]]:
     return [s for s in sequences if s]
 
 
-@dataclass(frozen=True, slots=True)
-class Match:
+class Match(NamedTuple):  # a tuple: millions are made at volume, and a frozen dataclass costs 4x more
     rule: str
     start: int
     end: int
@@ -64,24 +63,29 @@ class PhraseMatcher:
             node.setdefault(_END, []).append((rule, weight))
 
     def find(self, tokens: list[str]) -> list[Match]:
+        """Every pattern occurrence, in the order a depth-first walk meets them: exact token, then ``*``,
+        then ``#`` (callers break ties between equal matches by this order)."""
         found: list[Match] = []
         root = self._root
         numbers = "#" in root
+        n = len(tokens)
         for i, token in enumerate(tokens):
-            if token in root or (numbers and _is_number(token)):
-                self._walk(root, tokens, i, i, found)
+            if token not in root and not (numbers and _is_number(token)):
+                continue
+            stack = [(root, i)]  # explicit stack: a recursive walk costs a call per token tried
+            while stack:
+                node, j = stack.pop()
+                if j > i and _END in node:
+                    found.extend([Match(rule, i, j, weight) for rule, weight in node[_END]])
+                if j >= n:
+                    continue
+                token_j = tokens[j]
+                # Pushed in reverse of the order they are walked.
+                if "#" in node and _is_number(token_j):
+                    stack.append((node["#"], j + 1))
+                if "*" in node and j > i:
+                    stack.append((node["*"], j + 1))
+                child = node.get(token_j)
+                if child is not None:
+                    stack.append((child, j + 1))
         return found
-
-    def _walk(self, node: dict, tokens: list[str], start: int, j: int, found: list[Match]) -> None:
-        if _END in node and j > start:
-            found.extend(Match(rule, start, j, weight) for rule, weight in node[_END])
-        if j >= len(tokens):
-            return
-        token = tokens[j]
-        child = node.get(token)
-        if child is not None:
-            self._walk(child, tokens, start, j + 1, found)
-        if "*" in node and j > start:
-            self._walk(node["*"], tokens, start, j + 1, found)
-        if "#" in node and _is_number(token):
-            self._walk(node["#"], tokens, start, j + 1, found)

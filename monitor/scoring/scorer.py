@@ -43,6 +43,9 @@ GUARDS = {"no_problem": ("says there is no problem", -1.5, -2.0), "resolved": ("
           "process": ("asks about a process", -0.3, -0.3), "idiom": ("", 0.0, 0.0)}
 
 
+_CONTRAST_HEADS = lx.CONTRAST_WORDS | lx.RELIEF_WORDS | {first for first, _ in lx.RELIEF_BIGRAMS}
+
+
 def _guarded_span(guard: Match) -> range:
     reach = PROCESS_REACH if guard.rule == "process" else 0
     return range(max(0, guard.start - reach), guard.end + reach)
@@ -94,7 +97,7 @@ class ComplaintScorer:
         structural = clauses.STRUCTURAL_RULES
         self._labels = {name: label for name, (_, label, _) in RULES.items()} | {n: lb for n, (_, lb) in structural.items()}
         self._weights = {name: weight for name, (weight, _, _) in RULES.items()} | {n: w for n, (w, _) in structural.items()}
-        # One trie for cues, guards and sarcasm phrases: a post's tokens are walked once.
+        # One trie for cues, guards, sarcasm phrases and topic terms: a post's tokens are walked once.
         self._phrases = PhraseMatcher()
         for name, (weight, _, patterns) in RULES.items():
             for pattern in patterns:
@@ -114,7 +117,7 @@ class ComplaintScorer:
                 self._phrases.add(pattern, rule, GUARDS[rule][1])
         for pattern in lx.SARCASM_PHRASES:
             self._phrases.add(pattern, "sarcasm", 1.0)
-        self._topics = TopicClassifier(topics if topics is not None else DEFAULT_TOPICS)
+        self._topics = TopicClassifier(topics if topics is not None else DEFAULT_TOPICS, self._phrases)
 
     # -- public -------------------------------------------------------------
 
@@ -122,8 +125,9 @@ class ComplaintScorer:
         vader = self._vader.polarity_scores(text)
         compound = vader["compound"]
         tokens = tokenize(text)
+        found = self._phrases.find(tokens)  # cues, guards, sarcasm and topic terms in one walk
         reasons: list[dict] = []
-        evidence = self._evidence(text, tokens, compound, reasons) + _rating_evidence(rating, reasons)
+        evidence = self._evidence(text, tokens, found, compound, reasons) + _rating_evidence(rating, reasons)
         confidence = evidence / (evidence + EVIDENCE_HALF) if evidence > 0 else 0.0
         is_complaint = confidence >= self.config.complaint_threshold
         reasons.append({"rule": "vader", "label": "VADER compound", "score": compound})
@@ -135,7 +139,7 @@ class ComplaintScorer:
             is_complaint=is_complaint,
             confidence=round(confidence, 4),
             reasons=reasons,
-            topic=self._topics.classify(tokens),
+            topic=self._topics.pick(found),
             priority=reach_priority(confidence, compound, reach, self.config.reach_cap),
         )
 
@@ -145,12 +149,12 @@ class ComplaintScorer:
 
     # -- evidence -----------------------------------------------------------
 
-    def _evidence(self, text: str, tokens: list[str], compound: float, reasons: list[dict]) -> float:
-        found = self._phrases.find(tokens)
+    def _evidence(self, text: str, tokens: list[str], found: list[Match], compound: float,
+                  reasons: list[dict]) -> float:
         guards = [m for m in found if m.rule in GUARDS]
         masked = {i for g in guards for i in _guarded_span(g)}
         context = clauses.post_context(text, tokens)
-        cues = [m for m in found if m.rule not in GUARDS and m.rule != "sarcasm"
+        cues = [m for m in found if m.rule in self._weights and m.rule != "sarcasm"
                 and not _span_masked(m, masked) and not self._negated(m, tokens)]
         sarcastic = self._is_sarcastic(text, tokens, [m for m in found if m.rule == "sarcasm"], masked, reasons)
         discounted, ends_on_complaint = self._contrast(tokens, cues, sarcastic, reasons)
@@ -213,6 +217,8 @@ class ComplaintScorer:
         return sum(total.values())
 
     def _emoji_evidence(self, text: str, sarcastic: bool, reasons: list[dict]) -> float:
+        if text.isascii():  # most posts; the emoji sets are all outside ASCII
+            return 0.0
         chars = set(text)
         angry = chars & lx.COMPLAINT_EMOJI
         happy = chars & lx.HAPPY_EMOJI
@@ -235,11 +241,13 @@ class ComplaintScorer:
             reasons.append({"rule": "sarcasm", "label": "sarcasm",
                             "match": " ".join(tokens[hits[0].start:hits[0].end])})
             return True
-        marker = next((m for m in lx.SARCASM_MARKERS if m in text), None) or \
-            ("/s" if _SARCASM_TAG.search(text) else None)
+        marker = (None if text.isascii() else next((m for m in lx.SARCASM_MARKERS if m in text), None)) or \
+            ("/s" if "/s" in text and _SARCASM_TAG.search(text) else None)
         if marker:
             reasons.append({"rule": "sarcasm", "label": "sarcasm", "match": marker})
             return True
+        if lx.SARCASM_OPENERS.isdisjoint(tokens):
+            return False
         for i, token in enumerate(tokens[:-1]):
             if token in lx.SARCASM_OPENERS:
                 window = tokens[i + 1:i + 6]
@@ -253,6 +261,8 @@ class ComplaintScorer:
     @staticmethod
     def _contrast_position(tokens: list[str]) -> tuple[Optional[int], bool]:
         """Index of the last contrast marker, and whether it is a relief marker."""
+        if _CONTRAST_HEADS.isdisjoint(tokens):
+            return None, False
         for i in range(len(tokens) - 2, -1, -1):
             if tokens[i] in lx.RELIEF_WORDS or (tokens[i], tokens[i + 1]) in lx.RELIEF_BIGRAMS:
                 return i, True

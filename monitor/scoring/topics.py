@@ -1,22 +1,33 @@
 """Which complaint topic a post is about: the configured topic whose terms it mentions most."""
 from __future__ import annotations
 
-from monitor.scoring.phrases import PhraseMatcher
+from typing import Iterable, Optional
+
+from monitor.scoring.phrases import Match, PhraseMatcher
+
+PREFIX = "topic:"  # the rule name of a topic term's match, in a matcher shared with other rules
 
 
 class TopicClassifier:
-    def __init__(self, topics: dict[str, list[str]]) -> None:
+    def __init__(self, topics: dict[str, list[str]], matcher: Optional[PhraseMatcher] = None) -> None:
+        """With ``matcher``, the topic terms join it, so one walk of a post's tokens finds them and the
+        caller's own patterns; ``pick`` then reads the topic matches out of that walk."""
         self.names = list(topics)
-        self._matcher = PhraseMatcher()
+        self._rank = {name: -i for i, name in enumerate(self.names)}  # ties go to the topic listed first
+        self._matcher = matcher or PhraseMatcher()
         for topic, terms in topics.items():
             for term in terms:
-                self._matcher.add(term.replace("{", "").replace("}", ""), topic, 1.0)
+                self._matcher.add(term.replace("{", "").replace("}", ""), PREFIX + topic, 1.0)
 
     def classify(self, tokens: list[str]) -> str:
+        return self.pick(self._matcher.find(tokens))
+
+    def pick(self, matches: Iterable[Match]) -> str:
         counts: dict[str, int] = {}
-        for match in self._matcher.find(tokens):
-            counts[match.rule] = counts.get(match.rule, 0) + 1
+        for match in matches:
+            if match.rule.startswith(PREFIX):
+                topic = match.rule[len(PREFIX):]
+                counts[topic] = counts.get(topic, 0) + 1
         if not counts:
             return "other"
-        # Ties go to the topic listed first in the configuration.
-        return max(self.names, key=lambda t: (counts.get(t, 0), -self.names.index(t)))
+        return max(counts, key=lambda t: (counts[t], self._rank[t]))
