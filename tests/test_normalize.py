@@ -91,9 +91,24 @@ def test_missing_id_gets_stable_content_hash():
     assert a.external_id == b.external_id and a.external_id.startswith("sha256:")
 
 
-def test_unsafe_url_is_dropped():
-    raw = RawPost(external_id="1", text="x", url="javascript:alert(1)")
-    assert normalize(raw, "s", NOW).url is None
+@pytest.mark.parametrize("url, kept", [
+    ("javascript:alert(1)", None),
+    ("data:text/html,<b>hi</b>", None),
+    ("HTTPS://Example.com/p/1", "HTTPS://Example.com/p/1"),  # the scheme is case-insensitive
+    ("https://example.com/p/1", "https://example.com/p/1"),
+    ('https://example.com/"><script>', None),
+    ("https://example.com/a b", None),
+])
+def test_only_web_links_are_kept(url, kept):
+    raw = RawPost(external_id="1", text="x", url=url)
+    assert normalize(raw, "s", NOW).url == kept
+
+
+@pytest.mark.parametrize("author, brand", [("PixelcartHelp", "Pixelcart"), ("@pixelcarthelp", "Pixelcart"),
+                                           ("pixelcart", None), ("ann", None)])
+def test_own_account_is_recognised_whatever_its_case_or_at_sign(author, brand):
+    mention = normalize(RawPost(external_id="1", text="thanks for waiting", author=author), "s", NOW)
+    assert BrandFilter(BRANDS).own_account(mention) == brand
 
 
 @pytest.mark.parametrize("value, expected", [

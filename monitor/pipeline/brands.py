@@ -18,11 +18,14 @@ class BrandFilter:
         self._terms = [(b, term_pattern(b.terms)) for b in brands]
         self._exclude = {b.name: term_pattern(b.exclude) for b in brands}
         self._own = {b.name: {a.lower().lstrip("@") for a in b.own_accounts} for b in brands}
+        self._owner: dict[str, str] = {}  # account -> the first brand listing it: one lookup per post
+        for name, accounts in self._own.items():
+            for account in accounts:
+                self._owner.setdefault(account, name)
 
     def own_account(self, mention: Mention) -> Optional[str]:
         """The brand whose own account wrote this post, whatever its words (a reply need not name the brand)."""
-        author = mention.author.lower().lstrip("@")
-        return next((name for name, accounts in self._own.items() if author in accounts), None)
+        return self._owner.get(mention.author.lower().lstrip("@"))
 
     def assign(self, mention: Mention) -> Mention:
         brand = self._by_name.get(mention.brand.lower()) if mention.brand else None

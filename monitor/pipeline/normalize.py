@@ -28,6 +28,7 @@ FUTURE_SLACK = timedelta(minutes=5)
 
 _SPACE_RUNS = re.compile(r"[ \t]{3,}")
 _BLANK_LINES = re.compile(r"\n{3,}")
+_WEB_URL = re.compile(r"^https?://[^\s<>\"]+$", re.I)
 
 
 class Rejected(Exception):
@@ -98,7 +99,7 @@ def _reach(value: Any, repairs: list[str]) -> int:
 def _url(value: Any) -> Optional[str]:
     url = _clean_short(value, 2048)
     # Only web links: a javascript: or data: URL must never become a clickable alert link.
-    if url and re.match(r"^https?://[^\s<>\"]+$", url, re.I):
+    if url and _WEB_URL.match(url):
         return url
     return None
 
