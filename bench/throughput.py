@@ -10,9 +10,13 @@ alert) to a JSON-lines file and runs them twice, each time on a fresh SQLite dat
 - end to end: the same, then delivery of every alert to the console sink (output to /dev/null), as
   `monitor run --once` does, bursts included: the CPU time of the delivery sweep per alert is printed.
 
-Then it times raw ``SentimentIntensityAnalyzer.polarity_scores`` over the same texts. Peak RSS is read in
-the child after the pipeline, before VADER runs. Targets: end to end >= 0.5x raw VADER's posts/s, ingest
-only >= 0.6x, delivery <= 0.2 ms CPU per alert, peak RSS flat in N.
+Then it times raw ``SentimentIntensityAnalyzer.polarity_scores`` over the same texts, the fastest of three
+passes (so the ratios err against the pipeline), and the detector alone over them. Peak RSS is read in the
+child after the pipeline, before VADER runs. Targets: end to end >= 0.5x raw VADER's posts/s, ingest only
+>= 0.6x, delivery <= 0.2 ms CPU per alert, peak RSS flat in N.
+
+The budget line turns the ingest run's CPU per post (the service process's, and the detector's) into raw
+VADER calls: with C calls per post, no schedule on K cores beats K / C times raw VADER.
 """
 from __future__ import annotations
 
@@ -52,6 +56,16 @@ def generate(path: Path, n: int, seed: int = 7) -> None:
             f.write(json.dumps(post, ensure_ascii=False) + "\n")
 
 
+def best_of(runs: int, work) -> float:
+    """Seconds of the fastest of several runs: a slower run measures the machine's other load, not the code."""
+    fastest = float("inf")
+    for _ in range(runs):
+        started = time.perf_counter()
+        work()
+        fastest = min(fastest, time.perf_counter() - started)
+    return fastest
+
+
 def peak_rss_mb(who: int) -> float:
     return resource.getrusage(who).ru_maxrss / 1024  # KiB on Linux
 
@@ -76,9 +90,10 @@ def run_service(tmp: str, name: str, feed: Path, workers: int, batch_size: int, 
     service = MonitorService(config)
     service.prepare()
     service.pipeline.on_stored = None  # delivery runs after the poll here, timed on its own
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     result = service.pipeline.poll(service.connectors["bench"])
     ingest_s = time.perf_counter() - started
+    ingest_cpu = time.process_time() - cpu  # this process only: scoring runs in the pool's processes
     delivered, delivery_cpu = 0, 0.0
     if deliver:
         console, in_sink = service.sinks["console"], [0.0]
@@ -106,6 +121,7 @@ def run_service(tmp: str, name: str, feed: Path, workers: int, batch_size: int, 
     if result.error:
         raise SystemExit(f"pipeline failed: {result.error}")
     return {"stored": result.stored, "alerts": result.alerts, "seconds": seconds, "ingest_s": ingest_s,
+            "ingest_cpu": ingest_cpu,
             "delivered": delivered, "folded": stats["outbox"]["folded"], "delivery_cpu": delivery_cpu,
             "workers": workers_used}
 
@@ -122,13 +138,18 @@ def child(n: int, workers: int, batch_size: int) -> dict:
 
         analyzer = SentimentIntensityAnalyzer()
         texts = [json.loads(line)["text"] for line in feed.open(encoding="utf-8")]  # outside the timing
+        vader_s = best_of(3, lambda: [analyzer.polarity_scores(text) for text in texts])
+        from monitor.scoring import ComplaintScorer
+
+        scorer, items = ComplaintScorer(), [(text, 10) for text in texts]
         started = time.perf_counter()
-        for text in texts:
-            analyzer.polarity_scores(text)
-        vader_s = time.perf_counter() - started
+        for start in range(0, len(items), batch_size):
+            scorer.score_many(items[start:start + batch_size])
+        scoring_s = time.perf_counter() - started
     return {"n": n, "stored": ingest["stored"], "ingest_s": ingest["ingest_s"], "full_s": full["seconds"],
             "alerts": full["alerts"], "delivered": full["delivered"], "folded": full["folded"],
-            "delivery_cpu": full["delivery_cpu"], "vader_s": vader_s, "rss_mb": rss, "workers": ingest["workers"]}
+            "delivery_cpu": full["delivery_cpu"], "vader_s": vader_s, "rss_mb": rss, "workers": ingest["workers"],
+            "ingest_cpu": ingest["ingest_cpu"], "scoring_s": scoring_s}
 
 
 def main() -> int:
@@ -172,11 +193,23 @@ def main() -> int:
           f"delivery {main_run['ms_per_alert']:.3f} ms CPU per alert (target <= {TARGET_DELIVERY_MS})")
     if len(runs) > 1:
         print(f"peak RSS {runs[0]['n']:,} -> {main_run['n']:,} posts: x{growth:.2f} (flat means ~1.0)")
+    budget(main_run)
     model_ratio = model_cost()
     ok = (main_run["e2e_ratio"] >= TARGET_END_TO_END and main_run["ingest_ratio"] >= TARGET_INGEST
           and main_run["ms_per_alert"] <= TARGET_DELIVERY_MS and all(r["stored"] == r["n"] for r in runs)
           and model_ratio <= 2.0)
     return 0 if ok else 1
+
+
+def budget(r: dict) -> None:
+    """The CPU each post costs in the ingest run, in raw VADER calls, and the best ratio those costs allow."""
+    n, cores = r["n"], os.cpu_count() or 1
+    vader_us, service_us, scoring_us = (r[k] / n * 1e6 for k in ("vader_s", "ingest_cpu", "scoring_s"))
+    calls = (service_us + scoring_us) / vader_us
+    print(f"CPU per post in the ingest run: service process {service_us:.0f} us ({service_us / vader_us:.1f} VADER "
+          f"calls: read, normalize, dedup, store), scoring {scoring_us:.0f} us ({scoring_us / vader_us:.1f} calls, "
+          f"VADER included); at {calls:.1f} calls per post, {cores} cores allow at most x{cores / calls:.2f} raw VADER "
+          f"(x{TARGET_INGEST} needs <= {cores / TARGET_INGEST:.1f} calls)")
 
 
 def model_cost(n: int = 5000) -> float:
@@ -191,12 +224,8 @@ def model_cost(n: int = 5000) -> float:
                              [r["complaint"] for r in labelled])
     items = [(texts[i % len(texts)] + f" #{i}", 10) for i in range(n)]
     blended = BlendedScorer(rules, model)
-    timings = {}
-    for name, scorer in (("rules", rules), ("model", blended)):
-        started = time.perf_counter()
-        for start in range(0, n, 500):
-            scorer.score_many(items[start:start + 500])
-        timings[name] = (time.perf_counter() - started) / n * 1e6
+    timings = {name: best_of(3, lambda: [scorer.score_many(items[start:start + 500]) for start in range(0, n, 500)])
+               / n * 1e6 for name, scorer in (("rules", rules), ("model", blended))}
     ratio = timings["model"] / timings["rules"]
     print(f"scoring per post: rules {timings['rules']:.0f} us, rules + learned model {timings['model']:.0f} us: "
           f"x{ratio:.2f} (target <= 2.00)")

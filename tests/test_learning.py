@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 import yaml
 from click.testing import CliRunner
@@ -133,3 +134,19 @@ def test_learn_and_score_from_the_command_line(tmp_path, db_url, svc):
 def test_learn_without_enough_labels_says_so(tmp_path, db_url, svc):
     result = CliRunner().invoke(cli, ["--config", str(cli_config(tmp_path, db_url)), "learn"])
     assert result.exit_code == 1 and "not learning: 0 label(s)" in result.stderr
+
+
+def test_top_terms_are_the_words_and_pairs_with_the_largest_weights(monkeypatch):
+    from sklearn.utils import murmurhash3_32
+
+    from monitor.scoring import learned
+
+    coef = np.zeros(learned.WORD_FEATURES + learned.CHAR_FEATURES + len(learned.DENSE), dtype=np.float32)
+    for gram, weight in (("never arrived", 3.0), ("refund", 2.0), ("late", 1.0), ("my", -1.0)):
+        coef[abs(murmurhash3_32(gram, seed=0)) % learned.WORD_FEATURES] = weight
+    model = learned.LearnedModel(coef, 0.0)
+    text = "My refund never arrived, late again"
+    assert model.top_terms(text) == ["never arrived", "refund", "late"]
+    assert model.top_terms(text, limit=1) == ["never arrived"]  # again, from the remembered weights
+    monkeypatch.setattr(learned, "GRAM_CACHE", 2)  # forgets as it goes: the same answer
+    assert model.top_terms("late, and my refund never arrived") == ["never arrived", "refund", "late"]
