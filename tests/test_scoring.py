@@ -130,6 +130,14 @@ def test_detector_floor_on_the_held_out_split_and_margin_over_vader(scorer):
     assert f1 - vader_f1 >= 0.25, (f1, vader_f1)
 
 
+def test_detector_keeps_what_tuning_reached_on_the_dev_split(scorer):
+    """The dev split is what the rules were tuned on (measured 0.958): a rule that stops firing, fires
+    everywhere or breaks on an odd post shows here first, before the held-out figure moves."""
+    dev = [r for r in _eval_rows() if r["split"] == "dev"]
+    f1 = _f1([(r["complaint"], scorer.score(r["text"]).is_complaint) for r in dev])
+    assert f1 >= 0.95, f1
+
+
 @pytest.mark.parametrize("text, rule", [
     ("@acmehelp the printer won't print double sided any more", "thing_failed"),
     ("@acmehelp ordered the blue kettle, received a red toaster", "swap"),
@@ -212,7 +220,182 @@ def test_each_cue_says_what_it_matched(scorer, text, rule, match):
     assert {"rule": rule, "match": match} in [{"rule": r["rule"], "match": r.get("match")} for r in scorer.score(text).reasons]
 
 
+@pytest.mark.parametrize("text, reason", [
+    ("@acmehelp brilliant, delayed again", {"rule": "sarcasm", "label": "sarcasm", "match": "brilliant delayed"}),
+    ("@acmehelp love the new update 🙃", {"rule": "sarcasm", "label": "sarcasm", "match": "🙃"}),
+    ("@acmehelp thanks for nothing", {"rule": "sarcasm", "label": "sarcasm", "match": "thanks for nothing"}),
+    ("@acmehelp great service, 3 hours on hold /s", {"rule": "sarcasm", "label": "sarcasm", "match": "/s"}),
+    ("@acmehelp my order is a week late 😡", {"rule": "emoji", "label": "angry emoji", "match": "😡"}),
+    ("@acmehelp the app crashed twice, at least the support team sorted it quickly",
+     {"rule": "contrast", "label": "ends on a positive note", "match": "at least the support team sorted"}),
+])
+def test_reasons_are_recorded_whole(scorer, text, reason):
+    """What an agent reads in an alert: the rule, its label and the words, exactly once."""
+    reasons = scorer.score(text).reasons
+    assert [r for r in reasons if r["rule"] == reason["rule"]] == [reason]
+
+
+@pytest.mark.parametrize("compound, ignore_positive, ignore_negative, factor, cheer, expected", [
+    (-0.05, False, False, 1.0, 1.0, 0.25),   # just negative: a little support
+    (-0.3, False, False, 1.0, 1.0, 0.45),
+    (-0.6, False, False, 1.0, 1.0, 0.6),     # strongly negative: the most VADER can add
+    (-0.6, False, False, 0.5, 1.0, 0.3),     # off a customer context, or before a happy ending
+    (-0.9, False, True, 1.0, 1.0, 0.0),      # an innocent idiom: its negativity counts for nothing
+    (-0.04, False, False, 1.0, 1.0, 0.0),    # neutral
+    (0.29, False, False, 1.0, 1.0, 0.0),
+    (0.3, False, False, 1.0, 1.0, -0.35),    # cheerful argues against
+    (0.6, False, False, 1.0, 1.0, -0.7),
+    (0.6, False, False, 1.0, 0.5, -0.35),    # several cues: cheerful words weigh less
+    (0.9, True, False, 1.0, 1.0, 0.0),       # sarcasm or a complaint at the end: cheer is not trusted
+])
+def test_vader_evidence_by_compound(compound, ignore_positive, ignore_negative, factor, cheer, expected):
+    from monitor.scoring.scorer import _vader_evidence
+
+    assert _vader_evidence(compound, ignore_positive, ignore_negative, factor, cheer) == pytest.approx(expected)
+
+
+@pytest.mark.parametrize("text, sarcastic, evidence, match", [
+    ("late 😡", False, 0.5, "😡"),
+    ("late 😡😡😡", False, 0.5, "😡"),            # the same emoji again adds nothing
+    ("late 🤬 😡", False, 0.8, "😡🤬"),           # two kinds: capped at 0.8, listed in order
+    ("late 🤬😡😤", False, 0.8, "😡😤🤬"),
+    ("arrived 😍", False, -0.4, None),
+    ("arrived 😍", True, 0.0, None),             # a heart next to sarcasm is not praise
+    ("late 😡 but 😍", False, 0.1, "😡"),
+    ("late :(", False, 0.0, None),
+])
+def test_emoji_evidence(scorer, text, sarcastic, evidence, match):
+    reasons: list[dict] = []
+    assert scorer._emoji_evidence(text, sarcastic, reasons) == pytest.approx(evidence)
+    assert reasons == ([{"rule": "emoji", "label": "angry emoji", "match": match}] if match else [])
+
+
+def test_guards_add_up_to_their_floor_and_count_a_span_once(scorer):
+    from monitor.scoring.phrases import Match
+
+    tokens = "no issues at all no problems here really no issues".split()
+    guards = [Match("no_problem", 0, 2, -1.5), Match("no_problem", 0, 2, -1.5), Match("no_problem", 4, 6, -1.5),
+              Match("no_problem", 9, 11, -1.5), Match("idiom", 7, 8, 0.0), Match("hope", 7, 8, -0.6)]
+    reasons: list[dict] = []
+    # -1.5, the same span again skipped, then -1.5 more floored at -2.0 and nothing after; hope -0.6 on its own.
+    assert scorer._guard_evidence(guards, tokens, reasons) == pytest.approx(-2.6)
+    assert reasons == [{"rule": "no_problem", "label": "says there is no problem", "match": "no issues"},
+                       {"rule": "no_problem", "label": "says there is no problem", "match": "no problems"},
+                       {"rule": "hope", "label": "hoping, not complaining", "match": "really"}]
+
+
+@pytest.mark.parametrize("confidence, compound, reach, expected", [
+    (1.0, -1.0, 0, 40.0),           # nobody sees it: 40% of the weight
+    (1.0, -1.0, -5, 40.0),          # a negative reach is no reach
+    (1.0, -1.0, 99_999, 100.0),     # at the cap
+    (1.0, -1.0, 10**9, 100.0),      # beyond it: no more
+    (0.5, 0.2, 99, 26.25),          # log scale: 100 of 10,000 is halfway; a positive compound adds nothing
+    (1.0, -0.5, 0, 35.0),           # half as negative: 0.75 + 0.25 * 0.5
+    (0.1234, 0.0, 0, 3.7),          # two decimals
+])
+def test_reach_priority(confidence, compound, reach, expected):
+    from monitor.scoring.priority import reach_priority
+
+    cap = 9_999 if reach == 99 else 99_999
+    assert reach_priority(confidence, compound, reach, cap) == expected
+
+
 def test_a_topic_tie_goes_to_the_topic_listed_first():
     text = "the shop app crash"
     assert ComplaintScorer(topics={"app": ["crash"], "store": ["shop"]}).score(text).topic == "app"
     assert ComplaintScorer(topics={"store": ["shop"], "app": ["crash"]}).score(text).topic == "store"
+
+
+def _clause_matches(rule: str, text: str, compound: float = -0.5, lexical: bool = True) -> list[str]:
+    from monitor.scoring import clauses
+
+    tokens = tokenize(text)
+    context = clauses.post_context(text, tokens)
+    return [" ".join(tokens[m.start:m.end]) for m in clauses.structural_cues(text, tokens, set(), context, compound, lexical)
+            if m.rule == rule]
+
+
+@pytest.mark.parametrize("rule, text, expected", [
+    ("thing_failed", "the printer won't print", ["printer won't print"]),
+    *[("thing_failed", f"the app doesn't {adverb} sync", [f"app doesn't {adverb} sync"])
+      for adverb in ("still", "even", "always", "ever", "actually", "properly")],
+    ("thing_failed", "the door won't even", ["door won't even"]),  # the adverb is all there is after it
+    ("thing_failed", "i won't print", []),                # the writer, not a thing
+    ("thing_failed", "@acme won't answer", []),           # a handle is a someone
+    ("thing_failed", "the app doesn't matter", []),       # not a failure
+    ("thing_failed", "the app won't 2fa", []),            # not a word
+    ("thing_failed", "won't start", []),                  # no subject
+    ("thing_failed", "my car won't", []),                 # no verb
+    ("writer_blocked", "i can't log in", ["i can't log"]),
+    ("writer_blocked", "we couldn't board the plane", ["we couldn't board"]),
+    ("writer_blocked", "I CAN'T LOG IN", ["i can't log"]),
+    ("writer_blocked", "i can't wait", []),
+    ("writer_blocked", "they can't board", []),
+    ("writer_blocked", "so i can't", []),
+    ("writer_blocked", "i can't 2fa", []),
+    ("negated_event", "my refund hasn't arrived", ["hasn't arrived"]),
+    ("negated_event", "it hasn't even yet arrived", ["hasn't even yet arrived"]),
+    ("negated_event", "the card wasn't activated", ["wasn't activated"]),  # any past participle
+    ("negated_event", "it wasn't used", []),               # too short to be one
+    ("negated_event", "i wasn't impressed", []),           # a feeling, not an event
+    ("negated_event", "it wasn't", []),
+    ("acted_ago", "returned the boots 3 weeks ago", ["returned the boots 3 weeks"]),
+    ("acted_ago", "reported it on monday", ["reported it on monday"]),
+    ("acted_ago", "emailed one two three four five six seven since", ["emailed one two three four five six seven since"]),
+    ("acted_ago", "emailed one two three four five six seven eight since", []),  # too far apart
+    ("acted_ago", "ordered it", []),
+    ("persisting", "the tracker still shows pending", ["still shows"]),
+    ("persisting", "the light is on still blinking", ["still blinking"]),
+    ("persisting", "still love it", []),
+    ("persisting", "it is still", []),
+    ("swap", "ordered black trainers and received a pair of sandals", ["ordered black trainers and received a"]),
+    ("swap", "ordered shoes socks got a", ["ordered shoes socks got a"]),
+    ("swap", "ordered shoes socks hats coats bags belts gloves scarves got a",
+     ["ordered shoes socks hats coats bags belts gloves scarves got a"]),
+    ("swap", "ordered shoes socks hats coats bags belts gloves scarves ties got a", []),  # too far apart
+    ("swap", "ordered, got a reply", []),                  # nothing named between them
+    ("quoted_status", "@acme it says 'processing' for days", [""]),
+    ("quoted_status", "it says 'processing' for days", []),  # only in a post to the brand
+    ("quoted_status", "@acme it's been a week and it's still the same", []),  # apostrophes are not quotes
+    ("quoted_status", "@acme don't know why it won't load", []),
+    ("quoted_status", "@acme i'm not sure why i'm charged", []),
+])
+def test_clause_rules_match_exactly_what_they_describe(rule, text, expected):
+    assert _clause_matches(rule, text) == expected
+
+
+@pytest.mark.parametrize("text, compound, expected", [
+    ("@acme one two three four five six", 0.29, True),
+    ("@acme one two three four five six", 0.3, False),   # cheerful enough
+    ("@acme one two three four five", -0.5, False),      # too short to be a statement
+    ("@acme do two three four five six", -0.5, False),   # a question for information
+    ("@acme one do three four five six", -0.5, True),
+    ("acme one two three four five six", -0.5, False),   # not written to anyone
+])
+def test_a_statement_to_the_brand(text, compound, expected):
+    from monitor.scoring import clauses
+
+    tokens = tokenize(text)
+    assert bool(clauses.to_brand_statement(tokens, clauses.post_context(text, tokens), compound)) is expected
+
+
+def test_the_statement_prior_needs_another_sign_or_negativity():
+    text = "@acme please change my delivery address today"
+    assert _clause_matches("to_brand", text, compound=-0.05, lexical=False) == [""]
+    assert _clause_matches("to_brand", text, compound=-0.04, lexical=False) == []
+    assert _clause_matches("to_brand", text, compound=0.0, lexical=True) == [""]
+
+
+@pytest.mark.parametrize("text, addressed, customer, handles", [
+    ("@ACME won't load", True, True, {"acme"}),
+    ("thanks @acme and @Bob", False, True, {"acme", "bob"}),
+    ("you lost it", False, True, set()),
+    ("my order", False, True, set()),
+    ("the weather", False, False, set()),
+    ("mail me at jo@example.com", False, False, {"example"}),  # an e-mail address is no sign of a customer
+])
+def test_post_context(text, addressed, customer, handles):
+    from monitor.scoring import clauses
+
+    context = clauses.post_context(text, tokenize(text))
+    assert (context.addressed, context.customer, context.handles) == (addressed, customer, frozenset(handles))
