@@ -399,3 +399,62 @@ def test_post_context(text, addressed, customer, handles):
 
     context = clauses.post_context(text, tokenize(text))
     assert (context.addressed, context.customer, context.handles) == (addressed, customer, frozenset(handles))
+
+
+def test_patterns_expand_their_slots():
+    from monitor.scoring.phrases import Match, PhraseMatcher
+
+    matcher = PhraseMatcher()
+    matcher.add("{Red|blue} car", "colour")
+    matcher.add("waited # hours", "waited")
+    matcher.add("my * broke", "broke")
+    found = matcher.find(tokenize("the blue car, waited 3 hours, my phone broke, red car, waited three hours, my broke"))
+    assert found == [Match("colour", 1, 3, 0.0), Match("waited", 3, 6, 0.0), Match("broke", 6, 9, 0.0),
+                     Match("colour", 9, 11, 0.0), Match("waited", 11, 14, 0.0)]
+
+
+def test_tokens_straighten_curly_apostrophes_and_drop_quote_marks():
+    assert tokenize("I don’t know ‘quoted’ 'x' it’s") == ["i", "don't", "know", "quoted", "x", "it's"]
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("but it works", (0, False)),
+    ("luckily it works", (0, True)),            # relief: what follows is on the good side
+    ("it broke at least", (2, True)),
+    ("works though it broke", (1, False)),
+    ("bad but meh however fine", (3, False)),   # the last marker counts
+    ("it broke but", (None, False)),            # nothing after it
+    ("it broke", (None, False)),
+])
+def test_contrast_position(scorer, text, expected):
+    assert scorer._contrast_position(tokenize(text)) == expected
+
+
+@pytest.mark.parametrize("tokens, sign", [
+    (["great"], 1), (["not", "great"], -1), (["not", "a", "very", "great"], -1),
+    (["not", "a", "bit", "too", "great"], 1),   # a negator counts over three words back, no further
+])
+def test_valence_after_a_contrast_flips_under_a_negator(scorer, tokens, sign):
+    assert scorer._valence_sum(tokens) == pytest.approx(sign * scorer._valence["great"])
+
+
+def test_valence_adds_up_and_unknown_words_count_nothing(scorer):
+    assert scorer._valence_sum(["great", "table", "good"]) == pytest.approx(scorer._valence["great"] + scorer._valence["good"])
+
+
+@pytest.mark.parametrize("tokens, start, rule, negated", [
+    (["not", "broken"], 1, "broken", True),
+    (["not", "really", "that", "broken"], 3, "broken", True),
+    (["not", "at", "all", "really", "broken"], 4, "broken", False),  # too far back
+    (["never", "broken"], 1, "waiting", False),                      # only some rules can be negated
+    (["not", "not"], 1, "broken", False),                            # the cue is itself the negator
+])
+def test_a_negator_just_before_a_cue_cancels_it(scorer, tokens, start, rule, negated):
+    from monitor.scoring.phrases import Match
+
+    assert scorer._negated(Match(rule, start, start + 1, 1.0), tokens) is negated
+
+
+def test_a_topic_mentioned_more_wins():
+    scorer = ComplaintScorer(topics={"app": ["crash"], "store": ["shop"]})
+    assert scorer.score("shop shop app crash").topic == "store"
