@@ -458,3 +458,28 @@ def test_a_negator_just_before_a_cue_cancels_it(scorer, tokens, start, rule, neg
 def test_a_topic_mentioned_more_wins():
     scorer = ComplaintScorer(topics={"app": ["crash"], "store": ["shop"]})
     assert scorer.score("shop shop app crash").topic == "store"
+
+
+@pytest.mark.parametrize("text, rule, matched", [
+    ("@acme no issues at all with the new app", "no_problem", ["no issues"]),
+    ("@acme refund came through, all sorted now", "resolved", ["refund came", "all sorted now"]),
+])
+def test_no_problem_and_solved_problems_disarm_a_post_and_say_so(scorer, text, rule, matched):
+    score = scorer.score(text)
+    assert not score.is_complaint
+    assert [r["match"] for r in score.reasons if r["rule"] == rule] == matched
+
+
+@pytest.mark.parametrize("text", ["no issues", "all sorted now", "killing it", "fingers crossed", "dm us",
+                                  "how do i make a complaint"])
+def test_each_guard_weighs_what_its_table_says(scorer, text):
+    from monitor.scoring.scorer import GUARDS
+
+    [guard] = [m for m in scorer._phrases.find(tokenize(text)) if m.rule in GUARDS]
+    assert guard.weight == GUARDS[guard.rule][1]
+
+
+def test_a_custom_term_is_labelled_as_one():
+    scorer = ComplaintScorer(ScoringConfig(extra_terms={"meltdown": 1.2}))
+    reasons = scorer.score("@acme another meltdown at checkout").reasons
+    assert {"rule": "custom", "label": "custom term", "match": "meltdown"} in reasons

@@ -105,18 +105,14 @@ class ComplaintScorer:
         for term, weight in self.config.extra_terms.items():
             self._phrases.add(term, "custom", weight)
         self._labels["custom"], self._weights["custom"] = "custom term", 1.0
-        for pattern in lx.NO_PROBLEM_PHRASES:
-            self._phrases.add(pattern, "no_problem", -1.5)
-        for pattern in lx.RESOLVED_PHRASES:
-            self._phrases.add(pattern, "resolved", -1.2)
-        for pattern in lx.INNOCENT_IDIOMS + list(self.config.ignore_terms):
-            self._phrases.add(pattern, "idiom", 0.0)
-        for rule, patterns in (("brand_voice", im.BRAND_VOICE_PHRASES), ("hope", im.HOPE_PHRASES),
+        for rule, patterns in (("no_problem", lx.NO_PROBLEM_PHRASES), ("resolved", lx.RESOLVED_PHRASES),
+                               ("idiom", lx.INNOCENT_IDIOMS + list(self.config.ignore_terms)),
+                               ("brand_voice", im.BRAND_VOICE_PHRASES), ("hope", im.HOPE_PHRASES),
                                ("process", im.PROCESS_PHRASES)):
             for pattern in patterns:
                 self._phrases.add(pattern, rule, GUARDS[rule][1])
         for pattern in lx.SARCASM_PHRASES:
-            self._phrases.add(pattern, "sarcasm", 1.0)
+            self._phrases.add(pattern, "sarcasm")  # sarcasm counts once, whatever matched (see _evidence)
         self._topics = TopicClassifier(topics if topics is not None else DEFAULT_TOPICS, self._phrases)
 
     # -- public -------------------------------------------------------------

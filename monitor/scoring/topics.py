@@ -17,7 +17,7 @@ class TopicClassifier:
         self._matcher = matcher or PhraseMatcher()
         for topic, terms in topics.items():
             for term in terms:
-                self._matcher.add(term.replace("{", "").replace("}", ""), PREFIX + topic, 1.0)
+                self._matcher.add(term.replace("{", "").replace("}", ""), PREFIX + topic)  # counted, not weighed
 
     def classify(self, tokens: list[str]) -> str:
         return self.pick(self._matcher.find(tokens))
