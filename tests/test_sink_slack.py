@@ -143,11 +143,14 @@ def test_outage_then_recovery_delivers_everything_once_oldest_first(tmp_path, db
 def test_rate_limit_retry_after_is_honoured(tmp_path, db_url, httpserver, fake_slack):
     fake_slack.failures.append(FakeSlack._fail("ratelimited", 429, {"Retry-After": "1"}))
     svc = service(tmp_path, db_url, httpserver, complaints(3), delivery={"burst_threshold": 0})
+    # Slack answered 429 at some moment in [before, after]: the retry is due 1 s later, not sooner.
+    before = utcnow()
     svc.run_once()
+    after = utcnow()
     assert fake_slack.messages == []  # the sink is left alone for the rest of that sweep
-    assert svc.delivery.deliver_due() == (2, 0)  # the others were due; the limited one waits 1 s
-    assert svc.delivery.deliver_due(now=utcnow() + timedelta(seconds=0.8)) == (0, 0)  # not before Retry-After
-    assert svc.delivery.deliver_due(now=utcnow() + timedelta(seconds=1.1)) == (1, 0)
+    assert svc.delivery.deliver_due(now=after) == (2, 0)  # the others were due; the limited one waits 1 s
+    assert svc.delivery.deliver_due(now=before + timedelta(seconds=0.9)) == (0, 0)  # not before Retry-After
+    assert svc.delivery.deliver_due(now=after + timedelta(seconds=1.1)) == (1, 0)
     assert len(fake_slack.messages) == 3
     svc.close()
 
