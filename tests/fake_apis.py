@@ -253,6 +253,10 @@ def _button_problem(element) -> Optional[str]:
     return _text_object_problem(element.get("text"), ("plain_text",), 75)
 
 
+# Blocks made of a list of elements: how many each may hold, and what each element must be.
+ELEMENT_BLOCKS = {"context": (10, _text_object_problem), "actions": (25, _button_problem)}
+
+
 def block_kit_problem(blocks) -> Optional[str]:
     """What Slack would refuse in a message's blocks (Block Kit reference: layout blocks and composition
     objects), or None. The real API answers invalid_blocks; a stand-in that accepted anything would let a
@@ -267,18 +271,13 @@ def block_kit_problem(blocks) -> Optional[str]:
             if set(block) - {"type", "text", "block_id", "fields", "accessory"}:
                 return "unknown section keys"
             problem = _text_object_problem(block.get("text"))
-        elif kind == "context":
+        elif kind in ELEMENT_BLOCKS:
+            most, element_problem = ELEMENT_BLOCKS[kind]
             elements = block.get("elements")
             if set(block) - {"type", "elements", "block_id"} or not isinstance(elements, list) \
-                    or not 1 <= len(elements) <= 10:
-                return "context needs 1-10 elements"
-            problem = next(filter(None, (_text_object_problem(e) for e in elements)), None)
-        elif kind == "actions":
-            elements = block.get("elements")
-            if set(block) - {"type", "elements", "block_id"} or not isinstance(elements, list) \
-                    or not 1 <= len(elements) <= 25:
-                return "actions needs 1-25 elements"
-            problem = next(filter(None, (_button_problem(e) for e in elements)), None)
+                    or not 1 <= len(elements) <= most:
+                return f"{kind} needs 1-{most} elements"
+            problem = next(filter(None, (element_problem(e) for e in elements)), None)
         elif kind == "header":
             if set(block) - {"type", "text", "block_id"}:
                 return "unknown header keys"
