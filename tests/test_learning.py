@@ -150,3 +150,15 @@ def test_top_terms_are_the_words_and_pairs_with_the_largest_weights(monkeypatch)
     assert model.top_terms(text, limit=1) == ["never arrived"]  # again, from the remembered weights
     monkeypatch.setattr(learned, "GRAM_CACHE", 2)  # forgets as it goes: the same answer
     assert model.top_terms("late, and my refund never arrived") == ["never arrived", "refund", "late"]
+
+
+def test_probabilities_are_the_logistic_of_the_stacked_features():
+    from monitor.scoring.learned import dense_features, features
+
+    rules = ComplaintScorer()
+    texts = [r["text"] for r in HIDDEN[:10] + PRAISE[:10]]
+    dense = dense_features(rules.score_many([(t, 0) for t in texts]))
+    model = LearnedModel.fit(texts, dense, [True] * 10 + [False] * 10)
+    expected = 1.0 / (1.0 + np.exp(-(features(texts, dense) @ model.coef + model.intercept)))
+    assert model.probabilities(texts, dense) == pytest.approx(expected, abs=1e-12)
+    assert (model.probabilities(texts, dense) >= 0.5).tolist() == [True] * 10 + [False] * 10

@@ -57,7 +57,12 @@ class LearnedModel:
         return cls(classifier.coef_[0], classifier.intercept_[0])
 
     def probabilities(self, texts: list[str], dense: np.ndarray) -> np.ndarray:
-        margin = features(texts, dense, self._vectorizers) @ self.coef + self.intercept
+        # features(texts, dense) @ coef, block by block: stacking the sparse blocks first costs a fifth of the
+        # model's time per post.
+        words, chars = self._vectorizers
+        margin = words.transform(texts) @ self.coef[:WORD_FEATURES] \
+            + chars.transform(texts) @ self.coef[WORD_FEATURES:WORD_FEATURES + CHAR_FEATURES] \
+            + dense @ self.coef[WORD_FEATURES + CHAR_FEATURES:] + self.intercept
         return 1.0 / (1.0 + np.exp(-margin))
 
     def top_terms(self, text: str, limit: int = 3) -> list[str]:
