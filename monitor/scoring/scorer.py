@@ -150,7 +150,7 @@ class ComplaintScorer:
         guards = [m for m in found if m.rule in GUARDS]
         masked = {i for g in guards for i in _guarded_span(g)}
         context = clauses.post_context(text, tokens)
-        cues = [m for m in found if m.rule in self._weights and m.rule != "sarcasm"
+        cues = [m for m in found if m.rule in self._weights  # not guards, sarcasm or topic terms
                 and not _span_masked(m, masked) and not self._negated(m, tokens)]
         sarcastic = self._is_sarcastic(text, tokens, [m for m in found if m.rule == "sarcasm"], masked, reasons)
         discounted, ends_on_complaint = self._contrast(tokens, cues, sarcastic, reasons)

@@ -1,7 +1,7 @@
 """Which complaint topic a post is about: the configured topic whose terms it mentions most."""
 from __future__ import annotations
 
-from typing import Iterable, Optional
+from typing import Iterable
 
 from monitor.scoring.phrases import Match, PhraseMatcher
 
@@ -9,18 +9,14 @@ PREFIX = "topic:"  # the rule name of a topic term's match, in a matcher shared 
 
 
 class TopicClassifier:
-    def __init__(self, topics: dict[str, list[str]], matcher: Optional[PhraseMatcher] = None) -> None:
-        """With ``matcher``, the topic terms join it, so one walk of a post's tokens finds them and the
-        caller's own patterns; ``pick`` then reads the topic matches out of that walk."""
+    def __init__(self, topics: dict[str, list[str]], matcher: PhraseMatcher) -> None:
+        """The topic terms join ``matcher``, so one walk of a post's tokens finds them and the caller's own
+        patterns; ``pick`` then reads the topic matches out of that walk."""
         self.names = list(topics)
         self._rank = {name: -i for i, name in enumerate(self.names)}  # ties go to the topic listed first
-        self._matcher = matcher or PhraseMatcher()
         for topic, terms in topics.items():
             for term in terms:
-                self._matcher.add(term.replace("{", "").replace("}", ""), PREFIX + topic)  # counted, not weighed
-
-    def classify(self, tokens: list[str]) -> str:
-        return self.pick(self._matcher.find(tokens))
+                matcher.add(term.replace("{", "").replace("}", ""), PREFIX + topic)  # counted, not weighed
 
     def pick(self, matches: Iterable[Match]) -> str:
         counts: dict[str, int] = {}
