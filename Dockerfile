@@ -5,11 +5,14 @@ FROM python:3.12-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 MPLCONFIGDIR=/tmp/matplotlib
 
 WORKDIR /app
+# The libraries first, exact versions checked against the lock file's hashes (a layer that survives code edits).
+COPY requirements.lock ./
+RUN pip install --require-hashes -r requirements.lock
 COPY pyproject.toml README.md ./
 COPY monitor ./monitor
 COPY connectors ./connectors
 COPY alerts ./alerts
-RUN pip install ".[postgres]" \
+RUN pip install --no-deps . \
  && useradd --system --uid 10001 --home /app monitor \
  && mkdir -p /app/data && chown monitor /app/data
 COPY config.yaml ./

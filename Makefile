@@ -4,11 +4,13 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 CONFIG ?= config.yaml
 
-.PHONY: run test once bench quality mutate clean help
+.PHONY: run test lint lock once bench quality mutate clean help
 
 help:
 	@echo "make run     - install into $(VENV) and start the service ($(CONFIG))"
 	@echo "make test    - install with test extras and run the test suite"
+	@echo "make lint    - ruff over the whole tree (CI runs it before the tests)"
+	@echo "make lock    - re-resolve the hashed lock files from the ranges in pyproject.toml"
 	@echo "make quality - complaint detector precision/recall/F1 vs raw VADER"
 	@echo "make bench   - pipeline throughput and memory, Slack delivery latency, connector parsing speed"
 	@echo "make mutate  - mutation testing of the core modules (slow; MUTATE='monitor.digest.export*' narrows it)"
@@ -22,14 +24,21 @@ $(VENV)/.python-ok:
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	@touch $@
 
-$(VENV)/.installed: $(VENV)/.python-ok pyproject.toml
+# Libraries come from the lock files, exact versions checked against their hashes; the monitor itself is
+# installed on top without resolving anything again.
+LOCK      := requirements.lock
+TEST_LOCK := requirements-test.lock
+
+$(VENV)/.installed: $(VENV)/.python-ok pyproject.toml $(LOCK)
 	@echo "==> installing the monitor and its libraries into $(VENV) (about a minute the first time)"
-	$(BIN)/python -m pip install --quiet -e .
+	$(BIN)/python -m pip install --quiet --require-hashes -r $(LOCK)
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	@touch $@
 
-$(VENV)/.installed-test: $(VENV)/.python-ok pyproject.toml
+$(VENV)/.installed-test: $(VENV)/.python-ok pyproject.toml $(TEST_LOCK)
 	@echo "==> installing the monitor with its test libraries into $(VENV) (about a minute the first time)"
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet --require-hashes -r $(TEST_LOCK)
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	@touch $@ $(VENV)/.installed
 
 # The demo posts dated to this week, so the digest for yesterday shows them.
@@ -45,6 +54,17 @@ once: $(VENV)/.installed $(SAMPLES)
 
 test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check .
+
+# Resolved for every platform and Python 3.11+ from PyPI itself, whatever index this machine is set up with.
+LOCK_FLAGS := --universal --python-version 3.11 --generate-hashes --index-url https://pypi.org/simple \
+              --custom-compile-command "make lock" --quiet
+lock: $(VENV)/.python-ok
+	$(BIN)/python -m pip install --quiet 'uv>=0.9,<1'
+	$(BIN)/uv pip compile pyproject.toml --extra postgres $(LOCK_FLAGS) -o $(LOCK)
+	$(BIN)/uv pip compile pyproject.toml --extra postgres --extra test $(LOCK_FLAGS) -o $(TEST_LOCK)
 
 quality: $(VENV)/.installed
 	$(BIN)/python bench/quality.py

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Any, Optional
+from typing import Any
 
 from monitor.model import Alert, CaseState, Spike
 
@@ -28,7 +28,7 @@ def _post_text(text: str) -> str:
     return f"{text[:POST_LIMIT]}… [truncated: {len(text) - POST_LIMIT:,} more characters, see the post]"
 
 
-def _link(url: Optional[str]) -> str:
+def _link(url: str | None) -> str:
     # The normalizer only keeps http(s) URLs without spaces or angle brackets; '|' would end the link target.
     return f"<{escape(url).replace('|', '%7C')}|open post>" if url else "no link"
 
@@ -62,12 +62,12 @@ def label_blocks(items: list[dict]) -> list[dict]:
 SLACK_USER = re.compile(r"^<@[UW][A-Z0-9]{2,}>$")
 
 
-def _who(actor: Optional[str]) -> str:
+def _who(actor: str | None) -> str:
     """A Slack user as a mention (<@U…>), anyone else (a CLI name) as escaped text."""
     return actor if actor and SLACK_USER.match(actor) else escape(actor or "someone")
 
 
-def _at(when: Optional[datetime]) -> str:
+def _at(when: datetime | None) -> str:
     return when.strftime("%H:%M UTC on %d %b") if isinstance(when, datetime) else ""
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import sys
 import textwrap
 import threading
-from typing import Literal, Optional
+from typing import Literal
 
 from pydantic import Field
 
@@ -32,16 +32,16 @@ class ConsoleSinkConfig(SinkConfig):
 class ConsoleSink(Sink):
     config_model = ConsoleSinkConfig
 
-    def send(self, alert: Alert) -> Optional[str]:
+    def send(self, alert: Alert) -> str | None:
         self._write(self.render(alert))
         return f"console:{alert.outbox_id}"
 
-    def notify(self, text: str, channel: Optional[str]) -> Optional[str]:
+    def notify(self, text: str, channel: str | None) -> str | None:
         body = textwrap.fill(strip_controls(text), width=self.config.width)
         self._write("═" * self.config.width + "\n" + body + "\n")
         return "console:notice"
 
-    def send_spike(self, spike: Spike) -> Optional[str]:
+    def send_spike(self, spike: Spike) -> str | None:
         lines = [_line(spike.text()), "Top posts by reach:"]
         lines += [f"  @{_line(p['author'])} ({p['author_reach']:,}): {_line(p['text'])[:120]}" for p in spike.top_posts]
         self._write("═" * self.config.width + "\nSPIKE  " + "\n".join(lines) + "\n")

@@ -14,12 +14,11 @@ in place (chat.update) to show who did what, with only the buttons that still ap
 from __future__ import annotations
 
 import logging
-import threading
-import time
-from typing import Literal, Optional
+from typing import Literal
 
 from pydantic import Field, SecretStr, model_validator
 
+from alerts._pacing import ChannelPacer
 from alerts._slack_blocks import (
     ACTION_ID,
     EVENT_TYPE,
@@ -32,6 +31,7 @@ from alerts._slack_blocks import (
     plain,
     spike_message,
 )
+from monitor import clock
 from monitor.components import ActionHandler, DeliveryError, HttpRoute, Sink
 from monitor.config import Duration, SinkConfig, StrictModel
 from monitor.model import Alert, CaseAction, LabelAction, Report, Spike
@@ -61,20 +61,20 @@ class SlackInteractivityConfig(StrictModel):
     mode: Literal["off", "http", "socket"] = Field("off", description="off: alerts carry no buttons; http: Slack "
                                                    "posts clicks to the ops server (service.http) at path; "
                                                    "socket: the monitor connects out to Slack (no public URL)")
-    signing_secret: Optional[SecretStr] = Field(None, description="http mode: the app's signing secret, write "
+    signing_secret: SecretStr | None = Field(None, description="http mode: the app's signing secret, write "
                                                 "${SLACK_SIGNING_SECRET}")
-    app_token: Optional[SecretStr] = Field(None, description="socket mode: an app-level token (xapp-) with "
+    app_token: SecretStr | None = Field(None, description="socket mode: an app-level token (xapp-) with "
                                            "connections:write, write ${SLACK_APP_TOKEN}")
     path: str = Field("/slack/events", pattern=r"^/[\w\-/]*$", description="http mode: the path Slack posts to "
                       "(the app's Interactivity Request URL is https://<your host><path>)")
 
 
 class SlackSinkConfig(SinkConfig):
-    token: Optional[SecretStr] = Field(None, description="bot token (xoxb-): write ${SLACK_BOT_TOKEN}")
-    webhook_url: Optional[SecretStr] = Field(None, description="incoming webhook URL: write ${SLACK_WEBHOOK_URL}; "
+    token: SecretStr | None = Field(None, description="bot token (xoxb-): write ${SLACK_BOT_TOKEN}")
+    webhook_url: SecretStr | None = Field(None, description="incoming webhook URL: write ${SLACK_WEBHOOK_URL}; "
                                              "no threads, no channel choice")
-    default_channel: Optional[str] = Field(None, description="channel for routes that name none (ID or #name)")
-    api_base_url: Optional[str] = Field(None, description="Web API base URL (proxies, tests); "
+    default_channel: str | None = Field(None, description="channel for routes that name none (ID or #name)")
+    api_base_url: str | None = Field(None, description="Web API base URL (proxies, tests); "
                                         "default https://slack.com/api/")
     timeout: Duration = Field(10.0, description="HTTP timeout per request")
     min_interval: Duration = Field(1.0, description="at least this long between two messages to one channel")
@@ -85,7 +85,7 @@ class SlackSinkConfig(SinkConfig):
                                                     "their case: mode, signing_secret, path")
 
     @model_validator(mode="after")
-    def _one_mode(self) -> "SlackSinkConfig":
+    def _one_mode(self) -> SlackSinkConfig:
         if bool(self.token) == bool(self.webhook_url):
             raise ValueError("set exactly one of token (bot) or webhook_url (incoming webhook)")
         if self.interactivity.mode != "off" and not self.token:
@@ -104,8 +104,7 @@ class SlackSink(Sink):
 
     def __init__(self, name: str, config: SlackSinkConfig) -> None:
         super().__init__(name, config)
-        self._last_post: dict[str, float] = {}
-        self._pace = threading.Lock()
+        self.pacer = ChannelPacer(config.min_interval)
         self._bolt = None
         if config.token:
             from slack_sdk import WebClient  # heavy: only when a Slack sink is enabled
@@ -119,12 +118,12 @@ class SlackSink(Sink):
             self.client = None
             self.webhook = WebhookClient(url=config.webhook_url.get_secret_value(), timeout=int(config.timeout))
 
-    def describe(self, channel: Optional[str]) -> str:
+    def describe(self, channel: str | None) -> str:
         return "slack webhook" if self.webhook else f"slack -> {channel or self.config.default_channel}"
 
     # -- Sink -------------------------------------------------------------------------
 
-    def send(self, alert: Alert) -> Optional[str]:
+    def send(self, alert: Alert) -> str | None:
         return self._post(alert.channel, alert_message(alert, self._buttons), alert.thread_ref, editable=True)
 
     @property
@@ -137,7 +136,7 @@ class SlackSink(Sink):
             return  # a webhook message cannot be edited
         self._edit(alert.message_ref, alert.channel, alert_message(alert, self._buttons))
 
-    def remind(self, alert: Alert, text: str) -> Optional[str]:
+    def remind(self, alert: Alert, text: str) -> str | None:
         """A reply in the alert's thread, so the reminder sits under the complaint it is about."""
         if self.webhook is not None or not alert.message_ref:
             return self.notify(text, alert.channel)
@@ -177,7 +176,7 @@ class SlackSink(Sink):
     def needs_http(cls, config: SlackSinkConfig) -> bool:
         return config.interactivity.mode == "http"
 
-    def send_spike(self, spike: Spike) -> Optional[str]:
+    def send_spike(self, spike: Spike) -> str | None:
         return self._post(spike.channel, spike_message(spike, self._buttons), None, editable=True)
 
     def show_spike(self, spike: Spike) -> None:
@@ -185,11 +184,11 @@ class SlackSink(Sink):
             return
         self._edit(spike.message_ref, spike.channel, spike_message(spike, self._buttons))
 
-    def notify(self, text: str, channel: Optional[str]) -> Optional[str]:
+    def notify(self, text: str, channel: str | None) -> str | None:
         return self._post(channel, {"text": escape(text), "blocks": [
             {"type": "section", "text": plain(text)}]}, None)
 
-    def send_report(self, report: Report) -> Optional[str]:
+    def send_report(self, report: Report) -> str | None:
         """A Block Kit summary, then the charts uploaded into its thread (files_upload_v2)."""
         blocks = [{"type": "header", "text": plain(report.title, 150)},
                   {"type": "section", "text": plain("\n".join(report.lines))}]
@@ -207,12 +206,14 @@ class SlackSink(Sink):
                                                            file_uploads=uploads))
         return posted.get("ts")
 
-    def find_delivered(self, alert: Alert, claimed_at) -> Optional[str]:
+    def find_delivered(self, alert: Alert, claimed_at) -> str | None:
         """Looks for the alert's metadata in the channel (or the burst's thread) since it was claimed."""
         if self.client is None:
             return None
         channel = self._channel(alert.channel)
-        oldest = f"{(claimed_at.timestamp() if claimed_at else time.time() - self.config.recovery_window) - 5:.6f}"
+        oldest = (
+            f"{(claimed_at.timestamp() if claimed_at else clock.timestamp() - self.config.recovery_window) - 5:.6f}"
+        )
         kwargs = {"channel": channel, "oldest": oldest, "include_all_metadata": True, "limit": 200}
         if alert.thread_ref:
             thread_ts = alert.thread_ref.rpartition(":")[2]
@@ -228,21 +229,21 @@ class SlackSink(Sink):
 
     # -- transport ----------------------------------------------------------------------
 
-    def _channel(self, channel: Optional[str]) -> str:
+    def _channel(self, channel: str | None) -> str:
         chosen = channel or self.config.default_channel
         if not chosen:
             raise DeliveryError("no Slack channel: set the route's channel or the sink's default_channel",
                                 permanent=True)
         return chosen
 
-    def _post(self, channel: Optional[str], message: dict, thread_ts: Optional[str],
-              editable: bool = False) -> Optional[str]:
+    def _post(self, channel: str | None, message: dict, thread_ts: str | None,
+              editable: bool = False) -> str | None:
         """Posts a message; an ``editable`` one's reference names its channel too ("C…:ts") for chat.update."""
         if self.webhook is not None:
             self._wait_turn("webhook")
             message = {k: v for k, v in message.items() if k != "metadata"}
             self._call(lambda: self.webhook.send(**message))
-            return f"webhook:{int(time.time() * 1000)}"  # webhooks return no message id
+            return f"webhook:{int(clock.timestamp() * 1000)}"  # webhooks return no message id
         target = self._channel(channel)
         self._wait_turn(target)
         thread_ts = thread_ts.rpartition(":")[2] if thread_ts else None  # a reference may carry its channel
@@ -252,7 +253,7 @@ class SlackSink(Sink):
             return f"{response.get('channel') or target}:{response.get('ts')}"
         return response.get("ts")
 
-    def _edit(self, ref: str, channel: Optional[str], message: dict) -> None:
+    def _edit(self, ref: str, channel: str | None, message: dict) -> None:
         """chat.update of a message posted as editable (its reference names the channel)."""
         ref_channel, _, ts = ref.rpartition(":")
         self._call(lambda: self.client.chat_update(channel=ref_channel or self._channel(channel), ts=ts,
@@ -260,11 +261,7 @@ class SlackSink(Sink):
 
     def _wait_turn(self, channel: str) -> None:
         """About one message per second per channel: Slack's posting limit."""
-        with self._pace:
-            wait = self._last_post.get(channel, 0.0) + self.config.min_interval - time.monotonic()
-            if wait > 0:
-                time.sleep(wait)
-            self._last_post[channel] = time.monotonic()
+        self.pacer.wait_turn(channel)
 
     def _call(self, request):
         from slack_sdk.errors import SlackApiError, SlackRequestError
@@ -285,7 +282,7 @@ class SlackSink(Sink):
         return response
 
     @staticmethod
-    def _error(status: int, headers, code: Optional[str]) -> DeliveryError:
+    def _error(status: int, headers, code: str | None) -> DeliveryError:
         headers = {k.lower(): v for k, v in (headers or {}).items()}
         if status == 429 or code == "ratelimited":
             wait = float(headers.get("retry-after") or 30)
@@ -302,7 +299,7 @@ class SlackActions:
     and answered with an ephemeral message when it changed nothing (already done, unknown case, database
     down). Over HTTP, bolt checks every request's signature and refuses timestamps over 5 minutes old."""
 
-    def __init__(self, client, handler: ActionHandler, signing_secret: Optional[str]) -> None:
+    def __init__(self, client, handler: ActionHandler, signing_secret: str | None) -> None:
         from slack_bolt import App  # heavy: only with interactivity on
 
         self.handler = handler
@@ -312,7 +309,7 @@ class SlackActions:
         self.app.action(LABEL_ID)(self._labelled)
 
     @staticmethod
-    def _target(ack, body, action, respond, noun: str) -> Optional[tuple[str, int]]:
+    def _target(ack, body, action, respond, noun: str) -> tuple[str, int] | None:
         """Acknowledges the click (within Slack's 3 seconds, before any database work) and reads who clicked
         and the number the button carries; answers the agent when the button carries none."""
         ack()

@@ -38,7 +38,8 @@ def service(workdir: Path, base: str, n: int, interactivity: dict, environ: dict
     raw = {"database": {"url": f"sqlite:///{workdir / 'bench.db'}"},
            "brands": [{"name": "Pixelcart", "terms": ["pixelcart"]}],
            "sources": {"feed": {"type": "file", "path": str(workdir / "feed.jsonl")}},
-           "alerts": {"sinks": {"slack": {"type": "slack", "token": "${SLACK_BOT_TOKEN}", "api_base_url": base + "/api/",
+           "alerts": {"sinks": {"slack": {"type": "slack", "token": "${SLACK_BOT_TOKEN}",
+                                          "api_base_url": base + "/api/",
                                           "default_channel": "C0SUPPORT", "min_interval": "0s",
                                           "interactivity": interactivity}}},
            "delivery": {"burst_threshold": 0}, "service": {"http": {"enabled": True, "port": 0}}}

@@ -15,7 +15,7 @@ import random
 import sys
 import tempfile
 import time
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -29,7 +29,7 @@ def fill(store, n: int, day: date, seed: int = 11) -> None:
     from monitor.store.schema import mentions
 
     rng = random.Random(seed)
-    start = datetime.combine(day - timedelta(days=27), datetime.min.time(), tzinfo=timezone.utc)
+    start = datetime.combine(day - timedelta(days=27), datetime.min.time(), tzinfo=UTC)
     span = 28 * 86400
     chunk = 50_000
     with store.db.engine.begin() as conn:
@@ -52,12 +52,13 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("-n", type=int, default=1_000_000, help="stored mentions")
     args = parser.parse_args()
+    from monitor import clock
     from monitor.digest.charts import topics_png, trend_png
     from monitor.digest.figures import brand_day
     from monitor.digest.report import render_html, render_text
     from monitor.store import Store
 
-    day = date.today() - timedelta(days=1)
+    day = clock.today("UTC") - timedelta(days=1)
     with tempfile.TemporaryDirectory(prefix="monitor-digest-") as tmp:
         store = Store(f"sqlite:///{tmp}/bench.db")
         store.schema.upgrade()

@@ -51,7 +51,7 @@ def main() -> int:
         total["mutants"] += len(statuses)
     print(f"{'all':<34} {total['mutants']:>7} {total['killed']:>6} {total['survived']:>8} {total['no tests']:>8}")
     if args.survivors:
-        for module, statuses in by_module.items():
+        for statuses in by_module.values():
             for name, status in sorted(statuses.items()):
                 if status == "survived":
                     print(f"survived: {name}")

@@ -60,7 +60,9 @@ def report(rows: list[dict]) -> dict[str, float]:
             print(f"{subset:<10} {len(chosen):>5}  {method:<9} {p:>9.3f} {r:>7.3f} {f:>6.3f}")
     for field in ("domain", "case"):
         accuracy_by(rows, field)
-    ratio = figures["heldout.detector.f1"] / figures["heldout.vader.f1"] if figures["heldout.vader.f1"] else float("inf")
+    ratio = (
+        figures["heldout.detector.f1"] / figures["heldout.vader.f1"] if figures["heldout.vader.f1"] else float("inf")
+    )
     gap = figures["dev.detector.f1"] - figures["heldout.detector.f1"]
     figures["gap"] = gap
     print(f"\nheld-out F1 {figures['heldout.detector.f1']:.3f} (target >= {HELDOUT_TARGET}), raw VADER "
@@ -81,7 +83,9 @@ def accuracy_by(rows: list[dict], field: str) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--set", type=Path, default=DEFAULT_SET, help="labeled JSON lines: text, complaint, case, split, domain")
+    parser.add_argument(
+        "--set", type=Path, default=DEFAULT_SET, help="labeled JSON lines: text, complaint, case, split, domain"
+    )
     parser.add_argument("--errors", choices=("dev", "heldout", "all"), help="list the detector's mistakes")
     args = parser.parse_args()
     rows = evaluate(args.set)
@@ -92,7 +96,8 @@ def main() -> int:
             if (args.errors == "all" or r["split"] == args.errors) and r["detector"] != r["complaint"]:
                 s = r["score"]
                 why = ", ".join(f"{x['rule']}:{x.get('match', x.get('score'))}" for x in s.reasons)
-                print(f"  {'FN' if r['complaint'] else 'FP'} conf={s.confidence:.2f} [{r['case']}] {r['text']}\n       {why}")
+                verdict = "FN" if r["complaint"] else "FP"
+                print(f"  {verdict} conf={s.confidence:.2f} [{r['case']}] {r['text']}\n       {why}")
     learned_on_dev(rows)
     return 0 if figures["heldout.detector.f1"] >= HELDOUT_TARGET and figures["gap"] < GAP_TARGET else 1
 
@@ -108,7 +113,7 @@ def learned_on_dev(rows: list[dict]) -> None:
     model = LearnedModel.fit([r["text"] for r in dev], dense_features([r["score"] for r in dev]),
                              [r["complaint"] for r in dev])
     blended = BlendedScorer(rules, model).score_many([(r["text"], 0) for r in held])
-    p, rec, f = prf([(r["complaint"], s.is_complaint) for s, r in zip(blended, held)])
+    p, rec, f = prf([(r["complaint"], s.is_complaint) for s, r in zip(blended, held, strict=True)])
     rp, rr, rf = prf([(r["complaint"], r["detector"]) for r in held])
     print(f"\nlearned model trained on the dev half ({len(dev)} labels), on the held-out half ({len(held)} posts):")
     print(f"  rules alone     P {rp:.3f}  R {rr:.3f}  F1 {rf:.3f}")

@@ -106,7 +106,7 @@ def main() -> int:
         if values:
             print(f"{name:<17} median {statistics.median(values) * 1000:6.0f} ms   p95 "
                   f"{percentile(values, 0.95) * 1000:6.0f} ms   max {max(values) * 1000:6.0f} ms")
-    print(f"(measured {datetime.now():%Y-%m-%d %H:%M}; target: within a second of being stored)")
+    print(f"(measured {datetime.now().astimezone():%Y-%m-%d %H:%M}; target: within a second of being stored)")
     return 0 if len(received) == args.n and max(after_store) < 1.0 else 1
 
 

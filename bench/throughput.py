@@ -29,7 +29,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,7 +41,7 @@ TARGET_END_TO_END, TARGET_INGEST, TARGET_DELIVERY_MS = 0.5, 0.6, 0.2
 def generate(path: Path, n: int, seed: int = 7) -> None:
     """N distinct posts in the shape of real mentions: the labeled set's texts with varied details."""
     rng = random.Random(seed)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     texts = [json.loads(line)["text"] for line in (ROOT / "tests/data/complaints_eval.jsonl").open(encoding="utf-8")]
     tails = ["", " order #{n}", " day {d}", " @pixelcart", " #northwindair", " (ref {n})", " 🙄", " thanks"]
     with path.open("w", encoding="utf-8") as f:
@@ -216,7 +216,9 @@ def model_cost(n: int = 5000) -> float:
     from monitor.scoring.learned import BlendedScorer, LearnedModel, dense_features
 
     rules = ComplaintScorer()
-    labelled = [json.loads(line) for line in (ROOT / "tests" / "data" / "complaints_eval.jsonl").read_text().splitlines()]
+    labelled = [
+        json.loads(line) for line in (ROOT / "tests" / "data" / "complaints_eval.jsonl").read_text().splitlines()
+    ]
     texts = [r["text"] for r in labelled]
     model = LearnedModel.fit(texts, dense_features(rules.score_many([(t, 0) for t in texts])),
                              [r["complaint"] for r in labelled])
@@ -225,7 +227,7 @@ def model_cost(n: int = 5000) -> float:
     timings = {"rules": float("inf"), "model": float("inf")}
     for _ in range(5):  # alternated, so a change in the machine's load weighs on both alike
         for name, scorer in (("rules", rules), ("model", blended)):
-            seconds = best_of(1, lambda: [scorer.score_many(items[start:start + 500]) for start in range(0, n, 500)])
+            seconds = best_of(1, lambda: [scorer.score_many(items[start:start + 500]) for start in range(0, n, 500)])  # noqa: B023 - timed at once
             timings[name] = min(timings[name], seconds / n * 1e6)
     ratio = timings["model"] / timings["rules"]
     print(f"scoring per post: rules {timings['rules']:.0f} us, rules + learned model {timings['model']:.0f} us: "

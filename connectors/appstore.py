@@ -8,8 +8,9 @@ mention; 1-2 stars count as complaint evidence.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import datetime, timedelta
-from typing import Any, Iterator, Optional
+from typing import Any
 
 from pydantic import Field
 
@@ -31,7 +32,7 @@ class AppStoreSourceConfig(NetworkSourceConfig):
     backfill: Duration = Field(86400.0, ge=0, description="first run: how far back to read reviews")
 
 
-def _label(entry: dict, key: str) -> Optional[str]:
+def _label(entry: dict, key: str) -> str | None:
     value = entry.get(key)
     label = value.get("label") if isinstance(value, dict) else None
     return label if isinstance(label, str) else None
@@ -63,7 +64,7 @@ def parse_reviews(body: Any, app: ReviewAppConfig, country: str) -> tuple[list[R
     return posts, rejected
 
 
-def _before(post: RawPost, oldest: Optional[datetime]) -> bool:
+def _before(post: RawPost, oldest: datetime | None) -> bool:
     if oldest is None or not isinstance(post.created_at, str):
         return False
     try:
@@ -78,7 +79,7 @@ class AppStoreConnector(AppReviewConnector):
     store_name, default_api = "App Store", API
 
     @classmethod
-    def app_id_problem(cls, app_id: str) -> Optional[str]:
+    def app_id_problem(cls, app_id: str) -> str | None:
         return None if app_id.isdigit() else "App Store ids are digits"
 
     def read_app(self, app: ReviewAppConfig, country: str, cursor: dict[str, str]) -> Iterator[Batch]:

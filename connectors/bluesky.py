@@ -15,8 +15,9 @@ request per author).
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
-from typing import Any, Iterator, Optional
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from pydantic import Field, SecretStr
 
@@ -43,18 +44,18 @@ class BlueskySourceConfig(NetworkSourceConfig):
 
 
 def _iso(when: datetime) -> str:
-    return when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
-def _when(value: Any) -> Optional[datetime]:
+def _when(value: Any) -> datetime | None:
     try:
         parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
     except ValueError:
         return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-def post_of(view: Any, brand: str) -> Optional[RawPost]:
+def post_of(view: Any, brand: str) -> RawPost | None:
     """A search result (PostView) as a post; None when it has no URI or record."""
     uri = getattr(view, "uri", None)
     record = getattr(view, "record", None)
@@ -85,7 +86,7 @@ class BlueskyConnector(Connector):
         self.client = Client(base_url=config.api_base_url or API, request=Request(timeout=config.timeout))
         self.client.on_session_change(self._session_changed)
         self._signed_in = False
-        self._new_session: Optional[str] = None
+        self._new_session: str | None = None
 
     def describe(self) -> str:
         return f"Bluesky search as {self.config.handle} for {len(self.brands)} brand(s)"
@@ -113,7 +114,7 @@ class BlueskyConnector(Connector):
             cursor[SESSION_KEY] = session
             yield Batch([], {SESSION_KEY: session})
 
-    def _sign_in(self, stored: Optional[str]) -> None:
+    def _sign_in(self, stored: str | None) -> None:
         if self._signed_in:
             return
         if stored:
@@ -121,7 +122,7 @@ class BlueskyConnector(Connector):
                 self.client.login(session_string=stored, fetch_bsky_profile=False)
                 self._signed_in = True
                 return
-            except Exception:  # noqa: BLE001 - an unreadable stored session: sign in afresh
+            except Exception:  # noqa: BLE001, S110 - an unreadable stored session: sign in afresh
                 pass
         self._call(lambda: self.client.login(self.config.handle, self.config.app_password.get_secret_value(),
                                              fetch_bsky_profile=False), signing_in=True)

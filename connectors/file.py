@@ -12,8 +12,8 @@ import hashlib
 import json
 import logging
 import os
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 from pydantic import Field
 
@@ -98,7 +98,7 @@ class FileConnector(Connector):
 
 def _head(fd: int, offset: int) -> str:
     """Fingerprint of the file's first bytes (up to the offset): tells a rewritten file from a grown one."""
-    return hashlib.sha1(os.pread(fd, min(offset, HEAD_BYTES), 0)).hexdigest()[:16]
+    return hashlib.sha1(os.pread(fd, min(offset, HEAD_BYTES), 0), usedforsecurity=False).hexdigest()[:16]
 
 
 def _position(value: str | None) -> tuple[int, int | None, str | None]:

@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import datetime, timedelta, timezone
-from typing import Any, Iterator, Optional
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
 from urllib.parse import quote
 
 from pydantic import Field
@@ -45,7 +46,7 @@ class GooglePlaySourceConfig(NetworkSourceConfig):
     backfill: Duration = Field(86400.0, ge=0, description="first run: how far back to read reviews")
 
 
-def request_body(app_id: str, count: int, token: Optional[str]) -> bytes:
+def request_body(app_id: str, count: int, token: str | None) -> bytes:
     """The form body of one review-list request (rpc oCPfdb), newest first."""
     paging = f'[{count},null,\\"{token}\\"]' if token else f"[{count}]"
     inner = f'[null,[2,{NEWEST},{paging},null,[null,null,null,null,null,null,null,null,null]],[\\"{app_id}\\",7]]'
@@ -60,7 +61,7 @@ def _at(item: Any, *path: int) -> Any:
     return item
 
 
-def parse_page(text: str, app: ReviewAppConfig, country: str) -> tuple[list[RawPost], int, Optional[str]]:
+def parse_page(text: str, app: ReviewAppConfig, country: str) -> tuple[list[RawPost], int, str | None]:
     """(reviews newest first, rejected entries, next page token) of one answer; SourceError when the
     answer is not the review list."""
     try:
@@ -84,7 +85,7 @@ def parse_page(text: str, app: ReviewAppConfig, country: str) -> tuple[list[RawP
             continue
         posts.append(RawPost(external_id=review_id, text=_at(entry, 4), author=_at(entry, 1, 0) or "",
                              rating=stars, author_reach=_at(entry, 6) or 0, brand=app.brand,
-                             created_at=datetime.fromtimestamp(seconds, timezone.utc),
+                             created_at=datetime.fromtimestamp(seconds, UTC),
                              url=f"https://play.google.com/store/apps/details?id={app.id}&hl=en&gl={country}"
                                  f"&reviewId={review_id}", ref=f"googleplay:{review_id[:40]}"))
     return posts, rejected, token if isinstance(token, str) else None
@@ -96,7 +97,7 @@ class GooglePlayConnector(AppReviewConnector):
     store_name, default_api = "Google Play", API
 
     @classmethod
-    def app_id_problem(cls, app_id: str) -> Optional[str]:
+    def app_id_problem(cls, app_id: str) -> str | None:
         return None if _PACKAGE.match(app_id) else "a Google Play id is a package name like com.example.app"
 
     def read_app(self, app: ReviewAppConfig, country: str, cursor: dict[str, str]) -> Iterator[Batch]:

@@ -9,7 +9,8 @@ shift as new items arrive, so a few items may be read twice and the database kee
 from __future__ import annotations
 
 import json
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from pydantic import Field, field_validator
 

@@ -20,7 +20,8 @@ from __future__ import annotations
 import json
 import logging
 import time
-from typing import Any, Iterable, Iterator, Optional
+from collections.abc import Iterable, Iterator
+from typing import Any
 
 from pydantic import Field, SecretStr, field_validator
 
@@ -48,8 +49,8 @@ class RedditTraffic:
     the requests made and items fetched (what the monthly budget counts, kept or not)."""
 
     def __init__(self) -> None:
-        self.remaining: Optional[float] = None
-        self.reset_at: Optional[float] = None
+        self.remaining: float | None = None
+        self.reset_at: float | None = None
         self.requests = self.items = 0
 
     def on_response(self, response, *args, **kwargs):
@@ -63,7 +64,7 @@ class RedditTraffic:
         headers = response.headers
         try:
             self.remaining = float(headers["x-ratelimit-remaining"])
-            self.reset_at = time.time() + float(headers["x-ratelimit-reset"])
+            self.reset_at = time.monotonic() + float(headers["x-ratelimit-reset"])
         except (KeyError, ValueError):
             pass
         reset_in = self.nearly_used()
@@ -71,11 +72,11 @@ class RedditTraffic:
             raise _WindowNearlyUsed(self.remaining, reset_in)
         return response
 
-    def nearly_used(self) -> Optional[float]:
+    def nearly_used(self) -> float | None:
         """Seconds until the window resets when too few requests are left for a poll, else None."""
         if self.remaining is None or self.remaining >= PAUSE_BELOW or not self.reset_at:
             return None
-        left = self.reset_at - time.time()
+        left = self.reset_at - time.monotonic()
         return left if left > 0 else None
 
     def take(self) -> tuple[int, int]:
@@ -127,7 +128,7 @@ def _count(item: Any, name: str) -> int:
     return max(0, value) if isinstance(value, int) and not isinstance(value, bool) else 0
 
 
-def _raw(item: Any, brand: Optional[str]) -> RawPost:
+def _raw(item: Any, brand: str | None) -> RawPost:
     fullname = _field(item, "name")
     if str(fullname or "").startswith("t1_"):  # a comment
         text = _field(item, "body")
@@ -187,7 +188,7 @@ class RedditConnector(Connector):
                 yield from self._read(f"replies:{account}", cursor, lambda limit, a=account: self.reddit.redditor(a)
                                       .comments.new(limit=limit), brand.name, 0.0)
 
-    def _read(self, key: str, cursor: dict[str, str], listing, brand: Optional[str],
+    def _read(self, key: str, cursor: dict[str, str], listing, brand: str | None,
               overlap: float) -> Iterator[Batch]:
         """``overlap``: how far behind the cursor to read again (search lags; comment listings do not)."""
         state = load_state(cursor.get(key))
@@ -214,7 +215,7 @@ class RedditConnector(Connector):
                 self.meter.add(fetched, requests=requests)  # billed whether kept or not, failed or not
         yield from chunked(posts, {key: json.dumps(top)}, self.config.batch_size, rejected)
 
-    def _brand_of(self, item: Any) -> Optional[str]:
+    def _brand_of(self, item: Any) -> str | None:
         body = _field(item, "body") or ""
         if not isinstance(body, str):
             return None

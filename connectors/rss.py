@@ -12,7 +12,8 @@ from __future__ import annotations
 import calendar
 import hashlib
 import json
-from typing import Any, Iterator, Optional, Union
+from collections.abc import Iterator
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -31,11 +32,11 @@ MAX_ID = 128  # the mentions table's external id
 class FeedEntryConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
     url: str = Field(description="feed URL")
-    brand: Optional[str] = Field(None, description="every entry of this feed is about this brand")
+    brand: str | None = Field(None, description="every entry of this feed is about this brand")
 
 
 class RssSourceConfig(SourceConfig):
-    feeds: list[Union[str, FeedEntryConfig]] = Field(min_length=1, description="feed URLs, or {url, brand} when "
+    feeds: list[str | FeedEntryConfig] = Field(min_length=1, description="feed URLs, or {url, brand} when "
                                                      "every entry is about one brand (a Google Alert for it)")
     interval: Duration = Field(900.0, ge=1, description="time between polls of each feed")
     timeout: Duration = Field(20.0, description="HTTP timeout per request")
@@ -66,7 +67,7 @@ def unwrap(link: str) -> str:
 def entry_id(entry: Any) -> str:
     raw = entry.get("id") or entry.get("link") or (entry.get("title", "") + entry.get("published", ""))
     raw = str(raw)
-    return raw if len(raw) <= MAX_ID else "sha1:" + hashlib.sha1(raw.encode()).hexdigest()
+    return raw if len(raw) <= MAX_ID else "sha1:" + hashlib.sha1(raw.encode(), usedforsecurity=False).hexdigest()
 
 
 def parse_feed(body: bytes, headers: dict, url: str):
@@ -83,7 +84,7 @@ def parse_feed(body: bytes, headers: dict, url: str):
     return parsed
 
 
-def entry_post(entry: Any, feed_title: str, brand: Optional[str]) -> RawPost:
+def entry_post(entry: Any, feed_title: str, brand: str | None) -> RawPost:
     title = html_to_text(str(entry.get("title") or ""))
     summary = html_to_text(str(entry.get("summary") or ""))
     text = title if not summary or summary.startswith(title) and title else f"{title}\n\n{summary}".strip()
@@ -111,8 +112,8 @@ class RssConnector(Connector):
             url, brand = (feed, None) if isinstance(feed, str) else (feed.url, feed.brand)
             yield from self._read(url, brand, cursor)
 
-    def _read(self, url: str, brand: Optional[str], cursor: dict[str, str]) -> Iterator[Batch]:
-        key = "feed:" + (url if len(url) <= 240 else hashlib.sha1(url.encode()).hexdigest())
+    def _read(self, url: str, brand: str | None, cursor: dict[str, str]) -> Iterator[Batch]:
+        key = "feed:" + (url if len(url) <= 240 else hashlib.sha1(url.encode(), usedforsecurity=False).hexdigest())
         state = load_state(cursor.get(key))
         conditional = {name: state[field] for name, field in (("If-None-Match", "etag"),
                                                               ("If-Modified-Since", "modified")) if state.get(field)}
@@ -137,7 +138,7 @@ class RssConnector(Connector):
                  "seen": [entry_id(e) for e in entries]}
         yield from chunked(posts, {key: json.dumps(state)}, self.config.batch_size)
 
-    def _brand_of(self, text: str) -> Optional[str]:
+    def _brand_of(self, text: str) -> str | None:
         return next((name for name, pattern in self._patterns if pattern and pattern.search(text)), None)
 
     def close(self) -> None:

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import json
 import logging
-import time
+from collections.abc import Callable, Iterator
 from datetime import timedelta
-from typing import Any, Callable, Iterator, Optional
+from typing import Any
 
 from pydantic import Field, SecretStr
 
+from monitor import clock
 from monitor.clock import utcnow
 from monitor.components import Connector, SourceError, load_state
 from monitor.config import BrandConfig, Duration, NetworkSourceConfig
@@ -92,13 +93,13 @@ class XConnector(Connector):
         for brand in self.brands:
             query = build_query(brand)
             yield from self._pages(f"search:{brand.name}", cursor, brand, "next_token",
-                                   lambda **kw: self.client.search_recent_tweets(query, **kw))
+                                   lambda **kw: self.client.search_recent_tweets(query, **kw))  # noqa: B023 - used up in this iteration
             if self.config.own_mentions and brand.own_accounts:
                 handle = brand.own_accounts[0].lstrip("@")
                 user_id = cursor.get(f"user:{handle}") or self._user_id(handle)
                 cursor[f"user:{handle}"] = user_id
                 yield from self._pages(f"mentions:{handle}", cursor, brand, "pagination_token",
-                                       lambda **kw: self.client.get_users_mentions(user_id, **kw),
+                                       lambda **kw: self.client.get_users_mentions(user_id, **kw),  # noqa: B023 - as above
                                        extra={f"user:{handle}": user_id})
 
     def _user_id(self, handle: str) -> str:
@@ -109,7 +110,7 @@ class XConnector(Connector):
         return str(user["id"])
 
     def _pages(self, key: str, cursor: dict[str, str], brand: BrandConfig, token_param: str,
-               call: Callable[..., Any], extra: Optional[dict[str, str]] = None) -> Iterator[Batch]:
+               call: Callable[..., Any], extra: dict[str, str] | None = None) -> Iterator[Batch]:
         state = load_state(cursor.get(key))
         if not state.get("since_id") and not state.get("start_time"):
             state["start_time"] = (utcnow() - timedelta(seconds=self.config.backfill)).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -125,7 +126,7 @@ class XConnector(Connector):
             if state.get("next_token"):
                 params[token_param] = state["next_token"]
             self.meter.reserve(self.config.max_results)
-            body = self._call(lambda: call(**params))
+            body = self._call(lambda: call(**params))  # noqa: B023 - called at once
             posts, rejected = _posts(body, brand)
             self.meter.add(len(posts) + rejected)
             meta = body.get("meta") if isinstance(body.get("meta"), dict) else {}
@@ -145,7 +146,7 @@ class XConnector(Connector):
             body = request()
         except errors.TooManyRequests as exc:
             reset = exc.reset_time or int(exc.response.headers.get("x-rate-limit-reset", 0) or 0)
-            wait = max(1.0, reset - time.time()) if reset else 900.0
+            wait = max(1.0, reset - clock.timestamp()) if reset else 900.0
             raise SourceError(f"X rate limit reached (429); paused for {wait:.0f}s until the window resets",
                               retry_after=wait) from None
         except errors.Unauthorized:
@@ -179,7 +180,7 @@ class XConnector(Connector):
         self.client.session.close()
 
 
-def _replied_to(tweet: dict) -> Optional[str]:
+def _replied_to(tweet: dict) -> str | None:
     refs = tweet.get("referenced_tweets") if isinstance(tweet.get("referenced_tweets"), list) else []
     return next((str(r.get("id")) for r in refs if isinstance(r, dict) and r.get("type") == "replied_to"), None)
 

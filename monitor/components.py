@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import json
 from abc import ABC, abstractmethod
-from typing import Callable, ClassVar, Iterator, Optional, Protocol, Union
+from collections.abc import Callable, Iterator
+from typing import ClassVar, Protocol
 
 from monitor.config import BrandConfig, SinkConfig, SourceConfig
 from monitor.model import (
@@ -18,7 +19,7 @@ from monitor.model import (
 )
 
 #: what a sink calls when an agent acts from it (a case button, a label button); the core applies it
-ActionHandler = Callable[[Union[CaseAction, LabelAction]], ActionResult]
+ActionHandler = Callable[[CaseAction | LabelAction], ActionResult]
 #: an HTTP endpoint a sink serves on the ops server: (body, headers) -> (status, body, headers)
 HttpRoute = Callable[[bytes, dict], "tuple[int, bytes, dict]"]
 
@@ -31,7 +32,7 @@ class SourceError(Exception):
     message names the fix.
     """
 
-    def __init__(self, message: str, *, retry_after: Optional[float] = None, unhealthy: bool = False,
+    def __init__(self, message: str, *, retry_after: float | None = None, unhealthy: bool = False,
                  notice: bool = False, pause_reason: str = "rate_limit") -> None:
         super().__init__(message)
         self.retry_after = retry_after
@@ -64,7 +65,7 @@ class _NoMeter:
         pass
 
 
-def load_state(value: Optional[str]) -> dict:
+def load_state(value: str | None) -> dict:
     """A JSON cursor value as a dict; anything unreadable starts the query afresh."""
     try:
         state = json.loads(value) if value else {}
@@ -115,7 +116,7 @@ class Connector(ABC):
 class DeliveryError(Exception):
     """A sink could not deliver. permanent: retrying will not help until someone acts."""
 
-    def __init__(self, message: str, *, retry_after: Optional[float] = None, permanent: bool = False) -> None:
+    def __init__(self, message: str, *, retry_after: float | None = None, permanent: bool = False) -> None:
         super().__init__(message)
         self.retry_after = retry_after
         self.permanent = permanent
@@ -132,25 +133,25 @@ class Sink(ABC):
         self.config = config
 
     @abstractmethod
-    def send(self, alert: Alert) -> Optional[str]:
+    def send(self, alert: Alert) -> str | None:
         """Deliver ``alert`` (in the thread of ``alert.thread_ref`` when set) or raise DeliveryError."""
 
     @abstractmethod
-    def notify(self, text: str, channel: Optional[str]) -> Optional[str]:
+    def notify(self, text: str, channel: str | None) -> str | None:
         """Post a plain notice (ops messages, test alerts) or raise DeliveryError."""
 
-    def send_spike(self, spike: Spike) -> Optional[str]:
+    def send_spike(self, spike: Spike) -> str | None:
         """Post the summary that opens a burst; its reference becomes the replies' thread_ref."""
         return self.notify(spike.text(), spike.channel)
 
-    def send_report(self, report: Report) -> Optional[str]:
+    def send_report(self, report: Report) -> str | None:
         """Post a digest; sinks that cannot show images post the summary text."""
         return self.notify(report.text(), report.channel)
 
     def show_spike(self, spike: Spike) -> None:
         """Show ``spike.case``'s new state (and the burst's live count) on the posted spike message."""
 
-    def remind(self, alert: Alert, text: str) -> Optional[str]:
+    def remind(self, alert: Alert, text: str) -> str | None:
         """Post a reminder about a delivered alert (in its thread where the sink has threads)."""
         return self.notify(text, alert.channel)
 
@@ -178,12 +179,12 @@ class Sink(ABC):
         """Whether this configuration needs the ops HTTP server (checked at load)."""
         return False
 
-    def find_delivered(self, alert: Alert, claimed_at) -> Optional[str]:
+    def find_delivered(self, alert: Alert, claimed_at) -> str | None:
         """After a crash mid-send: the reference of the message if it did reach the sink, else None.
         Sinks that cannot tell return None and the alert is sent again."""
         return None
 
-    def describe(self, channel: Optional[str]) -> str:
+    def describe(self, channel: str | None) -> str:
         return self.type_name + (f" -> {channel}" if channel else "")
 
     def close(self) -> None:
@@ -198,7 +199,7 @@ class AppReviewConnector(Connector):
     default_api: ClassVar[str]
 
     @classmethod
-    def app_id_problem(cls, app_id: str) -> Optional[str]:
+    def app_id_problem(cls, app_id: str) -> str | None:
         """Why ``app_id`` cannot be an id of this store, or None."""
         return None
 

@@ -2,14 +2,14 @@
 URL, and a small reader for plain HTTP APIs and feeds."""
 from __future__ import annotations
 
-import time
 from datetime import datetime
 from email.utils import parsedate_to_datetime
-from typing import Any, Optional
+from typing import Any
 
 import requests
 from requests.adapters import HTTPAdapter
 
+from monitor import clock
 from monitor.components import SourceError
 
 
@@ -21,7 +21,7 @@ class ClientAdapter(HTTPAdapter):
     request and error handling intact while the traffic goes to ``base_url``.
     """
 
-    def __init__(self, official: str, base_url: Optional[str], timeout: float) -> None:
+    def __init__(self, official: str, base_url: str | None, timeout: float) -> None:
         super().__init__(max_retries=0)  # retries are the scheduler's job: never block a poll thread
         self.official = official.rstrip("/")
         self.base_url = base_url.rstrip("/") if base_url else None
@@ -35,7 +35,7 @@ class ClientAdapter(HTTPAdapter):
         return super().send(request, **kwargs)
 
 
-def route_session(session, official: str, base_url: Optional[str], timeout: float) -> None:
+def route_session(session, official: str, base_url: str | None, timeout: float) -> None:
     """Mounts a ClientAdapter on ``session`` for every request to ``official``."""
     session.mount(official, ClientAdapter(official, base_url, timeout))
 
@@ -57,8 +57,8 @@ class HttpReader:
         self.session = requests.Session()
         self.session.headers["User-Agent"] = user_agent
 
-    def get(self, path: str, params: Optional[dict] = None, headers: Optional[dict] = None,
-            method: str = "GET", data: Optional[bytes] = None):
+    def get(self, path: str, params: dict | None = None, headers: dict | None = None,
+            method: str = "GET", data: bytes | None = None):
         """The response of ``base_url + path`` (or an absolute URL) with status 2xx or 304, body read."""
         url = path if path.startswith(("http://", "https://")) else self.base_url + path
         try:
@@ -85,7 +85,7 @@ class HttpReader:
                               f"{body[:200].decode('utf-8', 'replace')}")
         return response
 
-    def get_json(self, path: str, params: Optional[dict] = None) -> Any:
+    def get_json(self, path: str, params: dict | None = None) -> Any:
         response = self.get(path, params)
         try:
             return response.json()
@@ -111,7 +111,7 @@ def _window_used(response) -> bool:
     return response.headers.get("x-ratelimit-remaining") == "0"
 
 
-def retry_after(headers) -> Optional[float]:
+def retry_after(headers) -> float | None:
     """Seconds to wait, from Retry-After (seconds or an HTTP date) or an X-RateLimit-Reset / RateLimit-Reset
     header (epoch seconds, or seconds from now when small)."""
     value = headers.get("retry-after")
@@ -120,7 +120,7 @@ def retry_after(headers) -> Optional[float]:
             return max(1.0, float(value))
         except ValueError:
             try:
-                return max(1.0, parsedate_to_datetime(value).timestamp() - time.time())
+                return max(1.0, parsedate_to_datetime(value).timestamp() - clock.timestamp())
             except (TypeError, ValueError):
                 pass
     for name in ("x-ratelimit-reset", "ratelimit-reset"):
@@ -133,7 +133,7 @@ def retry_after(headers) -> Optional[float]:
                     number = datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
                 except ValueError:
                     continue
-            return max(1.0, number - time.time()) if number > 1e9 else max(1.0, number)
+            return max(1.0, number - clock.timestamp()) if number > 1e9 else max(1.0, number)
     return None
 
 

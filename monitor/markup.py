@@ -73,7 +73,7 @@ def html_to_text(markup: str) -> str:
     try:
         parser.feed(markup)
         parser.close()
-    except Exception:  # noqa: BLE001 - html.parser is lenient; keep whatever it read
+    except Exception:  # noqa: BLE001, S110 - html.parser is lenient; keep whatever it read
         pass
     text = "".join(parser.parts)  # entities were decoded once by the parser (convert_charrefs)
     lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Optional
+from typing import Any
 
 
 @dataclass(slots=True)
@@ -23,7 +23,7 @@ class RawPost:
     rating: Any = None  # star rating of a review (app stores), 1-5
 
     @classmethod
-    def from_mapping(cls, data: dict, ref: str = "") -> "RawPost":
+    def from_mapping(cls, data: dict, ref: str = "") -> RawPost:
         """Accepts the field names of the JSON-lines format and common aliases."""
         def pick(*names: str) -> Any:
             for name in names:
@@ -58,14 +58,14 @@ class Mention:
     text: str
     author: str
     author_reach: int
-    url: Optional[str]
-    language: Optional[str]
+    url: str | None
+    language: str | None
     created_at: datetime
     fetched_at: datetime
     ref: str = ""
     repairs: list[str] = field(default_factory=list)  # fields that were unusable and replaced, and why
-    in_reply_to: Optional[str] = None
-    rating: Optional[int] = None  # 1-5 stars when the post is a review
+    in_reply_to: str | None = None
+    rating: int | None = None  # 1-5 stars when the post is a review
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +76,7 @@ class PublicReply:
     in_reply_to: str      # the external id of the answered post
     account: str          # the brand account, e.g. @pixelcarthelp
     at: datetime
-    url: Optional[str]
+    url: str | None
 
 
 @dataclass(slots=True)
@@ -114,7 +114,7 @@ class Route:
 
     name: str
     sink: str
-    channel: Optional[str]
+    channel: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,18 +122,18 @@ class CaseState:
     """Where a complaint's case stands: what a sink shows next to the alert."""
 
     id: int
-    mention_id: Optional[int]        # the complaint; None for a spike's case
+    mention_id: int | None        # the complaint; None for a spike's case
     brand: str
     status: str                      # open | claimed | resolved | dismissed
     opened_at: datetime
-    claimed_by: Optional[str] = None
-    claimed_at: Optional[datetime] = None
-    first_response_at: Optional[datetime] = None
-    first_response_by: Optional[str] = None
-    closed_by: Optional[str] = None
-    closed_at: Optional[datetime] = None
-    public_reply_url: Optional[str] = None  # the brand's public answer, when that was the first response
-    burst_id: Optional[int] = None          # set for a spike's case
+    claimed_by: str | None = None
+    claimed_at: datetime | None = None
+    first_response_at: datetime | None = None
+    first_response_by: str | None = None
+    closed_by: str | None = None
+    closed_at: datetime | None = None
+    public_reply_url: str | None = None  # the brand's public answer, when that was the first response
+    burst_id: int | None = None          # set for a spike's case
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,7 +160,7 @@ class LabelAction:
 class ActionResult:
     changed: bool
     message: str                     # what happened, or why nothing did (shown to the agent)
-    case: Optional[CaseState] = None
+    case: CaseState | None = None
 
 
 @dataclass(slots=True)
@@ -169,7 +169,7 @@ class Alert:
 
     outbox_id: int
     route: str
-    channel: Optional[str]
+    channel: str | None
     attempt: int
     mention_id: int
     source: str
@@ -177,7 +177,7 @@ class Alert:
     external_id: str
     author: str
     author_reach: int
-    url: Optional[str]
+    url: str | None
     text: str
     created_at: datetime
     compound: float
@@ -186,10 +186,10 @@ class Alert:
     topic: str
     priority: float
     sink: str = ""
-    thread_ref: Optional[str] = None  # set when the alert belongs to a burst: reply in the spike's thread
-    stored_at: Optional[datetime] = None  # when the complaint and its outbox row were stored
-    case: Optional[CaseState] = None      # the complaint's case, shown (and worked) beside the alert
-    message_ref: Optional[str] = None     # the sink's message, once delivered: what a case update edits
+    thread_ref: str | None = None  # set when the alert belongs to a burst: reply in the spike's thread
+    stored_at: datetime | None = None  # when the complaint and its outbox row were stored
+    case: CaseState | None = None      # the complaint's case, shown (and worked) beside the alert
+    message_ref: str | None = None     # the sink's message, once delivered: what a case update edits
 
     def reasons_text(self, limit: int = 6) -> str:
         """'waiting ("still no"), no reply ("no response"), VADER -0.42': why it was flagged."""
@@ -207,17 +207,17 @@ class Spike:
     """A burst of complaints about one brand on one route: summarised once, the rest threaded under it."""
 
     route: str
-    channel: Optional[str]
+    channel: str | None
     brand: str
     complaints: int
     window_minutes: int
     top_topics: list[tuple[str, int]]
     top_posts: list[dict]  # author, author_reach, text, url
-    case: Optional[CaseState] = None   # the spike's own case: resolving it resolves the thread's open ones
-    message_ref: Optional[str] = None  # once posted: what a case update edits
+    case: CaseState | None = None   # the spike's own case: resolving it resolves the thread's open ones
+    message_ref: str | None = None  # once posted: what a case update edits
 
     @classmethod
-    def from_view(cls, view: dict, case: Optional[CaseState]) -> "Spike":
+    def from_view(cls, view: dict, case: CaseState | None) -> Spike:
         """A posted spike as it stands now, from the burst's live view (BurstRepository.spike)."""
         minutes = max(1, round((view["last_at"] - view["started_at"]).total_seconds() / 60))
         return cls(route=view["route"], channel=view["channel"], brand=view["brand"], complaints=view["complaints"],
@@ -237,7 +237,7 @@ class Report:
     title: str
     lines: list[str]
     images: list[tuple[str, bytes, str]] = field(default_factory=list)
-    channel: Optional[str] = None
+    channel: str | None = None
     to_label: list[dict] = field(default_factory=list)  # posts worth a verdict: mention_id, text, why
 
     def text(self) -> str:

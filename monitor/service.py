@@ -7,10 +7,9 @@ import signal
 import socket
 import threading
 import uuid
-from datetime import date, datetime
-from typing import Optional
-from zoneinfo import ZoneInfo
+from datetime import date
 
+from monitor import clock
 from monitor.cases.desk import CaseDesk
 from monitor.cases.sla import SlaWatch
 from monitor.components import Connector, Sink
@@ -25,7 +24,7 @@ log = logging.getLogger(__name__)
 
 
 class MonitorService:
-    def __init__(self, config: Config, store: Optional[Store] = None) -> None:
+    def __init__(self, config: Config, store: Store | None = None) -> None:
         self.config = config
         self.instance = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.stop = threading.Event()
@@ -47,7 +46,7 @@ class MonitorService:
                                  owner=self.instance, on_public_reply=self.desk.answered_publicly)
         self._scheduler = None
         self.job_watch = JobWatch()
-        self.model_version: Optional[int] = None  # the learned model scoring now (None: the rules alone)
+        self.model_version: int | None = None  # the learned model scoring now (None: the rules alone)
 
     def _ops_notifier(self):
         ops = self.config.root.alerts.ops
@@ -109,7 +108,7 @@ class MonitorService:
             job_defaults={"coalesce": True, "max_instances": 1},
             timezone="UTC",
         )
-        now = datetime.now(ZoneInfo("UTC"))
+        now = clock.SYSTEM.utcnow()  # APScheduler keeps time by the machine's clock, not ours
         self.job_watch.attach(scheduler)
         for name, connector in self.connectors.items():
             cfg = connector.config
@@ -207,7 +206,7 @@ class MonitorService:
 
     # -- digest -----------------------------------------------------------------
 
-    def run_digest(self, day: Optional[date] = None, force: bool = False, out=None, weekly: bool = False) -> int:
+    def run_digest(self, day: date | None = None, force: bool = False, out=None, weekly: bool = False) -> int:
         """The scheduled digest: yesterday (digest timezone), or the 7 days up to yesterday when ``weekly``, every
         configured target, once per brand and period."""
         from monitor.digest.runner import DigestRunner

@@ -3,10 +3,9 @@ check matches themselves."""
 from __future__ import annotations
 
 import re
-from typing import Optional
 
 
-def term_pattern(terms: list[str]) -> Optional[re.Pattern]:
+def term_pattern(terms: list[str]) -> re.Pattern | None:
     """One case-insensitive pattern matching any term as a whole word, #tag or @handle."""
     if not terms:
         return None

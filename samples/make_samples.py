@@ -15,7 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import random
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -65,10 +65,12 @@ def main() -> None:
 def this_week(lines: list[str]) -> list[str]:
     """The same posts, every date moved by one amount so that the newest is an hour ago."""
     records = [_record(line) for line in lines]
-    times = [datetime.fromisoformat(r["created_at"].replace("Z", "+00:00")) for r in records if r and r.get("created_at")]
-    shift = datetime.now(timezone.utc).replace(second=0, microsecond=0) - timedelta(hours=1) - max(times)
+    times = [
+        datetime.fromisoformat(r["created_at"].replace("Z", "+00:00")) for r in records if r and r.get("created_at")
+    ]
+    shift = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(hours=1) - max(times)
     out = []
-    for line, record in zip(lines, records):
+    for line, record in zip(lines, records, strict=True):
         if record and record.get("created_at"):
             when = datetime.fromisoformat(record["created_at"].replace("Z", "+00:00")) + shift
             record["created_at"] = when.isoformat().replace("+00:00", "Z")
@@ -86,8 +88,8 @@ def _record(line: str):
 
 
 def generate() -> list[str]:
-    rng = random.Random(20261125)
-    start = datetime(2026, 11, 18, 6, 0, tzinfo=timezone.utc)
+    rng = random.Random(20261125)  # noqa: S311 - a fixed, reproducible sample, not a secret
+    start = datetime(2026, 11, 18, 6, 0, tzinfo=UTC)
     texts = [json.loads(line)["text"] for line in EVAL.read_text(encoding="utf-8").splitlines()]
     texts = [t for t in texts if "pixelcart" in t.lower() or "northwind" in t.lower()]
     for template in TEMPLATES:
@@ -96,7 +98,8 @@ def generate() -> list[str]:
     rng.shuffle(texts)
     records = []
     for i, text in enumerate(texts):
-        author = f"{rng.choice(['sam', 'alex', 'jo', 'maria', 'li', 'omar', 'kate', 'dev', 'noor', 'tom'])}_{rng.randint(1, 999)}"
+        name = rng.choice(["sam", "alex", "jo", "maria", "li", "omar", "kate", "dev", "noor", "tom"])
+        author = f"{name}_{rng.randint(1, 999)}"
         reach = int(rng.paretovariate(1.1) * 40)
         when = start + timedelta(minutes=int(i * 7 * 24 * 60 / len(texts)) + rng.randint(0, 50))
         records.append({"id": f"s{i + 1:04d}", "text": text, "author": author, "author_reach": reach,
@@ -107,7 +110,7 @@ def generate() -> list[str]:
         dict(records[3]),  # the same post delivered twice by an upstream tool
         {"id": "own1", "text": "We're sorry for the delays today, our team is on it. DM us your order number.",
          "author": "PixelcartHelp", "author_reach": 52000, "brand": "Pixelcart", **edge},
-        {"id": "give1", "text": "Pixelcart GIVEAWAY! Retweet to win a {} worth £200".format(ITEMS[0]),
+        {"id": "give1", "text": f"Pixelcart GIVEAWAY! Retweet to win a {ITEMS[0]} worth £200",
          "author": "deals_bot", "author_reach": 900, **edge},
         {"id": "other1", "text": "My cat knocked over my coffee again. Worst morning ever.",
          "author": "random_person", "author_reach": 12, **edge},

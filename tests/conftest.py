@@ -5,6 +5,7 @@ import uuid
 
 import pytest
 
+from monitor import clock
 from monitor.store import Store
 from tests.support import PG_SKIP, PG_URL
 
@@ -36,3 +37,22 @@ def store(db_url):
     s.schema.upgrade()
     yield s
     s.close()
+
+
+@pytest.fixture
+def clock_at():
+    """Sets the clock every stage reads: ``clock_at(when, tick=False)`` returns the installed ManualClock.
+
+    Frozen, time moves only by ``advance``; ticking, it runs on from ``when`` as real time passes (for code
+    that waits on deadlines). The clock in force before the test is back afterwards.
+    """
+    previous = []
+
+    def install(when, tick: bool = False) -> clock.ManualClock:
+        manual = clock.ManualClock(when, tick=tick)
+        previous.append(clock.install(manual))
+        return manual
+
+    yield install
+    if previous:
+        clock.install(previous[0])

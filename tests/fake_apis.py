@@ -10,13 +10,12 @@ import json
 import re
 import threading
 import time
-from datetime import datetime, timedelta, timezone
-from typing import Optional
+from datetime import UTC, datetime, timedelta
 
 from werkzeug import Request, Response
 
 
-def problem(status: int, title: str, detail: str, headers: Optional[dict] = None) -> Response:
+def problem(status: int, title: str, detail: str, headers: dict | None = None) -> Response:
     body = {"title": title, "detail": detail, "type": "about:blank", "status": status}
     return Response(json.dumps(body), status, headers or {}, content_type="application/problem+json")
 
@@ -34,7 +33,7 @@ class FakeAPI:
     def unauthorized(self) -> Response:
         raise NotImplementedError
 
-    def _guard(self, request: Request) -> Optional[Response]:
+    def _guard(self, request: Request) -> Response | None:
         self.requests.append({"path": request.path, **request.values.to_dict(),
                               "authorization": request.headers.get("Authorization")})
         if request.headers.get("Authorization") != f"{self.AUTH_SCHEME} {self.TOKEN}":
@@ -54,7 +53,7 @@ class FakeX(FakeAPI):
         super().__init__()
         self.tweets: list[dict] = []   # oldest first
         self.users: dict[str, dict] = {}
-        self.t0 = datetime.now(timezone.utc) - timedelta(minutes=30)  # inside the default 1 h backfill
+        self.t0 = datetime.now(UTC) - timedelta(minutes=30)  # inside the default 1 h backfill
 
     def install(self, httpserver) -> None:
         httpserver.expect_request("/2/tweets/search/recent").respond_with_handler(self.search)
@@ -69,7 +68,7 @@ class FakeX(FakeAPI):
         return self.users[username]
 
     def post(self, text: str, username: str = "ann", followers: int = 120, lang: str = "en",
-             mentions_of: Optional[str] = None, reply_to: Optional[str] = None) -> str:
+             mentions_of: str | None = None, reply_to: str | None = None) -> str:
         author = self.users.get(username) or self.user(username, followers)
         ident = str(1_860_000_000_000_000_000 + len(self.tweets) * 1000)
         when = self.t0 + timedelta(seconds=10 * len(self.tweets))
@@ -153,7 +152,7 @@ class FakeReddit(FakeAPI):
     def __init__(self) -> None:
         super().__init__()
         self.things: list[dict] = []  # oldest first; kind t3 (submission) or t1 (comment)
-        self.t0 = datetime.now(timezone.utc).timestamp() - 1800
+        self.t0 = datetime.now(UTC).timestamp() - 1800
         self.token_requests = 0
         # Reddit's rate-limit window as its answers report it (x-ratelimit-* headers, reset in seconds).
         self.ratelimit = {"remaining": "595.0", "used": "5", "reset": "300"}
@@ -165,9 +164,9 @@ class FakeReddit(FakeAPI):
         httpserver.expect_request(re.compile(r"^/user/\w+/comments/?$")).respond_with_handler(self.user_comments)
 
     def submission(self, title: str, body: str = "", sub: str = "all", author: str = "ann", score: int = 3,
-                   comments: int = 1, age: Optional[float] = None) -> str:
+                   comments: int = 1, age: float | None = None) -> str:
         ident = f"{len(self.things) + 1:x}abc"
-        created = self.t0 + 10 * len(self.things) if age is None else datetime.now(timezone.utc).timestamp() - age
+        created = self.t0 + 10 * len(self.things) if age is None else datetime.now(UTC).timestamp() - age
         self.things.append({"kind": "t3", "data": {
             "id": ident, "name": f"t3_{ident}", "title": title, "selftext": body, "author": author,
             "created_utc": created, "score": score, "num_comments": comments, "subreddit": sub,
@@ -232,7 +231,7 @@ class FakeReddit(FakeAPI):
         return Response(json.dumps(body), 200, headers, content_type="application/json")
 
 
-def _text_object_problem(obj, types=("plain_text", "mrkdwn"), limit: int = 3000) -> Optional[str]:
+def _text_object_problem(obj, types=("plain_text", "mrkdwn"), limit: int = 3000) -> str | None:
     if not isinstance(obj, dict) or obj.get("type") not in types:
         return f"text object of type {obj.get('type') if isinstance(obj, dict) else obj!r}"
     allowed = {"type", "text", "emoji"} if obj["type"] == "plain_text" else {"type", "text", "verbatim"}
@@ -243,7 +242,7 @@ def _text_object_problem(obj, types=("plain_text", "mrkdwn"), limit: int = 3000)
     return None
 
 
-def _button_problem(element) -> Optional[str]:
+def _button_problem(element) -> str | None:
     if not isinstance(element, dict) or element.get("type") != "button":
         return "actions element is not a button"
     if set(element) - {"type", "text", "action_id", "value", "style", "url"} or not element.get("action_id"):
@@ -257,7 +256,7 @@ def _button_problem(element) -> Optional[str]:
 ELEMENT_BLOCKS = {"context": (10, _text_object_problem), "actions": (25, _button_problem)}
 
 
-def block_kit_problem(blocks) -> Optional[str]:
+def block_kit_problem(blocks) -> str | None:
     """What Slack would refuse in a message's blocks (Block Kit reference: layout blocks and composition
     objects), or None. The real API answers invalid_blocks; a stand-in that accepted anything would let a
     malformed message pass every test."""
@@ -311,7 +310,7 @@ class FakeSlack(FakeAPI):
         self.responses: list[dict] = []   # what the app posted to an interaction's response_url
         # hold_at=N: the Nth chat.postMessage is posted, then its answer is held until ``release`` is set, so a
         # test can kill the client at a known point: after Slack has the message, before the client knows.
-        self.hold_at: Optional[int] = None
+        self.hold_at: int | None = None
         self.holding, self.release = threading.Event(), threading.Event()
         self._ts = time.time()
 
@@ -334,14 +333,14 @@ class FakeSlack(FakeAPI):
         return Response(json.dumps({"ok": True, **body}), 200, content_type="application/json")
 
     @staticmethod
-    def _fail(error: str, status: int = 200, headers: Optional[dict] = None) -> Response:
+    def _fail(error: str, status: int = 200, headers: dict | None = None) -> Response:
         return Response(json.dumps({"ok": False, "error": error}), status, headers or {},
                         content_type="application/json")
 
     def unauthorized(self) -> Response:
         return self._fail("invalid_auth")
 
-    def _gate(self, request: Request) -> Optional[Response]:
+    def _gate(self, request: Request) -> Response | None:
         if self.down:
             self.requests.append({"path": request.path})
             return Response("upstream connect error", 500)
@@ -474,7 +473,7 @@ def block_action(base_url: str, case_id: int, action: str, user: str, ts: str, c
     }
 
 
-def signed_request(payload: dict, secret: str = SIGNING_SECRET, timestamp: Optional[int] = None) -> tuple[bytes, dict]:
+def signed_request(payload: dict, secret: str = SIGNING_SECRET, timestamp: int | None = None) -> tuple[bytes, dict]:
     """The form body and headers of an interaction request, signed as Slack documents (v0, HMAC-SHA256)."""
     import hashlib
     import hmac
@@ -498,7 +497,7 @@ class FakeSocketMode:
 
         from websockets.sync.server import serve
 
-        self.envelopes: "queue.Queue[dict]" = queue.Queue()
+        self.envelopes: queue.Queue[dict] = queue.Queue()
         self.acks: list[dict] = []
         self.connections = 0
         self.server = serve(self._session, "127.0.0.1", 0)

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import json
 import re
-import time
-from datetime import datetime, timezone
-from typing import Optional
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+from zoneinfo import ZoneInfo
 
 from werkzeug import Request, Response
+
+from monitor import clock
 
 
 class Recorder:
@@ -20,13 +22,35 @@ class Recorder:
         self.requests: list[dict] = []
         self.failures: list[Response] = []
 
-    def _seen(self, request: Request) -> Optional[Response]:
+    def _seen(self, request: Request) -> Response | None:
         self.requests.append({"path": request.path, "method": request.method, **request.args.to_dict(),
                               "headers": dict(request.headers)})
         return self.failures.pop(0) if self.failures else None
 
 
-def _json(body, status: int = 200, headers: Optional[dict] = None) -> Response:
+# Content is dated relative to the clock the product reads, so it stays inside backfill windows on any day.
+PUBLISHED_AGO = timedelta(hours=3)
+REVIEWED_AGO = timedelta(hours=2)
+
+
+def _at(ago: timedelta) -> datetime:
+    return clock.utcnow().replace(microsecond=0) - ago
+
+
+def http_date(ago: timedelta) -> str:
+    return format_datetime(_at(ago), usegmt=True)
+
+
+def iso_z(ago: timedelta) -> str:
+    return _at(ago).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def apple_time(ago: timedelta) -> str:
+    """Apple's review feeds speak Cupertino's local time with its offset."""
+    return _at(ago).astimezone(ZoneInfo("America/Los_Angeles")).isoformat()
+
+
+def _json(body, status: int = 200, headers: dict | None = None) -> Response:
     return Response(json.dumps(body), status, headers or {}, content_type="application/json")
 
 
@@ -38,12 +62,12 @@ class FakeHackerNews(Recorder):
         super().__init__()
         self.items: list[dict] = []
         self.next_id = 40_000_000
-        self.clock = int(time.time()) - 600
+        self.clock = int(clock.timestamp()) - 600
 
     def install(self, httpserver) -> None:
         httpserver.expect_request("/search_by_date").respond_with_handler(self.search)
 
-    def story(self, title: str, author: str = "pg", points: int = 12, text: Optional[str] = None) -> str:
+    def story(self, title: str, author: str = "pg", points: int = 12, text: str | None = None) -> str:
         return self._add({"title": title, "url": "https://example.com/a", "author": author, "points": points,
                           "story_text": text, "comment_text": None, "num_comments": 3, "story_id": None,
                           "parent_id": None, "_tags": ["story", f"author_{author}"]})
@@ -58,7 +82,7 @@ class FakeHackerNews(Recorder):
         self.next_id += 1
         self.clock += 5
         item.update(objectID=str(self.next_id), created_at_i=self.clock,
-                    created_at=datetime.fromtimestamp(self.clock, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.000Z"))
+                    created_at=datetime.fromtimestamp(self.clock, UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z"))
         self.items.append(item)
         return item["objectID"]
 
@@ -86,6 +110,7 @@ class FakeFeeds(Recorder):
     def __init__(self) -> None:
         super().__init__()
         self.docs: dict[str, tuple[str, str]] = {}  # name -> (content type, document)
+        self.modified: dict[str, str] = {}  # name -> Last-Modified, fixed at the first answer like a real file's
         self.conditional = True
 
     def install(self, httpserver) -> None:
@@ -94,7 +119,7 @@ class FakeFeeds(Recorder):
     def rss(self, name: str, items: list[dict], title: str = "Google Alert - pixelcart") -> None:
         body = "".join(
             f"<item><title>{i['title']}</title><link>{i['link']}</link><guid isPermaLink=\"false\">{i['id']}</guid>"
-            f"<pubDate>{i.get('date', 'Sat, 28 Nov 2026 09:00:00 GMT')}</pubDate>"
+            f"<pubDate>{i.get('date', http_date(PUBLISHED_AGO))}</pubDate>"
             f"<description>{i.get('summary', '')}</description></item>" for i in items)
         self.docs[name] = ("application/rss+xml", '<?xml version="1.0" encoding="UTF-8"?><rss version="2.0">'
                            f"<channel><title>{title}</title><link>https://example.com/</link>{body}</channel></rss>")
@@ -102,11 +127,11 @@ class FakeFeeds(Recorder):
     def atom(self, name: str, entries: list[dict], title: str = "Pixelcart status") -> None:
         body = "".join(
             f"<entry><id>{e['id']}</id><title type=\"html\">{e['title']}</title><link href=\"{e['link']}\"/>"
-            f"<updated>{e.get('updated', '2026-11-28T09:00:00Z')}</updated><author><name>{e.get('author', 'ops')}"
+            f"<updated>{e.get('updated', iso_z(PUBLISHED_AGO))}</updated><author><name>{e.get('author', 'ops')}"
             f"</name></author><content type=\"html\">{e.get('content', '')}</content></entry>" for e in entries)
         self.docs[name] = ("application/atom+xml", '<?xml version="1.0" encoding="utf-8"?>'
                            f'<feed xmlns="http://www.w3.org/2005/Atom"><title>{title}</title>'
-                           f"<id>urn:feed:{name}</id><updated>2026-11-28T09:00:00Z</updated>{body}</feed>")
+                           f"<id>urn:feed:{name}</id><updated>{iso_z(PUBLISHED_AGO)}</updated>{body}</feed>")
 
     def serve(self, request: Request) -> Response:
         failure = self._seen(request)
@@ -117,7 +142,7 @@ class FakeFeeds(Recorder):
             return Response("not found", 404)
         kind, doc = self.docs[name]
         etag = '"' + format(abs(hash(doc)), "x") + '"'
-        modified = "Sat, 28 Nov 2026 09:00:00 GMT"
+        modified = self.modified.setdefault(name, http_date(PUBLISHED_AGO))
         if self.conditional and (request.headers.get("If-None-Match") == etag):
             return Response(status=304, headers={"ETag": etag})
         return Response(doc, 200, {"ETag": etag, "Last-Modified": modified}, content_type=kind)
@@ -142,7 +167,7 @@ class FakeAppStore(Recorder):
         self.reviews.setdefault((app, country), []).append({
             "author": {"uri": {"label": f"https://itunes.apple.com/{country}/reviews/id{self.next_id % 997}"},
                        "name": {"label": author}, "label": ""},
-            "updated": {"label": "2026-11-28T01:23:45-07:00"}, "im:rating": {"label": str(stars)},
+            "updated": {"label": apple_time(REVIEWED_AGO)}, "im:rating": {"label": str(stars)},
             "im:version": {"label": "5.2.1"}, "id": {"label": str(self.next_id)}, "title": {"label": title},
             "content": {"label": content, "attributes": {"type": "text"}},
             "link": {"attributes": {"rel": "related", "href": f"https://itunes.apple.com/{country}/review?id={app}"}},
@@ -167,7 +192,7 @@ class FakeAppStore(Recorder):
             entries = [{"im:name": {"label": "Pixelcart"}, "id": {"label": f"https://apps.apple.com/app/id{app}"}}] \
                 + entries
         feed = {"author": {"name": {"label": "iTunes Store"}, "uri": {"label": "http://www.apple.com/us/itunes/"}},
-                "updated": {"label": "2026-11-28T02:00:00-07:00"}, "icon": {"label": "http://itunes.apple.com/favicon.ico"},
+                "updated": {"label": apple_time(timedelta(0))}, "icon": {"label": "http://itunes.apple.com/favicon.ico"},
                 "id": {"label": f"https://mzstoreservices-int-st.itunes.apple.com/{country}/rss/customerreviews/page={page}/id={app}/sortby=mostrecent/json"}}
         if entries:
             feed["entry"] = entries[0] if len(entries) == 1 else entries
@@ -184,7 +209,7 @@ class FakeMastodon(Recorder):
         self.statuses: list[dict] = []  # oldest first
         self.next_id = 113_000_000_000_000_000
         self.remaining = 300
-        self.token: Optional[str] = None  # when set, timelines need "Bearer <token>"
+        self.token: str | None = None  # when set, timelines need "Bearer <token>"
 
     def install(self, httpserver) -> None:
         httpserver.expect_request(re.compile(r"^/api/v1/timelines/tag/.+")).respond_with_handler(self.tag)
@@ -195,7 +220,7 @@ class FakeMastodon(Recorder):
         self.next_id += 1_000_003
         sid = str(self.next_id)
         self.statuses.append({
-            "id": sid, "created_at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+            "id": sid, "created_at": clock.utcnow().strftime("%Y-%m-%dT%H:%M:%S.000Z"),
             "in_reply_to_id": None, "in_reply_to_account_id": None, "sensitive": False, "spoiler_text": "",
             "visibility": "public", "language": "en", "uri": f"https://other.example/users/ann/statuses/{sid}",
             "url": f"https://other.example/@ann/{sid}", "replies_count": 0, "reblogs_count": 1,
@@ -211,7 +236,7 @@ class FakeMastodon(Recorder):
         return sid
 
     def _headers(self) -> dict:
-        reset = datetime.fromtimestamp(time.time() + 300, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+        reset = datetime.fromtimestamp(clock.timestamp() + 300, UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
         return {"X-RateLimit-Limit": "300", "X-RateLimit-Remaining": str(self.remaining), "X-RateLimit-Reset": reset}
 
     def instance(self, request: Request) -> Response:
@@ -259,7 +284,7 @@ class FakeBluesky(Recorder):
         self.tokens: dict[str, float] = {}  # access token -> expiry
         self.refresh_tokens: set[str] = set()
         self.serial = 0
-        self.clock = time.time() - 600
+        self.clock = clock.timestamp() - 600
         self.search_failures: list[Response] = []  # answered by searchPosts only
 
     def install(self, httpserver) -> None:
@@ -272,10 +297,10 @@ class FakeBluesky(Recorder):
     def calls(self, name: str) -> list[dict]:
         return [r for r in self.requests if r["path"] == f"/xrpc/{name}"]
 
-    def post(self, text: str, handle: str = "ann.bsky.social", likes: int = 3, reply_to: Optional[str] = None) -> str:
+    def post(self, text: str, handle: str = "ann.bsky.social", likes: int = 3, reply_to: str | None = None) -> str:
         self.serial += 1
         self.clock += 2
-        stamp = datetime.fromtimestamp(self.clock, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+        stamp = datetime.fromtimestamp(self.clock, UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
         uri = f"at://did:plc:{handle.split('.')[0]}/app.bsky.feed.post/3l{self.serial:011d}"
         record = {"$type": "app.bsky.feed.post", "text": text, "createdAt": stamp, "langs": ["en"]}
         if reply_to:
@@ -289,7 +314,7 @@ class FakeBluesky(Recorder):
         return uri
 
     def _session(self) -> dict:
-        now = int(time.time())
+        now = int(clock.timestamp())
         self.serial += 1
         access = _jwt({"scope": "com.atproto.appPass", "sub": self.DID, "iat": now, "exp": now + self.access_ttl,
                        "jti": f"a{self.serial}"})
@@ -324,7 +349,7 @@ class FakeBluesky(Recorder):
         if failure:
             return failure
         token = request.headers.get("Authorization", "").removeprefix("Bearer ")
-        if self.tokens.get(token, 0) < time.time():
+        if self.tokens.get(token, 0) < clock.timestamp():
             return _json({"error": "ExpiredToken", "message": "Token has expired"}, 400)
         phrase = request.args.get("q", "").strip('"').lower()
         since = request.args.get("since", "")
@@ -347,7 +372,7 @@ class FakeGooglePlay(Recorder):
         super().__init__()
         self.reviews: dict[str, list[list]] = {}  # app -> oldest first
         self.serial = 0
-        self.clock = int(time.time()) - 3600
+        self.clock = int(clock.timestamp()) - 3600
 
     def install(self, httpserver) -> None:
         httpserver.expect_request("/_/PlayStoreUi/data/batchexecute", method="POST").respond_with_handler(self.rpc)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 from pydantic import Field
 
@@ -24,8 +24,10 @@ BRANDS = [
 
 
 class RecordingSinkConfig(SinkConfig):
-    failures: list[str] = Field(default_factory=list,
-                                description="scripted outcomes per send: 'ok', 'retry', 'retry-after', 'permanent', 'crash'")
+    failures: list[str] = Field(
+        default_factory=list,
+        description="scripted outcomes per send: 'ok', 'retry', 'retry-after', 'permanent', 'crash'",
+    )
 
 
 @sinks.register("test-recording")
@@ -73,7 +75,7 @@ def write_jsonl(path: Path, posts: list[Any]) -> Path:
     return path
 
 
-def build_config(tmp_path: Path, db_url: Optional[str] = None, environ: Optional[dict] = None, **sections: Any):
+def build_config(tmp_path: Path, db_url: str | None = None, environ: dict | None = None, **sections: Any):
     raw = {
         "database": {"url": db_url or f"sqlite:///{tmp_path / 'monitor.db'}"},
         "brands": BRANDS,
@@ -87,7 +89,7 @@ def build_config(tmp_path: Path, db_url: Optional[str] = None, environ: Optional
 
 
 
-def start_service(tmp_path: Path, db_url: Optional[str], sources: dict, environ: Optional[dict] = None):
+def start_service(tmp_path: Path, db_url: str | None, sources: dict, environ: dict | None = None):
     """A prepared MonitorService reading only ``sources`` (name -> entry) into the test database."""
     from monitor.service import MonitorService
 

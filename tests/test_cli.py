@@ -8,7 +8,7 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -131,7 +131,8 @@ def test_unreachable_database_is_a_clear_error(tmp_path):
 
 
 def test_help_is_fast_and_lazy():
-    code = "import sys, monitor.cli; print(any(m in sys.modules for m in ('vaderSentiment', 'sqlalchemy', 'apscheduler', 'pydantic')))"
+    code = ("import sys, monitor.cli; "
+            "print(any(m in sys.modules for m in ('vaderSentiment', 'sqlalchemy', 'apscheduler', 'pydantic')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 
@@ -262,4 +263,4 @@ def test_make_samples_dates_the_demo_to_this_week(tmp_path):
     assert len(fresh) == len(committed)
     times = sorted(json.loads(line)["created_at"] for line in fresh if line.endswith("}") and '"created_at"' in line)
     newest = datetime.fromisoformat(times[-1].replace("Z", "+00:00"))
-    assert timedelta(0) <= datetime.now(timezone.utc) - newest < timedelta(days=2)
+    assert timedelta(0) <= datetime.now(UTC) - newest < timedelta(days=2)

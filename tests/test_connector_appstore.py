@@ -33,7 +33,9 @@ def test_reviews_carry_their_stars_and_low_ratings_are_complaint_evidence(tmp_pa
     assert result.error is None and result.stored == 3
     rows = stored_mentions(svc)
     assert (rows[low].rating, rows[mid].rating, rows[high].rating) == (1, 3, 5)
-    assert rows[low].brand == "Pixelcart" and rows[low].text == "Unusable since update\n\nLogs me out every time I open it"
+    assert (
+        rows[low].brand == "Pixelcart" and rows[low].text == "Unusable since update\n\nLogs me out every time I open it"
+    )
     assert rows[low].url == f"https://apps.apple.com/us/app/id{APP}?see-all=reviews" and rows[mid].url.startswith(
         "https://apps.apple.com/gb/")
     assert rows[low].is_complaint and {"rule": "rating", "label": "1-star review", "match": "★"} in rows[low].reasons

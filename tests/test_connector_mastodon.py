@@ -49,7 +49,9 @@ def test_statuses_become_plain_text_mentions_with_links(tmp_path, db_url, httpse
     assert result.error is None and result.stored == 1
     [row] = stored_mentions(svc).values()
     assert row.external_id == f"https://other.example/users/ann/statuses/{sid}"
-    assert row.text == "Hey @pixelcart my order never arrived & no reply. Tracking: https://track.example/123 #pixelcart"
+    assert (
+        row.text == "Hey @pixelcart my order never arrived & no reply. Tracking: https://track.example/123 #pixelcart"
+    )
     assert row.author == "ann@other.example" and row.author_reach == 880 and row.url.endswith(f"/@ann/{sid}")
     assert row.brand == "Pixelcart" and row.is_complaint
     svc.close()
@@ -76,7 +78,11 @@ def test_a_burst_is_paged_forward_from_the_cursor_and_a_restart_reads_nothing_tw
     burst = [instance.status(f"<p>#pixelcart checkout down {i}</p>", ["pixelcart"]) for i in range(95)]
     svc = service(tmp_path, db_url, httpserver)
     [result] = svc.run_once()
-    assert result.stored == 95 and result.duplicates == 0 and set(burst) <= {k.rsplit("/", 1)[1] for k in stored_mentions(svc)}
+    assert (
+        result.stored == 95
+        and result.duplicates == 0
+        and set(burst) <= {k.rsplit("/", 1)[1] for k in stored_mentions(svc)}
+    )
     svc.close()
 
 

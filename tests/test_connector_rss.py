@@ -1,10 +1,13 @@
 """RSS/Atom connector: feeds served by a local HTTP server, read through feedparser and the service."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from werkzeug import Response
 
 from connectors.rss import entry_id, unwrap
+from monitor import clock
 from monitor.config import ConfigError
 from tests.fake_sources import FakeFeeds
 from tests.support import build_config, start_service, stored_mentions
@@ -41,8 +44,10 @@ def test_rss_and_atom_entries_become_mentions(tmp_path, db_url, httpserver, feed
         {"id": "tag:google.com,2013:googlealerts/1", "title": "<b>Pixelcart</b> customers report checkout outage",
          "link": GOOGLE.replace("&", "&amp;"), "summary": "Shoppers say the &lt;b&gt;Pixelcart&lt;/b&gt; app fails."},
         {"id": "tag:google.com,2013:googlealerts/2", "title": "Weather today", "link": "https://example.com/w"}])
+    updated = clock.utcnow().replace(microsecond=0) - timedelta(minutes=42)
     feeds.atom("status", [{"id": "urn:incident:77", "title": "Northwind booking site degraded",
-                           "link": "https://status.example.com/77", "content": "&lt;p&gt;Investigating.&lt;/p&gt;"}])
+                           "link": "https://status.example.com/77", "content": "&lt;p&gt;Investigating.&lt;/p&gt;",
+                           "updated": updated.strftime("%Y-%m-%dT%H:%M:%SZ")}])
     svc = service(tmp_path, db_url, httpserver, ["alert", "status"])
     [result] = svc.run_once()
     assert result.error is None and result.stored == 2
@@ -53,7 +58,7 @@ def test_rss_and_atom_entries_become_mentions(tmp_path, db_url, httpserver, feed
     assert alert.author == "Google Alert - pixelcart"
     status = rows["urn:incident:77"]
     assert status.brand == "Northwind Air" and status.author == "ops" and status.text.endswith("Investigating.")
-    assert status.created_at.isoformat().startswith("2026-11-28T09:00:00")
+    assert status.created_at == updated
     svc.close()
 
 
@@ -65,7 +70,7 @@ def test_unchanged_feed_costs_one_request_and_stores_nothing(tmp_path, db_url, h
     [quiet] = svc.run_once()
     assert quiet.read == 0 and quiet.stored == 0 and len(feeds.requests) == 1
     assert feeds.requests[0]["headers"]["If-None-Match"].startswith('"')
-    assert feeds.requests[0]["headers"]["If-Modified-Since"] == "Sat, 28 Nov 2026 09:00:00 GMT"
+    assert feeds.requests[0]["headers"]["If-Modified-Since"] == feeds.modified["alert"]
     svc.close()
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -142,12 +142,12 @@ def test_each_tweet_field_lands_in_the_stored_mention(tmp_path, db_url, httpserv
     assert x_result.stored == 3 and x_result.rejected == 1
     with svc.store.db.engine.connect() as conn:
         rows = {r.external_id: r for r in conn.execute(sa.select(mentions))}
-    first, orphan, reply = rows["11"], rows["12"], rows["13"]
+    first, orphan = rows["11"], rows["12"]
     assert (first.author, first.author_reach, first.language) == ("ann", 4321, "es")
-    assert first.created_at == datetime(2026, 11, 27, 10, 15, 30, tzinfo=timezone.utc)
+    assert first.created_at == datetime(2026, 11, 27, 10, 15, 30, tzinfo=UTC)
     assert first.url == "https://x.com/ann/status/11"
     assert (orphan.author, orphan.author_reach, orphan.url) == ("", 0, "https://x.com/i/status/12")
-    assert orphan.created_at == datetime(2026, 11, 27, 10, 16, tzinfo=timezone.utc)
+    assert orphan.created_at == datetime(2026, 11, 27, 10, 16, tzinfo=UTC)
     assert [rows[i].brand for i in ("11", "12", "13")] == ["Pixelcart"] * 3
     svc.close()
 
@@ -225,7 +225,7 @@ def test_rate_limit_pauses_only_this_source_then_recovers(tmp_path, db_url, http
     before = len(fake_x.requests)
     x2, _ = svc.run_once()
     assert x2.skipped and len(fake_x.requests) == before  # no request while paused
-    svc.pipeline.health.clock = lambda: datetime.fromtimestamp(reset + 1, timezone.utc)  # past the reset
+    svc.pipeline.health.clock = lambda: datetime.fromtimestamp(reset + 1, UTC)  # past the reset
     x3, _ = svc.run_once()
     assert x3.error is None and x3.stored == 1
     assert svc.store.sources.health()[1]["consecutive_failures"] == 0

@@ -173,7 +173,9 @@ def test_crash_mid_send_is_recovered_without_duplicate_when_the_sink_can_tell(tm
     # A previous process claimed two alerts and died: the sink has the first, not the second.
     first, second = svc.store.outbox.claim_next("dead"), svc.store.outbox.claim_next("dead")
     svc.sinks["rec"].find_delivered = lambda alert, claimed_at: "ts-1" if alert.outbox_id == first.outbox_id else None
-    fresh = OutboxDelivery(svc.store.outbox, svc.store.bursts, svc.sinks, svc.config.root.delivery)  # the restarted process
+    fresh = OutboxDelivery(
+        svc.store.outbox, svc.store.bursts, svc.sinks, svc.config.root.delivery
+    )  # the restarted process
     assert fresh.deliver_due() == (2, 0)
     sent = [a.outbox_id for a in RecordingSink.sent["rec"]]
     assert first.outbox_id not in sent and second.outbox_id in sent and len(sent) == 2

@@ -6,7 +6,7 @@ import csv
 import io
 import json
 import struct
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -28,7 +28,7 @@ from tests.support import BRANDS, build_config
 
 TZ = "America/New_York"
 DAY = date(2026, 11, 20)
-UTC = timezone.utc
+UTC = UTC
 
 
 def at(text: str) -> datetime:
@@ -70,8 +70,14 @@ def seeded(store):
         r = row(i, *item)
         routes = [[Route("support", "rec", None)]] if r["is_complaint"] else [[]]
         store.mentions.store_batch(r["source"], [r], routes, {}, read=1, rejected=0)
-    store.mentions.store_batch("x", [row(99, "2026-11-20T15:00:00", "x", -0.9, "billing", "zed", 1, brand="Northwind Air")],
-                      [[]], {}, read=1, rejected=0)
+    store.mentions.store_batch(
+        "x",
+        [row(99, "2026-11-20T15:00:00", "x", -0.9, "billing", "zed", 1, brand="Northwind Air")],
+        [[]],
+        {},
+        read=1,
+        rejected=0,
+    )
     with store.db.engine.begin() as conn:
         # Alerts for the 20th: delivered 60 s and 180 s after publication, one still pending.
         ids = {r.external_id: r.id for r in conn.execute(sa.text("SELECT id, external_id FROM mentions"))}

@@ -125,7 +125,9 @@ def test_sigkill_mid_poll_then_restart_loses_nothing_and_duplicates_nothing(tmp_
           f"({n - stored} lost); alerts {len(set(ids))}/{n // 2} delivered, {len(ids) - len(set(ids))} duplicated; "
           f"recovery {recovery:.1f}s")
     assert 0 < before < n
-    assert (stored, alerts, delivered) == (n, n // 2, n // 2), f"{n - stored} posts lost, {n // 2 - delivered} undelivered"
+    assert (stored, alerts, delivered) == (n, n // 2, n // 2), (
+        f"{n - stored} posts lost, {n // 2 - delivered} undelivered"
+    )
     assert sorted(ids) == sorted(set(ids)) and len(ids) == n // 2
     engine.dispose()
 
@@ -159,8 +161,11 @@ def test_sigkill_mid_send_then_restart_duplicates_nothing(tmp_path, db_url, http
         stop(proc)  # every alert is recorded as delivered, so nothing more can be sent
     ids = received_ids(fake_slack)
     duplicated = len(ids) - len(set(ids))
-    print(f"\nSIGKILL waiting for Slack's answer to message 50: Slack had {posted} messages, the database "
-          f"{unrecorded} alert(s) still 'sending'; after the restart {len(set(ids))}/{n // 2} delivered, {duplicated} duplicated; recovery {recovery:.1f}s")
+    print(
+        f"\nSIGKILL waiting for Slack's answer to message 50: Slack had {posted} messages, the database "
+        f"{unrecorded} alert(s) still 'sending'; after the restart {len(set(ids))}/{n // 2} delivered, "
+        f"{duplicated} duplicated; recovery {recovery:.1f}s"
+    )
     assert posted == 50 and unrecorded >= 1  # the held one at least: the kill landed where it was meant to
     assert db_counts(engine) == (n, n // 2, n // 2) and duplicated == 0 and len(set(ids)) == n // 2
     engine.dispose()
@@ -289,7 +294,7 @@ def test_postgres_unreachable_then_back(tmp_path, db_url, httpserver, fake_slack
 
 def test_sqlite_locked_for_a_while(tmp_path, httpserver, fake_slack):
     db = tmp_path / "locked.db"
-    feed = write_jsonl(tmp_path / "feed.jsonl", posts(20))
+    write_jsonl(tmp_path / "feed.jsonl", posts(20))
     svc = MonitorService(build_config(tmp_path, f"sqlite:///{db}", alerts={"sinks": {"slack": {
         "type": "slack", "token": FakeSlack.TOKEN, "default_channel": "C0SUPPORT",
         "api_base_url": httpserver.url_for("/api/"), "min_interval": "0s"}}}, delivery={"burst_threshold": 0}))

@@ -124,7 +124,9 @@ def test_learn_and_score_from_the_command_line(tmp_path, db_url, svc):
     dry = CliRunner().invoke(cli, ["--config", str(path), "learn", "--dry-run"])
     assert dry.exit_code == 0 and "dry run: nothing stored" in dry.stdout and svc.store.models.history() == []
     learned = CliRunner().invoke(cli, ["--config", str(path), "learn", "--folds", "3"])
-    assert learned.exit_code == 0 and "3-fold cross-validation" in learned.stdout and "stored and active" in learned.stdout
+    assert (
+        learned.exit_code == 0 and "3-fold cross-validation" in learned.stdout and "stored and active" in learned.stdout
+    )
     scored = [json.loads(x) for x in CliRunner().invoke(cli, ["--config", str(path), "score"], input=posts)
               .stdout.splitlines()]
     assert scored[0]["complaint"] is True and any(r["rule"] == "model" for r in scored[0]["reasons"])

@@ -1,7 +1,7 @@
 """Normalizer and scorer under hostile input: nothing crashes, everything is stored or rejected with a reason."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from hypothesis import given, settings
@@ -20,7 +20,7 @@ from monitor.pipeline.normalize import (
 )
 from monitor.scoring import ComplaintScorer
 
-NOW = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 SCORER = ComplaintScorer()
 
 json_values = st.recursive(
@@ -112,9 +112,9 @@ def test_own_account_is_recognised_whatever_its_case_or_at_sign(author, brand):
 
 
 @pytest.mark.parametrize("value, expected", [
-    ("2026-11-20T10:00:00Z", datetime(2026, 11, 20, 10, tzinfo=timezone.utc)),
-    (1763632800, datetime(2025, 11, 20, 10, tzinfo=timezone.utc)),
-    (1763632800000, datetime(2025, 11, 20, 10, tzinfo=timezone.utc)),
+    ("2026-11-20T10:00:00Z", datetime(2026, 11, 20, 10, tzinfo=UTC)),
+    (1763632800, datetime(2025, 11, 20, 10, tzinfo=UTC)),
+    (1763632800000, datetime(2025, 11, 20, 10, tzinfo=UTC)),
     ("not a date", None),
     ("2999-01-01T00:00:00Z", NOW.replace(minute=5)),
 ])
@@ -160,7 +160,7 @@ def test_implausible_reach_counts_as_unknown_and_says_so(reach, expected, repair
 
 
 @pytest.mark.parametrize("created, expected, repair", [
-    ("2026-11-20T10:00:00Z", datetime(2026, 11, 20, 10, tzinfo=timezone.utc), None),
+    ("2026-11-20T10:00:00Z", datetime(2026, 11, 20, 10, tzinfo=UTC), None),
     (None, NOW, None),
     ("yesterday", NOW, "unreadable or impossible created_at, used the fetch time"),
     (1e20, NOW, "unreadable or impossible created_at, used the fetch time"),

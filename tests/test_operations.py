@@ -71,7 +71,9 @@ def test_json_logs_carry_event_fields_and_no_secrets():
     assert redactor("xoxb-123-456-abc") != "xoxb-123-456-abc"
 
 
-@pytest.mark.parametrize("start", [None, "0001", "0002", "0003", "0004", "0005", "0006", "0007", "0008", "0009", "0010"])
+@pytest.mark.parametrize(
+    "start", [None, "0001", "0002", "0003", "0004", "0005", "0006", "0007", "0008", "0009", "0010"]
+)
 def test_migrations_from_every_revision(db_url, start):
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext

@@ -171,20 +171,20 @@ def test_database_failure_mid_poll_loses_nothing(tmp_path, db_url):
     svc.close()
 
 
-def test_ops_channel_hears_once_when_a_source_fails_and_once_when_it_recovers(tmp_path, db_url):
+def test_ops_channel_hears_once_when_a_source_fails_and_once_when_it_recovers(tmp_path, db_url, clock_at):
+    now = clock_at(utcnow(), tick=True)
     feed = tmp_path / "feed.jsonl"
     svc = service(tmp_path, db_url, sources={"feed": {"type": "file", "path": str(feed), "interval": "0.01s"}},
                   alerts={"sinks": {"rec": {"type": "test-recording"}, "ops": {"type": "test-recording"}},
                           "routes": [{"name": "support", "sink": "rec"}],
                           "ops": {"sink": "ops", "channel": "#monitor-ops", "after_failures": 2}})
-    for hour in range(4):
-        svc.pipeline.health.clock = lambda hour=hour: utcnow() + timedelta(hours=hour)  # past the failure backoff
+    for _ in range(4):
         [r] = svc.run_once()
+        now.advance(hours=1)  # past the failure backoff
         assert r.error and "does not exist" in r.error and not r.skipped
     notices = RecordingSink.notices["ops"]
     assert len(notices) == 1 and notices[0][0] == "#monitor-ops" and "Source feed is failing" in notices[0][1]
     write_jsonl(feed, POSTS[:1])
-    svc.pipeline.health.clock = lambda: utcnow() + timedelta(hours=4)
     [ok] = svc.run_once()
     assert ok.error is None and ok.stored == 1
     svc.run_once()
@@ -259,10 +259,14 @@ def test_bursts_count_by_publication_time_not_arrival(tmp_path, db_url):
 def test_complaints_older_than_max_age_are_stored_and_counted_but_never_alerted(tmp_path, db_url, caplog):
     now = utcnow()
     write_jsonl(tmp_path / "feed.jsonl", [
-        {"id": "old", "text": "@pixelcart still no refund after 3 weeks", "created_at": (now - timedelta(hours=30)).isoformat()},
-        {"id": "edge", "text": "@pixelcart app crashes at checkout", "created_at": (now - timedelta(hours=5)).isoformat()},
-        {"id": "new", "text": "northwind lost my bag, nobody answers", "created_at": (now - timedelta(minutes=5)).isoformat()},
-        {"id": "happy", "text": "pixelcart delivered early, love it", "created_at": (now - timedelta(days=3)).isoformat()},
+        {"id": "old", "text": "@pixelcart still no refund after 3 weeks",
+         "created_at": (now - timedelta(hours=30)).isoformat()},
+        {"id": "edge", "text": "@pixelcart app crashes at checkout",
+         "created_at": (now - timedelta(hours=5)).isoformat()},
+        {"id": "new", "text": "northwind lost my bag, nobody answers",
+         "created_at": (now - timedelta(minutes=5)).isoformat()},
+        {"id": "happy", "text": "pixelcart delivered early, love it",
+         "created_at": (now - timedelta(days=3)).isoformat()},
     ])
     svc = service(tmp_path, db_url, alerts={"sinks": {"rec": {"type": "test-recording"}}, "max_age": "6h"})
     with caplog.at_level("INFO", logger="monitor.pipeline.poll"):

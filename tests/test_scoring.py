@@ -124,8 +124,8 @@ def test_detector_floor_on_the_held_out_split_and_margin_over_vader(scorer):
     """A regression floor on posts tuning never reads (measured 0.805; `make quality` prints the figures)."""
     held = [r for r in _eval_rows() if r["split"] == "heldout"]
     scores = [scorer.score(r["text"]) for r in held]
-    f1 = _f1([(r["complaint"], s.is_complaint) for r, s in zip(held, scores)])
-    vader_f1 = _f1([(r["complaint"], s.compound <= -0.05) for r, s in zip(held, scores)])
+    f1 = _f1([(r["complaint"], s.is_complaint) for r, s in zip(held, scores, strict=True)])
+    vader_f1 = _f1([(r["complaint"], s.compound <= -0.05) for r, s in zip(held, scores, strict=True)])
     assert f1 >= 0.78, f1
     assert f1 - vader_f1 >= 0.25, (f1, vader_f1)
 
@@ -206,7 +206,8 @@ def test_sarcasm_tag_only_when_it_stands_alone(scorer, text, sarcastic):
 @pytest.mark.parametrize("text, rule, match", [
     ("@acmehelp my deposit wasn't credited to the account", "negated_event", "wasn't credited"),
     ("@acmehelp my voucher never got applied at checkout", "negated_event", "never got applied"),
-    ("@acmehelp picked the window seat online, got put in the middle row", "swap", "picked the window seat online got put"),
+    ("@acmehelp picked the window seat online, got put in the middle row", "swap",
+     "picked the window seat online got put"),
     ("@acmehelp brilliant, delayed again", "sarcasm", "brilliant delayed"),
     ("@acmehelp wow. cancelled again", "sarcasm", "wow cancelled"),
     ("@acmehelp love the new update 🙃", "sarcasm", "🙃"),
@@ -217,7 +218,8 @@ def test_sarcasm_tag_only_when_it_stands_alone(scorer, text, sarcastic):
      "thank god the chat team sorted"),
 ])
 def test_each_cue_says_what_it_matched(scorer, text, rule, match):
-    assert {"rule": rule, "match": match} in [{"rule": r["rule"], "match": r.get("match")} for r in scorer.score(text).reasons]
+    said = [{"rule": r["rule"], "match": r.get("match")} for r in scorer.score(text).reasons]
+    assert {"rule": rule, "match": match} in said
 
 
 @pytest.mark.parametrize("text, reason", [
@@ -311,8 +313,8 @@ def _clause_matches(rule: str, text: str, compound: float = -0.5, lexical: bool 
 
     tokens = tokenize(text)
     context = clauses.post_context(text, tokens)
-    return [" ".join(tokens[m.start:m.end]) for m in clauses.structural_cues(text, tokens, set(), context, compound, lexical)
-            if m.rule == rule]
+    cues = clauses.structural_cues(text, tokens, set(), context, compound, lexical)
+    return [" ".join(tokens[m.start:m.end]) for m in cues if m.rule == rule]
 
 
 @pytest.mark.parametrize("rule, text, expected", [
@@ -341,7 +343,8 @@ def _clause_matches(rule: str, text: str, compound: float = -0.5, lexical: bool 
     ("negated_event", "it wasn't", []),
     ("acted_ago", "returned the boots 3 weeks ago", ["returned the boots 3 weeks"]),
     ("acted_ago", "reported it on monday", ["reported it on monday"]),
-    ("acted_ago", "emailed one two three four five six seven since", ["emailed one two three four five six seven since"]),
+    ("acted_ago", "emailed one two three four five six seven since",
+     ["emailed one two three four five six seven since"]),
     ("acted_ago", "emailed one two three four five six seven eight since", []),  # too far apart
     ("acted_ago", "ordered it", []),
     ("persisting", "the tracker still shows pending", ["still shows"]),
@@ -408,7 +411,8 @@ def test_patterns_expand_their_slots():
     matcher.add("{Red|blue} car", "colour")
     matcher.add("waited # hours", "waited")
     matcher.add("my * broke", "broke")
-    found = matcher.find(tokenize("the blue car, waited 3 hours, my phone broke, red car, waited three hours, my broke"))
+    text = "the blue car, waited 3 hours, my phone broke, red car, waited three hours, my broke"
+    found = matcher.find(tokenize(text))
     assert found == [Match("colour", 1, 3, 0.0), Match("waited", 3, 6, 0.0), Match("broke", 6, 9, 0.0),
                      Match("colour", 9, 11, 0.0), Match("waited", 11, 14, 0.0)]
 
@@ -439,7 +443,8 @@ def test_valence_after_a_contrast_flips_under_a_negator(scorer, tokens, sign):
 
 
 def test_valence_adds_up_and_unknown_words_count_nothing(scorer):
-    assert scorer._valence_sum(["great", "table", "good"]) == pytest.approx(scorer._valence["great"] + scorer._valence["good"])
+    expected = scorer._valence["great"] + scorer._valence["good"]
+    assert scorer._valence_sum(["great", "table", "good"]) == pytest.approx(expected)
 
 
 @pytest.mark.parametrize("tokens, start, rule, negated", [

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import io
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -13,7 +13,7 @@ from monitor.model import Alert, Spike
 def alert(**over) -> Alert:
     base = dict(outbox_id=7, route="support", channel=None, attempt=1, mention_id=1, source="x", brand="Pixelcart",
                 external_id="1", author="ann", author_reach=12345, url="https://x.com/ann/status/1",
-                text="still no refund " * 40, created_at=datetime(2026, 11, 20, 9, 30, tzinfo=timezone.utc),
+                text="still no refund " * 40, created_at=datetime(2026, 11, 20, 9, 30, tzinfo=UTC),
                 compound=-0.42, confidence=0.8, topic="billing", priority=64.2,
                 reasons=[{"rule": "waiting", "label": "waiting", "match": "still no"},
                          {"rule": "vader", "label": "VADER compound", "score": -0.42}])
@@ -54,8 +54,15 @@ def test_spike_and_notice_cannot_garble_the_terminal(monkeypatch):
     buf = io.StringIO()
     monkeypatch.setattr("sys.stdout", buf)
     sink = ConsoleSink("console", ConsoleSinkConfig())
-    spike = Spike(route="support", brand="Pixelcart", channel=None, complaints=12, window_minutes=10, top_topics=[("billing", 12)],
-                  top_posts=[{"author": "\x1b[31mred", "author_reach": 5, "text": "\x1b[2Jwiped\u202e\nnext"}])
+    spike = Spike(
+        route="support",
+        brand="Pixelcart",
+        channel=None,
+        complaints=12,
+        window_minutes=10,
+        top_topics=[("billing", 12)],
+        top_posts=[{"author": "\x1b[31mred", "author_reach": 5, "text": "\x1b[2Jwiped\u202e\nnext"}],
+    )
     sink.send_spike(spike)
     sink.notify("source down \x1b[2J\u202e", None)
     out = buf.getvalue()

@@ -1,17 +1,19 @@
 """Slack sink: the real slack_sdk clients against a local server speaking the Slack Web API."""
 from __future__ import annotations
 
+import itertools
 import json
 import threading
 import time
 import urllib.error
 import urllib.request
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import yaml
 from click.testing import CliRunner
 
+from alerts._pacing import ChannelPacer
 from alerts.slack import alert_message, escape, label_blocks, spike_message
 from monitor.cli import cli
 from monitor.clock import utcnow
@@ -67,7 +69,7 @@ def sample_alert(**over) -> Alert:
     base = dict(outbox_id=1, route="support", channel="C0SUPPORT", attempt=1, mention_id=1, source="x",
                 brand="Pixelcart", external_id="1", author="ann", author_reach=12000,
                 url="https://x.com/ann/status/1", text="still no refund", compound=-0.4, confidence=0.8,
-                created_at=datetime(2026, 11, 20, 9, 30, tzinfo=timezone.utc), topic="billing", priority=71.0,
+                created_at=datetime(2026, 11, 20, 9, 30, tzinfo=UTC), topic="billing", priority=71.0,
                 reasons=[{"rule": "waiting", "label": "waiting", "match": "still no"}], sink="slack")
     base.update(over)
     return Alert(**base)
@@ -186,7 +188,8 @@ def test_kill_mid_delivery_then_restart_posts_no_duplicate(tmp_path, db_url, htt
     svc = service(tmp_path, db_url, httpserver, complaints(3), delivery={"burst_threshold": 0})
     svc.pipeline.poll(svc.connectors["feed"])  # stored, not delivered yet
     # The old process claimed two alerts; it posted the first and died before recording it.
-    first, second = svc.store.outbox.claim_next("old"), svc.store.outbox.claim_next("old")
+    first = svc.store.outbox.claim_next("old")
+    svc.store.outbox.claim_next("old")
     svc.sinks["slack"].send(first)
     svc.close()
     restarted = service(tmp_path, db_url, httpserver, [], delivery={"burst_threshold": 0, "claim_timeout": "0s"})
@@ -198,10 +201,30 @@ def test_kill_mid_delivery_then_restart_posts_no_duplicate(tmp_path, db_url, htt
     restarted.close()
 
 
+class PacingClock:
+    """The pacer's monotonic clock and sleep: sleeping moves it on at once and each turn is recorded."""
+
+    def __init__(self) -> None:
+        self.now, self.slept = 1000.0, []
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+
+
 def test_burst_of_200_is_one_spike_plus_thread_replies_paced(tmp_path, db_url, httpserver, fake_slack):
     svc = service(tmp_path, db_url, httpserver, complaints(200),
                   delivery={"burst_threshold": 10, "burst_window": "10m"},
-                  sinks={"slack": slack(httpserver, min_interval="0.01s")})
+                  sinks={"slack": slack(httpserver, min_interval="2s")})
+    pacing = PacingClock()
+    turns = []
+    pacer = ChannelPacer(2.0, monotonic=pacing.monotonic, sleep=pacing.sleep)
+    svc.sinks["slack"].pacer = pacer
+    real_turn = pacer.wait_turn
+    pacer.wait_turn = lambda channel: turns.append((channel, real_turn(channel))) or turns[-1][1]
     [r] = svc.run_once()
     assert r.alerts == 200
     top_level = [m for m in fake_slack.messages if not m.get("thread_ts")]
@@ -212,11 +235,22 @@ def test_burst_of_200_is_one_spike_plus_thread_replies_paced(tmp_path, db_url, h
     # 200 replies would be minutes of posting into one thread: it carries the 20 highest priorities.
     assert len(replies) == 20 and "user199" in json.dumps(replies)
     assert svc.store.stats.summary()["outbox"]["folded"] == 180
-    gaps = [b["received"] - a["received"] for a, b in zip(fake_slack.messages, fake_slack.messages[1:])]
-    # Paced per channel. Receipt times jitter by a few ms around the client's 10 ms spacing (a request delayed
-    # in transit arrives closer to the next one, more so on a busy machine); unpaced sends arrive about 1 ms apart.
-    assert sorted(gaps)[len(gaps) // 2] >= 0.008 and sum(gaps) >= 0.01 * len(gaps)
+    # Every message to the channel took a turn, each turn 2 s after the one before: the sink waited through
+    # the pacer (on its clock, so no machine is too slow or too fast for this), never around it.
+    assert [channel for channel, _ in turns] == ["C0SUPPORT"] * 21 == [m["channel"] for m in fake_slack.messages]
+    assert [b - a for (_, a), (_, b) in itertools.pairwise(turns)] == [2.0] * 20
+    assert len(pacing.slept) == 20
     svc.close()
+
+
+def test_the_pacer_keeps_channels_apart_and_waits_only_for_what_is_left():
+    pacing = PacingClock()
+    pacer = ChannelPacer(1.0, monotonic=pacing.monotonic, sleep=pacing.sleep)
+    assert pacer.wait_turn("C1") == 1000.0 and pacer.wait_turn("C2") == 1000.0  # first turns are free
+    pacing.now += 0.25
+    assert pacer.wait_turn("C1") == 1001.0 and pacing.slept == [0.75]  # only what was left of the interval
+    pacing.now += 5
+    assert pacer.wait_turn("C2") == 1006.0 and pacing.slept == [0.75]  # long since due: no wait
 
 
 def test_the_spike_message_is_edited_in_place_as_the_burst_grows(tmp_path, db_url, httpserver, fake_slack,
@@ -666,7 +700,7 @@ def test_the_alert_says_when_the_brand_answered_publicly():
     from alerts._slack_blocks import case_status
     from monitor.model import CaseState
 
-    opened = datetime(2026, 11, 20, 10, 0, tzinfo=timezone.utc)
+    opened = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
     case = CaseState(id=7, mention_id=1, brand="Pixelcart", status="claimed", opened_at=opened,
                      claimed_by="@pixelcart", claimed_at=opened + timedelta(minutes=14),
                      first_response_at=opened + timedelta(minutes=14), first_response_by="@pixelcart",

@@ -3,7 +3,6 @@ carried it. A click that cannot be applied gets an answer saying why, never sile
 from __future__ import annotations
 
 import logging
-from typing import Optional, Union
 
 from monitor.cases.machine import ACTIONS, ORIGINS
 from monitor.components import DeliveryError, Sink
@@ -26,10 +25,10 @@ log = logging.getLogger(__name__)
 
 class CaseDesk:
     def __init__(self, cases: CaseRepository, outbox: OutboxRepository, sinks: dict[str, Sink],
-                 bursts: Optional[BurstRepository] = None, labels: Optional[LabelRepository] = None) -> None:
+                 bursts: BurstRepository | None = None, labels: LabelRepository | None = None) -> None:
         self.cases, self.outbox, self.sinks, self.bursts, self.labels = cases, outbox, sinks, bursts, labels
 
-    def act(self, request: Union[CaseAction, LabelAction]) -> ActionResult:
+    def act(self, request: CaseAction | LabelAction) -> ActionResult:
         if isinstance(request, LabelAction):
             return self._label(request)
         if request.action not in ACTIONS or request.origin not in ORIGINS:

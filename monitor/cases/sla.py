@@ -4,8 +4,7 @@ so sweeps, restarts and several instances never repeat it."""
 from __future__ import annotations
 
 import logging
-from datetime import date, datetime, time, timedelta, timezone
-from typing import Optional
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from monitor.clock import utcnow
@@ -18,7 +17,7 @@ from monitor.store.outbox import OutboxRepository
 log = logging.getLogger(__name__)
 
 
-def due_at(opened: datetime, allowed: float, hours: Optional[BusinessHoursConfig]) -> datetime:
+def due_at(opened: datetime, allowed: float, hours: BusinessHoursConfig | None) -> datetime:
     """When ``allowed`` seconds of response time have passed since ``opened``, counting only business hours."""
     if hours is None:
         return opened + timedelta(seconds=allowed)
@@ -33,10 +32,10 @@ def due_at(opened: datetime, allowed: float, hours: Optional[BusinessHoursConfig
             if begin < closes:
                 span = (closes - begin).total_seconds()
                 if left <= span:
-                    return (begin + timedelta(seconds=left)).astimezone(timezone.utc)
+                    return (begin + timedelta(seconds=left)).astimezone(UTC)
                 left -= span
         cursor = datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone)
-    return cursor.astimezone(timezone.utc)
+    return cursor.astimezone(UTC)
 
 
 def _local(day: date, minute_of_day: int, zone: ZoneInfo) -> datetime:
@@ -50,7 +49,7 @@ class SlaWatch:
         self.all_routes = {r.name: r for r in routes}
         self.cases, self.outbox, self.sinks = cases, outbox, sinks
 
-    def sweep(self, now: Optional[datetime] = None) -> int:
+    def sweep(self, now: datetime | None = None) -> int:
         """Reminds (and escalates) every overdue case once; returns how many reminders went out."""
         if not self.routes:
             return 0

@@ -6,7 +6,6 @@ import json
 import re
 import sys
 from datetime import timedelta
-from typing import Optional
 
 import click
 
@@ -36,7 +35,7 @@ def _age(value: str) -> timedelta:
 @click.option("--older-than", "older_than", help="Only cases opened longer ago than this (30m, 4h, 2d).")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per case.")
 @click.pass_context
-def cases(ctx: click.Context, status: Optional[str], brand: Optional[str], older_than: Optional[str],
+def cases(ctx: click.Context, status: str | None, brand: str | None, older_than: str | None,
           as_json: bool) -> None:
     """List cases, oldest first: state, who has them, and the post."""
     config = load(ctx, NOTHING)
@@ -75,6 +74,8 @@ def case(ctx: click.Context, case_id: int, action: str, actor: str) -> None:
     store = open_store(ctx, ("sinks",))
     store.schema.upgrade()
     sinks = {n: c.cls(n, c.config) for n, c in config.enabled_sinks().items()}
-    result = CaseDesk(store.cases, store.outbox, sinks, store.bursts).act(CaseAction(case_id, action, actor.strip(), "cli"))
+    result = CaseDesk(store.cases, store.outbox, sinks, store.bursts).act(
+        CaseAction(case_id, action, actor.strip(), "cli")
+    )
     click.echo(result.message, err=not result.changed)
     sys.exit(0 if result.changed else 1)

@@ -4,7 +4,6 @@ Heavy libraries load inside commands so `monitor --help` stays fast."""
 from __future__ import annotations
 
 import sys
-from typing import Optional
 
 import click
 
@@ -32,7 +31,7 @@ def load(ctx: click.Context, needs: tuple[str, ...] = EVERYTHING):
     return config
 
 
-def brand_names(config, brand: Optional[str]) -> list[str]:
+def brand_names(config, brand: str | None) -> list[str]:
     """The configured names ``--brand`` means (any case), every brand without it; exit 2 when none matches."""
     if not brand:
         return [b.name for b in config.brands]
@@ -109,7 +108,7 @@ class MonitorGroup(click.Group):
               help="Override logging.level from the config.")
 @click.version_option(package_name="complaint-monitor")
 @click.pass_context
-def cli(ctx: click.Context, config_path: str, log_level: Optional[str]) -> None:
+def cli(ctx: click.Context, config_path: str, log_level: str | None) -> None:
     """Watch public mentions of your brands, flag complaints, alert your support team."""
     ctx.ensure_object(dict)
     ctx.obj.update(config_path=config_path, log_level=log_level.upper() if log_level else None)

@@ -26,7 +26,9 @@ def db_upgrade(ctx: click.Context) -> None:
         after = store.schema.revision()
     except OperationalError as exc:
         database_down(exc)
-    click.echo(f"database at revision {after}" + (f" (was {before or 'empty'})" if before != after else " (up to date)"))
+    click.echo(
+        f"database at revision {after}" + (f" (was {before or 'empty'})" if before != after else " (up to date)")
+    )
 
 
 @db.command("current")

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import sys
 from datetime import date
-from typing import Optional
 from zoneinfo import ZoneInfo
 
 import click
 
+from monitor import clock
 from monitor.cli.common import EXIT_CONFIG, NOTHING, brand_names, cli, load, open_store
 
 
@@ -19,9 +19,9 @@ from monitor.cli.common import EXIT_CONFIG, NOTHING, brand_names, cli, load, ope
 @click.option("--force", is_flag=True, help="Send again even if this day's digest was already sent there.")
 @click.option("--weekly", is_flag=True, help="The 7 days ending with --date (default: yesterday) against the 7 before.")
 @click.pass_context
-def digest(ctx: click.Context, day, brand: Optional[str], targets: tuple[str, ...], force: bool, weekly: bool) -> None:
+def digest(ctx: click.Context, day, brand: str | None, targets: tuple[str, ...], force: bool, weekly: bool) -> None:
     """The daily digest per brand: on stdout, as an HTML report + CSV under data/digests/, or to Slack."""
-    from monitor.digest.runner import DigestRunner, today, yesterday
+    from monitor.digest.runner import DigestRunner, yesterday
 
     config = load(ctx, ("sinks",) if "slack" in targets else NOTHING)
     names = brand_names(config, brand)
@@ -33,7 +33,7 @@ def digest(ctx: click.Context, day, brand: Optional[str], targets: tuple[str, ..
     sinks = {n: c.cls(n, c.config) for n, c in config.enabled_sinks().items()} if "slack" in targets else {}
     tz = config.root.digest.timezone
     when: date = day.date() if day else yesterday(tz)
-    if when > today(tz):
+    if when > clock.today(tz):
         click.echo(f"--date {when} is in the future ({tz}): nothing to report yet", err=True)
         sys.exit(EXIT_CONFIG)
     if not _has_mentions(store, names, when, tz, 7 if weekly else 1):

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Optional
 
 import click
 
@@ -43,15 +42,19 @@ def stats(ctx: click.Context, as_json: bool) -> None:
     click.echo(f"cases: {c['open']} open, {c['claimed']} claimed, {c['resolved']} resolved, "
                f"{c['dismissed']} not complaints")
     if figures["complaint_topics"]:
-        click.echo("complaint topics: " + ", ".join(f"{t['topic']} {t['complaints']}" for t in figures["complaint_topics"]))
+        click.echo(
+            "complaint topics: " + ", ".join(f"{t['topic']} {t['complaints']}" for t in figures["complaint_topics"])
+        )
     for source, used in sorted(figures["usage_this_month"].items()):
         click.echo(f"API usage this month: {source} {used['posts_read']:,} posts in {used['requests']:,} requests")
     click.echo("sources:")
     for s in figures["sources"]:
         state = "UNHEALTHY" if s["unhealthy"] else ("failing" if s["consecutive_failures"] else "ok")
         last = s["last_success_at"].strftime("%Y-%m-%d %H:%M:%S UTC") if s["last_success_at"] else "never"
-        line = (f"  {s['source']:<12} {state:<9} last success {last}, read {s['posts_read']}, stored {s['posts_stored']},"
-                f" rejected {s['posts_rejected']}")
+        line = (
+            f"  {s['source']:<12} {state:<9} last success {last}, read {s['posts_read']}, stored {s['posts_stored']},"
+            f" rejected {s['posts_rejected']}"
+        )
         if s["consecutive_failures"]:
             line += f"; {s['consecutive_failures']} failure(s), last: {s['last_error']}"
         if s["paused_until"] and s["paused_until"] > now():
@@ -95,7 +98,7 @@ def alerts_retry(ctx: click.Context, ids: tuple[int, ...]) -> None:
 @click.option("--format", "fmt", type=click.Choice(["csv", "jsonl"]), default="csv", show_default=True)
 @click.option("--output", "-o", type=click.File("w", encoding="utf-8"), default="-", help="File (default stdout).")
 @click.pass_context
-def export_mentions(ctx: click.Context, since: str, until: str, brand: Optional[str], fmt: str, output) -> None:
+def export_mentions(ctx: click.Context, since: str, until: str, brand: str | None, fmt: str, output) -> None:
     """Write stored mentions with their scores, oldest first, for analysts."""
     from monitor.digest import export
 
@@ -116,12 +119,12 @@ def export_mentions(ctx: click.Context, since: str, until: str, brand: Optional[
 
 
 def _instant(value: str, tz: str, end_of_day: bool):
-    from datetime import datetime, timedelta
+    from datetime import date, datetime, timedelta
 
     from monitor.digest.figures import day_bounds
 
     if len(value) == 10:
-        day = datetime.strptime(value, "%Y-%m-%d").date()
+        day = date.fromisoformat(value)
         return day_bounds(day + timedelta(days=1) if end_of_day else day, tz)[0]
     when = datetime.fromisoformat(value.replace("Z", "+00:00"))
     if when.tzinfo is None:

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Optional
 
 import click
 
@@ -15,7 +14,7 @@ from monitor.cli.common import NOTHING, cli, load, peek_database
 @click.option("--brand-reach", "reach", type=int, default=None, help="Reach to assume when a post has none.")
 @click.option("--only-complaints", is_flag=True, help="Print only posts flagged as complaints.")
 @click.pass_context
-def score(ctx: click.Context, source, reach: Optional[int], only_complaints: bool) -> None:
+def score(ctx: click.Context, source, reach: int | None, only_complaints: bool) -> None:
     """Score posts from a file or stdin: JSON lines with "text", or plain text lines.
 
     Prints one JSON line per post with sentiment, complaint flag, reasons, topic and

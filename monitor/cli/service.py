@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import sys
-from typing import Optional
 
 import click
 
@@ -87,7 +86,7 @@ def check_config(ctx: click.Context) -> None:
     click.echo("\n".join(out))
 
 
-def _usage_this_month(config) -> Optional[dict]:
+def _usage_this_month(config) -> dict | None:
     """Monthly reads per source; {} before the database exists, None when it cannot be read."""
     return peek_database(config.database_url, lambda store: store.usage.month(), missing={}, unreachable=None)
 
@@ -95,7 +94,7 @@ def _usage_this_month(config) -> Optional[dict]:
 @cli.command("test-alert")
 @click.option("--route", "route_name", help="Only this route (default: every route).")
 @click.pass_context
-def test_alert(ctx: click.Context, route_name: Optional[str]) -> None:
+def test_alert(ctx: click.Context, route_name: str | None) -> None:
     """Send a test alert through the configured routes and say what each sink answered."""
     from monitor.clock import utcnow
     from monitor.components import DeliveryError

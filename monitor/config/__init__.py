@@ -35,7 +35,8 @@ from monitor.config.values import Duration, StrictModel, TimeZoneName, parse_dur
 __all__ = [
     "AlertsConfig", "BrandConfig", "Component", "ComponentConfig", "Config", "ConfigError", "DatabaseConfig",
     "DEFAULT_CONFIG_PATH", "DEFAULT_TOPICS", "DeliveryConfig", "DigestConfig", "Duration", "HttpConfig",
-    "LoggingConfig", "NetworkSourceConfig", "OpsConfig", "ReviewAppConfig", "RootConfig", "RouteConfig", "ScoringConfig",
-    "ServiceConfig", "SinkConfig", "SourceConfig", "StrictModel", "TimeZoneName", "brand_slug", "load_config", "parse_config",
+    "LoggingConfig", "NetworkSourceConfig", "OpsConfig", "ReviewAppConfig", "RootConfig", "RouteConfig",
+    "ScoringConfig", "ServiceConfig", "SinkConfig", "SourceConfig", "StrictModel", "TimeZoneName", "brand_slug",
+    "load_config", "parse_config",
     "parse_duration",
 ]

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import re
-from typing import Optional
 
 from pydantic import Field, field_validator
 
@@ -12,7 +11,7 @@ from monitor.config.values import Duration, StrictModel
 class ComponentConfig(StrictModel):
     """Common keys of every source and sink entry."""
 
-    type: Optional[str] = Field(None, description="component type; defaults to the entry's name")
+    type: str | None = Field(None, description="component type; defaults to the entry's name")
     enabled: bool = Field(True, description="false keeps the entry in the file but never runs it")
 
 
@@ -25,12 +24,12 @@ class SourceConfig(ComponentConfig):
 
 
 class NetworkSourceConfig(SourceConfig):
-    api_base_url: Optional[str] = Field(None, description="override the API's base URL (proxies, tests)")
+    api_base_url: str | None = Field(None, description="override the API's base URL (proxies, tests)")
     timeout: Duration = Field(20.0, description="HTTP timeout per request")
 
     @field_validator("api_base_url")
     @classmethod
-    def _url(cls, value: Optional[str]) -> Optional[str]:
+    def _url(cls, value: str | None) -> str | None:
         if value is not None and not re.match(r"^https?://[^\s/]+", value):
             raise ValueError(f"expected an http(s) URL, got {value!r}")
         return value.rstrip("/") if value else value

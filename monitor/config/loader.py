@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -151,7 +151,7 @@ def _from_missing(problem: str, missing_paths: set[str]) -> bool:
     return path in missing_paths or any(m.startswith(path + ".") for m in missing_paths)
 
 
-def parse_config(raw: Any, source: str = "", environ: Optional[dict[str, str]] = None,
+def parse_config(raw: Any, source: str = "", environ: dict[str, str] | None = None,
                  needs: tuple[str, ...] = ALL_PARTS) -> Config:
     """Validate a parsed YAML document into a Config, or raise ConfigError.
 
@@ -220,7 +220,7 @@ def _check_references(root: RootConfig, sinks: dict[str, Component], broken: set
     return problems
 
 
-def load_config(path: str | os.PathLike = DEFAULT_CONFIG_PATH, environ: Optional[dict[str, str]] = None,
+def load_config(path: str | os.PathLike = DEFAULT_CONFIG_PATH, environ: dict[str, str] | None = None,
                 needs: tuple[str, ...] = ALL_PARTS) -> Config:
     path = Path(path)
     try:

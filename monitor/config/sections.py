@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from typing import Any, Literal, Optional
+from typing import Any, Literal
 
 from pydantic import ConfigDict, Field, SecretStr, field_validator, model_validator
 
@@ -46,7 +46,7 @@ class ScoringConfig(StrictModel):
     workers: int = Field(0, ge=0, le=64, description="scoring processes for large batches; 0 = one per CPU")
 
     @model_validator(mode="after")
-    def _ordered(self) -> "ScoringConfig":
+    def _ordered(self) -> ScoringConfig:
         if self.negative_threshold >= self.positive_threshold:
             raise ValueError("negative_threshold must be below positive_threshold")
         return self
@@ -97,7 +97,7 @@ class BusinessHoursConfig(StrictModel):
         return _hhmm(value)
 
     @model_validator(mode="after")
-    def _ordered(self) -> "BusinessHoursConfig":
+    def _ordered(self) -> BusinessHoursConfig:
         if minutes(self.end) <= minutes(self.start):
             raise ValueError("end must be after start")
         return self
@@ -106,27 +106,27 @@ class BusinessHoursConfig(StrictModel):
 class SlaConfig(StrictModel):
     first_response: Duration = Field(ge=60, description="an open case with no response after this gets one "
                                      "reminder in its thread")
-    business_hours: Optional[BusinessHoursConfig] = Field(None, description="count only these hours; none = "
+    business_hours: BusinessHoursConfig | None = Field(None, description="count only these hours; none = "
                                                           "around the clock")
-    escalate_to: Optional[str] = Field(None, description="also alert this route when the SLA is missed")
+    escalate_to: str | None = Field(None, description="also alert this route when the SLA is missed")
 
 
 class RouteConfig(StrictModel):
     name: str = Field(min_length=1)
     sink: str = Field(min_length=1, description="name of an entry under alerts.sinks")
-    channel: Optional[str] = Field(None, description="sink-specific destination, e.g. a Slack channel")
+    channel: str | None = Field(None, description="sink-specific destination, e.g. a Slack channel")
     brands: list[str] = Field(default_factory=list, description="only these brands; empty = all")
     topics: list[str] = Field(default_factory=list, description="only these topics; empty = all")
     min_priority: float = Field(0.0, ge=0, le=100)
     fallback: bool = Field(False, description="used only when no other route matched")
-    sla: Optional[SlaConfig] = Field(None, description="first-response target for this route's cases")
+    sla: SlaConfig | None = Field(None, description="first-response target for this route's cases")
     escalation_only: bool = Field(False, description="takes no complaints itself: only escalations from other "
                                   "routes' SLAs")
 
 
 class OpsConfig(StrictModel):
     sink: str = Field(min_length=1, description="name of an entry under alerts.sinks")
-    channel: Optional[str] = Field(None, description="sink-specific destination, e.g. #monitor-ops")
+    channel: str | None = Field(None, description="sink-specific destination, e.g. #monitor-ops")
     after_failures: int = Field(3, ge=1, description="consecutive failed polls before a source is reported")
 
 
@@ -136,7 +136,7 @@ class AlertsConfig(StrictModel):
     max_age: Duration = Field(86400.0, ge=0, description="a complaint posted longer ago than this when it is "
                               "stored is kept, scored and counted but not alerted (backfills, imports, catch-up "
                               "after an outage); 0 = alert whatever its age")
-    ops: Optional[OpsConfig] = Field(None, description="where failing and recovered sources are reported")
+    ops: OpsConfig | None = Field(None, description="where failing and recovered sources are reported")
 
 
 class DeliveryConfig(StrictModel):
@@ -158,7 +158,7 @@ class DeliveryConfig(StrictModel):
 class DigestConfig(StrictModel):
     enabled: bool = Field(True, description="run the daily digest job")
     time: str = Field("08:00", description="local time of the daily digest, HH:MM")
-    weekly: Optional[Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]] = Field(
+    weekly: Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"] | None = Field(
         "monday", description="day of the weekly digest (the last 7 days against the 7 before), sent at time; "
                               "null turns it off")
     timezone: TimeZoneName = "UTC"
@@ -166,8 +166,8 @@ class DigestConfig(StrictModel):
     targets: list[Literal["stdout", "file", "slack"]] = Field(
         default_factory=lambda: ["stdout", "file"], description="where the scheduled digest goes")
     directory: str = Field("data/digests", description="where HTML reports and CSVs are written")
-    sink: Optional[str] = Field(None, description="sink for the slack target (a name under alerts.sinks)")
-    channel: Optional[str] = Field(None, description="digest channel for the slack target")
+    sink: str | None = Field(None, description="sink for the slack target (a name under alerts.sinks)")
+    channel: str | None = Field(None, description="digest channel for the slack target")
 
     @field_validator("time")
     @classmethod

@@ -40,7 +40,9 @@ def _check_timezone(value: str) -> str:
     try:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError):
-        raise PydanticCustomError("timezone", "unknown IANA timezone '{value}', e.g. Europe/Berlin", {"value": value})
+        raise PydanticCustomError(
+            "timezone", "unknown IANA timezone '{value}', e.g. Europe/Berlin", {"value": value}
+        ) from None
     return value
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 import time
 from datetime import datetime, timedelta
-from typing import Optional
 
 from monitor.clock import utcnow
 from monitor.components import DeliveryError, Sink
@@ -27,18 +26,18 @@ REFRESH_EVERY = 60.0  # seconds between edits of one spike message (Slack's chat
 
 class BurstGrouper:
     def __init__(self, bursts: BurstRepository, config: DeliveryConfig,
-                 cases: Optional[CaseRepository] = None) -> None:
+                 cases: CaseRepository | None = None) -> None:
         self.bursts = bursts
         self.config = config
         self.cases = cases  # when given, each spike is a case of its own
-        self._sweep: dict[tuple[str, str], Optional[dict]] = {}
+        self._sweep: dict[tuple[str, str], dict | None] = {}
         self._refreshed: dict[int, float] = {}  # burst id -> when its spike message was last posted or edited
         self._grown: dict[int, str] = {}  # bursts that took complaints since their last edit -> sink name
 
     def new_sweep(self) -> None:
         self._sweep = {}
 
-    def burst_for(self, alert: Alert, sink: Sink) -> Optional[dict]:
+    def burst_for(self, alert: Alert, sink: Sink) -> dict | None:
         """The burst this alert belongs to, opening it (and posting its spike) when the threshold is passed."""
         if not self.config.burst_threshold:
             return None
@@ -53,7 +52,7 @@ class BurstGrouper:
             self._post_spike(burst, alert, sink, since)
         return burst
 
-    def _load(self, alert: Alert, since: datetime) -> Optional[dict]:
+    def _load(self, alert: Alert, since: datetime) -> dict | None:
         burst = self.bursts.open_burst(alert.route, alert.brand, since)
         if burst is not None:
             burst["replies"] = self.bursts.replies(burst["id"])

@@ -7,7 +7,6 @@ import random
 import threading
 import time
 from datetime import datetime, timedelta
-from typing import Optional
 
 from monitor.clock import utcnow
 from monitor.components import DeliveryError, Sink
@@ -24,8 +23,8 @@ log = logging.getLogger(__name__)
 
 class OutboxDelivery:
     def __init__(self, outbox: OutboxRepository, bursts: BurstRepository, sinks: dict[str, Sink],
-                 config: DeliveryConfig, stop: Optional[threading.Event] = None, owner: str = "",
-                 cases: Optional[CaseRepository] = None) -> None:
+                 config: DeliveryConfig, stop: threading.Event | None = None, owner: str = "",
+                 cases: CaseRepository | None = None) -> None:
         self.outbox = outbox
         self.grouper = BurstGrouper(bursts, config, cases)
         self.sinks = sinks
@@ -83,7 +82,9 @@ class OutboxDelivery:
                 except Exception as exc:  # noqa: BLE001 - cannot tell: sending again is the safe side
                     log.warning("alert %d: could not check whether it was delivered: %s", alert.outbox_id, exc)
             if ref:
-                log.info("alert %d had reached %s before the restart; not sending it again", alert.outbox_id, alert.sink)
+                log.info(
+                    "alert %d had reached %s before the restart; not sending it again", alert.outbox_id, alert.sink
+                )
                 self.outbox.mark_delivered(alert.outbox_id, ref)
             else:
                 self.outbox.release(alert.outbox_id)
@@ -102,7 +103,7 @@ class OutboxDelivery:
         results.flush()
         return results.sent, results.lost
 
-    def _plan(self, batch: list[Alert], results: "_Results", blocked: set[str]) -> list[tuple[Alert, Optional[dict]]]:
+    def _plan(self, batch: list[Alert], results: _Results, blocked: set[str]) -> list[tuple[Alert, dict | None]]:
         """Which burst each alert joins; in a burst, the thread takes the highest priorities, the rest fold."""
         plain, by_burst = [], {}
         for alert in batch:
@@ -127,7 +128,7 @@ class OutboxDelivery:
             self.grouper.grew(burst, alerts[0].sink)
         return sorted(plain, key=lambda pair: pair[0].outbox_id)
 
-    def _send(self, alert: Alert, burst: Optional[dict], results: "_Results") -> bool:
+    def _send(self, alert: Alert, burst: dict | None, results: _Results) -> bool:
         if burst:
             alert.thread_ref = burst["message_ref"]
         try:
@@ -147,7 +148,7 @@ class OutboxDelivery:
             metrics.DELIVERY_SECONDS.observe(max(0.0, (utcnow() - alert.stored_at).total_seconds()))
         return True
 
-    def _failed(self, alert: Alert, exc: DeliveryError, results: "_Results") -> None:
+    def _failed(self, alert: Alert, exc: DeliveryError, results: _Results) -> None:
         results.lost += 1
         if exc.permanent or alert.attempt >= self.config.max_attempts:
             log.error("alert %d to %s dead-lettered after %d attempt(s): %s",
@@ -161,11 +162,11 @@ class OutboxDelivery:
         results.failed.append((alert.outbox_id, str(exc), utcnow() + timedelta(seconds=delay)))
         metrics.ALERTS_SENT.labels(alert.sink, "retry").inc()
 
-    def backoff(self, attempt: int, retry_after: Optional[float] = None) -> float:
+    def backoff(self, attempt: int, retry_after: float | None = None) -> float:
         if retry_after is not None:
             return max(0.0, retry_after)
         ceiling = min(self.config.backoff_max, self.config.backoff_base * 2 ** (attempt - 1))
-        return ceiling * (0.5 + random.random() / 2)  # jitter spreads retries after an outage
+        return ceiling * (0.5 + random.random() / 2)  # noqa: S311 - jitter spreads retries after an outage
 
 
 class _Results:
@@ -175,9 +176,9 @@ class _Results:
 
     def __init__(self, outbox: OutboxRepository) -> None:
         self.outbox = outbox
-        self.delivered: list[tuple[int, Optional[str], Optional[int]]] = []
+        self.delivered: list[tuple[int, str | None, int | None]] = []
         self.folded: list[tuple[int, int]] = []
-        self.failed: list[tuple[int, str, Optional[datetime]]] = []
+        self.failed: list[tuple[int, str, datetime | None]] = []
         self.released: list[int] = []
         self.sent = self.lost = 0
         self._since = time.monotonic()

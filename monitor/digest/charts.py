@@ -121,7 +121,7 @@ def topics_png(d: BrandDay) -> bytes:
         ax.scatter([u for _, _, u, _ in rows][::-1], names, marker="D", color=GREY, zorder=3,
                    label="7-day average" if d.days == 1 else "last week")
         ax.legend(loc="lower right", frameon=False)
-        for bar, (_, _, _, cumulative) in zip(bars, rows[::-1]):
+        for bar, (_, _, _, cumulative) in zip(bars, rows[::-1], strict=True):
             ax.annotate(f"{cumulative:.0%} cumulative", (bar.get_width(), bar.get_y() + bar.get_height() / 2),
                         xytext=(4, 0), textcoords="offset points", va="center", fontsize=8, color=GREY)
         from matplotlib.ticker import MaxNLocator

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import csv
 import json
+from collections.abc import Iterator
 from datetime import datetime
-from typing import IO, Iterator, Optional
+from typing import IO
 
 from monitor.store.mentions import MentionRepository
 
@@ -14,7 +15,7 @@ FIELDS = ["source", "external_id", "brand", "created_at", "author", "author_reac
 
 
 def mention_rows(mentions: MentionRepository, since: datetime, until: datetime,
-                 brands: Optional[list[str]] = None, chunk: int = 2000) -> Iterator[dict]:
+                 brands: list[str] | None = None, chunk: int = 2000) -> Iterator[dict]:
     """Mentions created in [since, until), oldest first, fetched in chunks so memory stays flat."""
     return mentions.created_between(FIELDS, since, until, brands, chunk)
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import statistics
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from typing import Optional
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import case, func, select
@@ -35,7 +34,7 @@ class DayPoint:
     complaints: int = 0
 
     @property
-    def negative_share(self) -> Optional[float]:
+    def negative_share(self) -> float | None:
         return self.negative / self.volume if self.volume else None
 
 
@@ -47,21 +46,21 @@ class BrandDay:
     days: int = 1        # 1: a daily digest; 7: the weekly one (the 7 days ending with ``day``)
     volume_by_source: dict[str, int] = field(default_factory=dict)
     sentiment: dict[str, int] = field(default_factory=lambda: dict.fromkeys(SENTIMENTS, 0))
-    previous_shares: Optional[dict[str, float]] = None   # the period before (day or week)
-    baseline_shares: Optional[dict[str, float]] = None   # the 7 days (or 4 weeks) before, pooled
+    previous_shares: dict[str, float] | None = None   # the period before (day or week)
+    baseline_shares: dict[str, float] | None = None   # the 7 days (or 4 weeks) before, pooled
     complaints: int = 0
     topics: list[tuple[str, int]] = field(default_factory=list)
     top_complaints: list[dict] = field(default_factory=list)  # the detector's complaints, highest priority first
     top_positive: list[dict] = field(default_factory=list)    # the most-read positive posts
     examples: dict[str, list[dict]] = field(default_factory=dict)  # two complaints per top topic, by priority
-    movement: Optional[Movement] = None  # complaint rates, topics against their usual level, the headline
+    movement: Movement | None = None  # complaint rates, topics against their usual level, the headline
     spikes: list[dict] = field(default_factory=list)
     alerts_delivered: int = 0
     alerts_pending: int = 0
     alerts_dead: int = 0
-    median_alert_delay: Optional[float] = None  # seconds from publication to alert, posts read live only
+    median_alert_delay: float | None = None  # seconds from publication to alert, posts read live only
     trend: list[DayPoint] = field(default_factory=list)
-    responses: Optional[ResponseFigures] = None
+    responses: ResponseFigures | None = None
     to_label: list[dict] = field(default_factory=list)  # possible misses and uncertain alerts, unlabelled
 
     @property
@@ -96,7 +95,9 @@ def _shares(counts: dict[str, int]) -> dict[str, float]:
 def day_bounds(day: date, tz: str) -> tuple[datetime, datetime]:
     """A calendar day in the configured timezone, as instants [start, end)."""
     zone = ZoneInfo(tz)
-    return datetime.combine(day, time.min, tzinfo=zone), datetime.combine(day + timedelta(days=1), time.min, tzinfo=zone)
+    return datetime.combine(day, time.min, tzinfo=zone), datetime.combine(
+        day + timedelta(days=1), time.min, tzinfo=zone
+    )
 
 
 def _sentiment(compound, negative_threshold: float, positive_threshold: float):
@@ -107,7 +108,7 @@ def _sentiment(compound, negative_threshold: float, positive_threshold: float):
 
 def brand_day(db: Database, brand: str, day: date, tz: str,
               negative_threshold: float = -0.05, positive_threshold: float = 0.05, top: int = 5,
-              slas: Optional[dict[str, SlaConfig]] = None, days: int = 1) -> BrandDay:
+              slas: dict[str, SlaConfig] | None = None, days: int = 1) -> BrandDay:
     """The figures of the ``days`` days ending with ``day`` (1: daily, 7: weekly), each aggregated in the
     database, so a period of any size costs a few small queries."""
     result = BrandDay(brand, day, tz, days)

@@ -13,7 +13,6 @@ import statistics
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Optional
 
 from sqlalchemy import case, func, literal, select
 
@@ -59,8 +58,8 @@ class TopicMove:
 @dataclass
 class Movement:
     complaints_today: int = 0
-    rate14: Optional[float] = None   # complaints / mentions over the 14 days ending with the digest day
-    rate28: Optional[float] = None
+    rate14: float | None = None   # complaints / mentions over the 14 days ending with the digest day
+    rate28: float | None = None
     complaints_mean28: float = 0.0   # per day, previous 28 days
     complaints_spread28: float = 0.0
     topics: list[TopicMove] = field(default_factory=list)  # today's and the usual ones, biggest change first
@@ -109,7 +108,7 @@ def movement(db: Database, brand: str, day: date, edges: list, texts_of_day, kin
     return result
 
 
-def _rate(complaints: list[int], volume: list[int]) -> Optional[float]:
+def _rate(complaints: list[int], volume: list[int]) -> float | None:
     return sum(complaints) / sum(volume) if sum(volume) else None
 
 
@@ -149,7 +148,7 @@ def driving_words(texts: list[str], size: int = 3) -> str:
     return ""
 
 
-def day_bucket(column, edges: list, low: int = 0, high: Optional[int] = None):
+def day_bucket(column, edges: list, low: int = 0, high: int | None = None):
     """The index i of the day with edges[i] <= column < edges[i + 1], as a balanced CASE: a handful of
     comparisons per row whatever the number of days (rows outside the edges are filtered by the caller)."""
     high = len(edges) - 2 if high is None else high

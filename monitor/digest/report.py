@@ -5,18 +5,17 @@ import base64
 import html
 import re
 from pathlib import Path
-from typing import Optional
 from zoneinfo import ZoneInfo
 
 from monitor.config import brand_slug
 from monitor.digest.figures import SENTIMENTS, BrandDay
 
 
-def _pct(value: Optional[float]) -> str:
+def _pct(value: float | None) -> str:
     return "–" if value is None else f"{value:.0%}"
 
 
-def _change(now: float, then: Optional[float]) -> str:
+def _change(now: float, then: float | None) -> str:
     if then is None:
         return "n/a"
     points = (now - then) * 100
@@ -58,7 +57,7 @@ def sentiment_rows(d: BrandDay) -> list[tuple[str, int, str, str, str]]:
     return rows
 
 
-def _delay(seconds: Optional[float]) -> str:
+def _delay(seconds: float | None) -> str:
     if seconds is None:
         return "n/a"
     if seconds < 120:
@@ -173,7 +172,7 @@ def _img(png: bytes, alt: str) -> str:
     return f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{base64.b64encode(png).decode()}">'
 
 
-def _safe_link(url: Optional[str], label: str) -> str:
+def _safe_link(url: str | None, label: str) -> str:
     if url and re.match(r"^https?://", url):
         return f'<a href="{html.escape(url)}" rel="noopener noreferrer">{html.escape(label)}</a>'
     return html.escape(label)
@@ -188,8 +187,11 @@ def render_html(d: BrandDay, trend_png: bytes, topics_png: bytes) -> str:
                         for k, c, s, p, b in sentiment_rows(d))
     topics = "".join(f"<tr><td>{e(t)}</td><td>{c}</td><td>{cum:.0%}</td></tr>" for t, c, cum in d.pareto())
     complaints, positives = (_posts_html(d.top_complaints, "priority"), _posts_html(d.top_positive, "reach"))
-    moves = "".join(f"<tr><td>{e(t.topic)}</td><td>{t.today}</td><td>{t.average:.1f}</td>"
-                    f"<td>{ARROWS[t.direction]} {e(t.direction)}</td></tr>" for t in (d.movement.topics if d.movement else []))
+    moves = "".join(
+        f"<tr><td>{e(t.topic)}</td><td>{t.today}</td><td>{t.average:.1f}</td>"
+        f"<td>{ARROWS[t.direction]} {e(t.direction)}</td></tr>"
+        for t in (d.movement.topics if d.movement else [])
+    )
     summary = "".join(f"<li>{e(x)}</li>" for x in summary_lines(d))
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
@@ -230,12 +232,20 @@ def _examples_html(d: BrandDay) -> str:
                    for topic, posts in d.examples.items() if posts)
 
 
+def _measure_text(post: dict, measure: str) -> str:
+    if measure == "priority":
+        return f"priority {post['priority']:.0f}"
+    return f"VADER {post['compound']:+.2f}"
+
+
 def _posts_html(posts: list[dict], measure: str) -> str:
     e = html.escape
     return "".join(
         f"<li><b>@{e(p['author'])}</b> ({p['reach']:,} followers, {e(p['topic'])}, "
-        f"{'priority ' + format(p['priority'], '.0f') if measure == 'priority' else 'VADER ' + format(p['compound'], '+.2f')}): "
-        f"{e(p['text'])} {_safe_link(p['url'], 'open')}</li>" for p in posts)
+        f"{_measure_text(p, measure)}): "
+        f"{e(p['text'])} {_safe_link(p['url'], 'open')}</li>"
+        for p in posts
+    )
 
 
 def _to_label_html(d: BrandDay) -> str:

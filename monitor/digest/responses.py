@@ -7,7 +7,6 @@ import math
 import statistics
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Optional
 
 from sqlalchemy import or_, select
 
@@ -23,34 +22,34 @@ class TopicResponses:
     topic: str
     cases: int
     answered: int
-    median: Optional[float]   # seconds to first response
+    median: float | None   # seconds to first response
 
 
 @dataclass
 class ResponseFigures:
     cases: int = 0              # cases opened this day
     answered: int = 0           # of those, with a first response (so far)
-    median: Optional[float] = None
-    p90: Optional[float] = None
+    median: float | None = None
+    p90: float | None = None
     sla_cases: int = 0          # cases on SLA routes whose outcome is known (answered, or past due)
     within_sla: int = 0
     dismissed: int = 0
     backlog: int = 0            # cases still open or claimed at the end of the day (opened that day or before)
-    oldest_open: Optional[datetime] = None
+    oldest_open: datetime | None = None
     by_topic: list[TopicResponses] = field(default_factory=list)
 
     @property
-    def false_alarm_rate(self) -> Optional[float]:
+    def false_alarm_rate(self) -> float | None:
         return self.dismissed / self.cases if self.cases else None
 
 
-def nearest_rank(values: list[float], share: float) -> Optional[float]:
+def nearest_rank(values: list[float], share: float) -> float | None:
     ordered = sorted(values)
     return ordered[max(0, math.ceil(share * len(ordered)) - 1)] if ordered else None
 
 
 def response_figures(db: Database, brand: str, start: datetime, end: datetime,
-                     slas: dict[str, SlaConfig], now: Optional[datetime] = None) -> ResponseFigures:
+                     slas: dict[str, SlaConfig], now: datetime | None = None) -> ResponseFigures:
     now = now or utcnow()
     day = (cases.c.brand == brand, cases.c.opened_at >= start, cases.c.opened_at < end)
     with db.engine.connect() as conn:
@@ -93,5 +92,5 @@ def _count_sla(out: ResponseFigures, row, routes: list[str], slas: dict[str, Sla
         out.sla_cases += 1  # missed: still waiting past the deadline
 
 
-def _median(values: list[float]) -> Optional[float]:
+def _median(values: list[float]) -> float | None:
     return statistics.median(values) if values else None

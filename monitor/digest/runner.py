@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import logging
 import sys
-from datetime import date, datetime, timedelta
-from typing import IO, Optional
-from zoneinfo import ZoneInfo
+from datetime import date, timedelta
+from typing import IO
 
+from monitor import clock
 from monitor.components import DeliveryError, Sink
 from monitor.config import Config, brand_slug
 from monitor.digest.figures import BrandDay, brand_day, day_bounds
@@ -18,12 +18,8 @@ from monitor.store.mentions import MentionRepository
 log = logging.getLogger(__name__)
 
 
-def today(tz: str) -> date:
-    return datetime.now(ZoneInfo(tz)).date()
-
-
 def yesterday(tz: str) -> date:
-    return today(tz) - timedelta(days=1)
+    return clock.today(tz) - timedelta(days=1)
 
 
 class DigestRunner:
@@ -33,8 +29,8 @@ class DigestRunner:
         self.sinks = sinks
         self.db, self.mentions, self.runs = db, mentions, runs
 
-    def run(self, day: Optional[date] = None, brands: Optional[list[str]] = None,
-            targets: Optional[list[str]] = None, force: bool = False, out: Optional[IO[str]] = None,
+    def run(self, day: date | None = None, brands: list[str] | None = None,
+            targets: list[str] | None = None, force: bool = False, out: IO[str] | None = None,
             weekly: bool = False) -> int:
         """Sends the digest of ``day`` (default: yesterday, local) to each target once; returns how many went.
         ``weekly``: the 7 days ending with ``day`` against the 7 before, sent once per brand and week."""
@@ -78,7 +74,7 @@ class DigestRunner:
             charts["topics"] = topics_png(figures)
         return charts
 
-    def _send(self, target: str, figures: BrandDay, charts: dict[str, bytes], out: IO[str]) -> Optional[str]:
+    def _send(self, target: str, figures: BrandDay, charts: dict[str, bytes], out: IO[str]) -> str | None:
         from monitor.digest import report
 
         if target == "stdout":

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Optional
 
 STALL_INTERVALS = 3      # a job that missed this many of its intervals has stalled
 STALL_GRACE = 30.0       # seconds on top, so a busy machine is not declared dead
@@ -33,7 +32,7 @@ class JobWatch:
         with self._lock:
             self._fired[event.job_id] = time.monotonic()
 
-    def stalled(self) -> Optional[str]:
+    def stalled(self) -> str | None:
         """Why the scheduler looks dead, or None while every watched job fires on time."""
         now = time.monotonic()
         with self._lock:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from typing import Optional
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily
@@ -32,9 +31,12 @@ SOURCE_PAUSES = Counter("monitor_source_pauses", "Times a source was paused (rat
                         ["source", "reason"], registry=REGISTRY)
 ALERTS_SENT = Counter("monitor_alert_sends", "Alert send attempts by sink and result (ok, retry, dead)",
                       ["sink", "result"], registry=REGISTRY)
-DELIVERY_SECONDS = Histogram("monitor_alert_delivery_seconds", "Time from a complaint being stored to its alert "
-                             "being accepted by the sink", buckets=(0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300, 900, 3600),
-                             registry=REGISTRY)
+DELIVERY_SECONDS = Histogram(
+    "monitor_alert_delivery_seconds",
+    "Time from a complaint being stored to its alert being accepted by the sink",
+    buckets=(0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300, 900, 3600),
+    registry=REGISTRY,
+)
 
 
 class StoreCollector:
@@ -83,7 +85,7 @@ class StoreCollector:
         yield from (used, budget)
 
 
-_collector: Optional[StoreCollector] = None
+_collector: StoreCollector | None = None
 
 
 def watch_store(stats, budgets: dict[str, int]) -> None:

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Callable, Optional
 
 from monitor.ops.redact import redactor
 
@@ -43,7 +43,7 @@ class OpsServer:
 
     def __init__(self, host: str, port: int, healthy: Callable[[], tuple[bool, str]],
                  ready: Callable[[], tuple[bool, str]], idle_timeout: float = IDLE_TIMEOUT,
-                 max_connections: int = MAX_CONNECTIONS, posts: Optional[dict[str, PostRoute]] = None) -> None:
+                 max_connections: int = MAX_CONNECTIONS, posts: dict[str, PostRoute] | None = None) -> None:
         from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
         from monitor.ops.metrics import REGISTRY

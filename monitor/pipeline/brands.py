@@ -1,8 +1,6 @@
 """Which brand a mention is about, and the brand's own rules: its own accounts, excluded terms, languages."""
 from __future__ import annotations
 
-from typing import Optional
-
 from monitor.config import BrandConfig
 from monitor.model import Mention
 from monitor.pipeline.normalize import Rejected
@@ -23,7 +21,7 @@ class BrandFilter:
             for account in accounts:
                 self._owner.setdefault(account, name)
 
-    def own_account(self, mention: Mention) -> Optional[str]:
+    def own_account(self, mention: Mention) -> str | None:
         """The brand whose own account wrote this post, whatever its words (a reply need not name the brand)."""
         return self._owner.get(mention.author.lower().lstrip("@"))
 

@@ -3,8 +3,8 @@ survives restarts, and the ops channel hears once when it starts failing and onc
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Callable, Optional
 
 from monitor.clock import utcnow
 from monitor.components import Connector, SourceError
@@ -17,22 +17,20 @@ MAX_FAILURE_BACKOFF = 900.0
 
 
 class SourceHealth:
-    def __init__(self, sources: SourceRepository, ops: Optional[Callable[[str], None]], ops_after: int,
-                 clock: Callable[[], datetime] = utcnow) -> None:
+    def __init__(self, sources: SourceRepository, ops: Callable[[str], None] | None, ops_after: int) -> None:
         self.sources = sources
-        self.clock = clock  # tests move it on instead of sleeping through a pause
         self.ops = ops  # posts a notice to the ops channel; raises when it could not
         self.ops_after = ops_after
         self._paused_until: dict[str, datetime] = {}
         self._pauses_loaded = False
 
-    def paused_until(self, source: str) -> Optional[datetime]:
+    def paused_until(self, source: str) -> datetime | None:
         """When the source may be polled again, or None when it may be polled now."""
         if not self._pauses_loaded:  # a restart honours rate limits, budgets and backoff
             self._paused_until.update(self.sources.paused_sources())
             self._pauses_loaded = True
         until = self._paused_until.get(source)
-        return until if until and self.clock() < until else None
+        return until if until and utcnow() < until else None
 
     def succeeded(self, source: str) -> None:
         self._paused_until.pop(source, None)
@@ -79,7 +77,7 @@ class SourceHealth:
             self._tell_ops(source, f"Source {source} is failing ({failures} poll(s) in a row): {error}", True)
 
     def _pause(self, source: str, seconds: float) -> None:
-        self._paused_until[source] = self.clock() + timedelta(seconds=seconds)
+        self._paused_until[source] = utcnow() + timedelta(seconds=seconds)
         try:
             self.sources.set_paused(source, self._paused_until[source])
         except Exception as db_exc:  # noqa: BLE001 - the pause still holds in this process

@@ -11,8 +11,8 @@ import hashlib
 import math
 import re
 import unicodedata
-from datetime import datetime, timedelta, timezone
-from typing import Any, Optional
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from monitor.markup import UNSAFE_CHARS, strip_controls
 from monitor.model import Mention, RawPost
@@ -23,7 +23,7 @@ MAX_ID_CHARS = 128
 # More followers than people on Earth is not a reach, it is bad data: it would top every most-read list.
 MAX_REACH = 10**10
 # Nothing on these sources was posted before this; older (or negative) times are bad data.
-EARLIEST_POST = datetime(2000, 1, 1, tzinfo=timezone.utc)
+EARLIEST_POST = datetime(2000, 1, 1, tzinfo=UTC)
 FUTURE_SLACK = timedelta(minutes=5)
 
 _SPACE_RUNS = re.compile(r"[ \t]{3,}")
@@ -63,7 +63,7 @@ def clean_text(value: Any) -> str:
     return value
 
 
-def _clean_short(value: Any, limit: int) -> Optional[str]:
+def _clean_short(value: Any, limit: int) -> str | None:
     if value is None:
         return None
     if isinstance(value, (int, float)) and not isinstance(value, bool):
@@ -96,7 +96,7 @@ def _reach(value: Any, repairs: list[str]) -> int:
     return int(reach)
 
 
-def _url(value: Any) -> Optional[str]:
+def _url(value: Any) -> str | None:
     url = _clean_short(value, 2048)
     # Only web links: a javascript: or data: URL must never become a clickable alert link.
     if url and _WEB_URL.match(url):
@@ -104,21 +104,21 @@ def _url(value: Any) -> Optional[str]:
     return None
 
 
-def parse_time(value: Any, now: datetime) -> Optional[datetime]:
+def parse_time(value: Any, now: datetime) -> datetime | None:
     """A post time in UTC, at most a few minutes ahead of ``now``; None when unreadable."""
     when = _read_time(value)
     # A clock far in the future would pin a post to the top of every digest.
     return min(when, now + FUTURE_SLACK) if when else None
 
 
-def _read_time(value: Any) -> Optional[datetime]:
-    when: Optional[datetime] = None
+def _read_time(value: Any) -> datetime | None:
+    when: datetime | None = None
     if isinstance(value, datetime):
         when = value
     elif isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
         seconds = value / 1000 if value > 1e11 else value  # milliseconds since the epoch
         try:
-            when = datetime.fromtimestamp(seconds, timezone.utc)
+            when = datetime.fromtimestamp(seconds, UTC)
         except (OverflowError, OSError, ValueError):
             return None
     elif isinstance(value, str) and value.strip():
@@ -130,9 +130,9 @@ def _read_time(value: Any) -> Optional[datetime]:
     if when is None:
         return None
     if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
+        when = when.replace(tzinfo=UTC)
     try:
-        return when.astimezone(timezone.utc)
+        return when.astimezone(UTC)
     except (OverflowError, ValueError):
         return None
 
@@ -174,7 +174,7 @@ def normalize(raw: RawPost, source: str, now: datetime) -> Mention:
     )
 
 
-def _rating(value: Any, repairs: list[str]) -> Optional[int]:
+def _rating(value: Any, repairs: list[str]) -> int | None:
     """A review's stars, 1-5; anything else is dropped (and counted) rather than trusted."""
     if value is None:
         return None

@@ -6,10 +6,11 @@ import logging
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Callable, Optional
 
+from monitor import clock
 from monitor.clock import utcnow
 from monitor.components import Connector
 from monitor.config import Config
@@ -39,13 +40,13 @@ class PollResult:
     alerts: int = 0
     held_back: int = 0  # complaints too old to alert (alerts.max_age)
     batches: int = 0
-    error: Optional[str] = None
-    skipped: Optional[str] = None
+    error: str | None = None
+    skipped: str | None = None
     seconds: float = 0.0
     drop_reasons: dict[str, int] = field(default_factory=dict)
     repairs: dict[str, int] = field(default_factory=dict)  # posts kept with a field replaced, by reason
-    held_from: Optional[float] = None   # when this instance held the source's lease (Unix time)
-    held_until: Optional[float] = None
+    held_from: float | None = None   # when this instance held the source's lease (Unix time)
+    held_until: float | None = None
 
 
 @dataclass
@@ -61,10 +62,10 @@ class Prepared:
 class Pipeline:
     def __init__(self, config: Config, engine: ScoringEngine, *, mentions: MentionRepository,
                  sources: SourceRepository, leases: LeaseRepository,
-                 stop: Optional[threading.Event] = None,
-                 on_stored: Optional[Callable[[], None]] = None,
-                 ops: Optional[Callable[[str], None]] = None, owner: str = "",
-                 on_public_reply: Optional[Callable[[list[PublicReply]], None]] = None) -> None:
+                 stop: threading.Event | None = None,
+                 on_stored: Callable[[], None] | None = None,
+                 ops: Callable[[str], None] | None = None, owner: str = "",
+                 on_public_reply: Callable[[list[PublicReply]], None] | None = None) -> None:
         self.config = config
         self.engine = engine
         self.mentions, self.sources, self.leases = mentions, sources, leases
@@ -94,11 +95,11 @@ class Pipeline:
                 result.skipped = "being polled by another instance"
                 log.debug("source=%s skipped: %s", connector.name, result.skipped)
                 return result
-            result.held_from = time.time()
+            result.held_from = clock.timestamp()
             try:
                 self._read_source(connector, result, lease)
             finally:
-                result.held_until = time.time()
+                result.held_until = clock.timestamp()
                 self.leases.release(lease, self.owner)
             self.health.succeeded(connector.name)
         except Exception as exc:  # noqa: BLE001 - any failure is contained to this source
@@ -110,9 +111,9 @@ class Pipeline:
     def _read_source(self, connector: Connector, result: PollResult, lease: str) -> None:
         """Batch k is scored by the workers while batch k+1 is read and batch k-1 stored."""
         cursor = self.sources.load_cursor(connector.name)
-        in_flight: Optional[tuple[Prepared, ScoringJob]] = None
+        in_flight: tuple[Prepared, ScoringJob] | None = None
         batches = iter(connector.fetch(cursor))
-        fetch_error: Optional[Exception] = None
+        fetch_error: Exception | None = None
         while True:
             try:
                 batch = next(batches)
@@ -135,7 +136,7 @@ class Pipeline:
         if fetch_error is not None:
             raise fetch_error
 
-    def _prepare(self, source: str, batch: Batch, result: PollResult) -> "Prepared":
+    def _prepare(self, source: str, batch: Batch, result: PollResult) -> Prepared:
         now = utcnow()
         result.batches += 1
         result.read += len(batch.posts) + batch.rejected
@@ -174,10 +175,10 @@ class Pipeline:
         todo = [m for ext, m in fresh.items() if ext not in known]
         return Prepared(batch, todo, rejected, replies)
 
-    def _store(self, source: str, prepared: "Prepared", job: ScoringJob, result: PollResult) -> None:
+    def _store(self, source: str, prepared: Prepared, job: ScoringJob, result: PollResult) -> None:
         batch, rows, routes = prepared.batch, [], []
         oldest = utcnow() - self.max_age if self.max_age else None
-        for mention, score in zip(prepared.todo, job.result()):
+        for mention, score in zip(prepared.todo, job.result(), strict=True):
             row = _row(mention, score)
             mention_routes = self.router.routes_for(mention.brand, score.topic, score.priority) \
                 if score.is_complaint else []

@@ -34,7 +34,7 @@ def _match(rule: str, start: int = 0, end: int = 0) -> Match:
     return Match(rule, start, end, STRUCTURAL_RULES[rule][0])
 
 
-def structural_cues(text: str, tokens: list[str], masked: set[int], context: "PostContext", compound: float,
+def structural_cues(text: str, tokens: list[str], masked: set[int], context: PostContext, compound: float,
                     lexical: bool) -> list[Match]:
     """Every clause-level cue in the post; the statement-to-the-brand prior only beside another sign."""
     cues = negated_events(tokens, masked) + thing_failures(tokens, masked, context.handles) + \
@@ -47,12 +47,14 @@ def structural_cues(text: str, tokens: list[str], masked: set[int], context: "Po
 
 PEOPLE = frozenset({"i", "we", "you", "he", "she", "they", "i'm", "we're", "people", "u", "kids", "son", "daughter",
                     "wife", "husband", "mum", "dad", "friend", "friends", "family", "who", "that", "which"})
-THING_NEGATORS = frozenset({"won't", "wouldn't", "doesn't", "didn't", "isn't", "can't", "couldn't", "never", "hasn't", "aren't"})
+THING_NEGATORS = frozenset({"won't", "wouldn't", "doesn't", "didn't", "isn't", "can't", "couldn't", "never", "hasn't",
+                            "aren't"})
 # Verbs after a negator that say nothing about a failure.
-NOT_FAILURES = frozenset({"be", "have", "matter", "like", "want", "need", "mind", "care", "think", "seem", "know", "look",
-                          "disappoint", "lie", "stop", "wait", "hurt", "help", "get", "go", "take", "last", "cost", "believe"})
-EXPECTED = frozenset({"ordered", "booked", "bought", "paid", "asked", "requested", "pre", "preordered", "chose", "selected",
-                      "picked", "reserved"})
+NOT_FAILURES = frozenset({"be", "have", "matter", "like", "want", "need", "mind", "care", "think", "seem", "know",
+                          "look", "disappoint", "lie", "stop", "wait", "hurt", "help", "get", "go", "take", "last",
+                          "cost", "believe"})
+EXPECTED = frozenset({"ordered", "booked", "bought", "paid", "asked", "requested", "pre", "preordered", "chose",
+                      "selected", "picked", "reserved"})
 RECEIVED = frozenset({"got", "received", "sent", "given", "delivered", "gave", "put", "brought", "served"})
 RECEIVED_OBJECT = frozenset({"a", "an", "the", "someone", "only", "just", "set", "put", "one", "two", "half", "nothing",
                              "chicken", "it's", "someone's", "my"})
@@ -104,7 +106,8 @@ def thing_failures(tokens: list[str], masked: set[int], handles: frozenset[str])
         while j < len(tokens) - 1 and tokens[j] in ("still", "even", "always", "ever", "actually", "properly"):
             j += 1
         verb = tokens[j]
-        if subject in PEOPLE or subject in handles or subject in lx.NEGATORS or verb in NOT_FAILURES or j in masked or not verb.isalpha():
+        if (subject in PEOPLE or subject in handles or subject in lx.NEGATORS or verb in NOT_FAILURES or j in masked
+                or not verb.isalpha()):
             continue
         found.append(_match("thing_failed", i - 1, j + 1))
     return found
@@ -133,7 +136,8 @@ TIME_REFERENCE = frozenset({"ago", "since", "last", "january", "february", "marc
 TURNS = frozenset({"but", "yet", "still", "now", "and"})
 PERSISTS_NOT = frozenset({"love", "loving", "the", "best", "works", "working", "going", "great", "good", "use",
                           "using", "recommend", "got", "have", "my", "a", "an", "worth", "free", "available", "on",
-                          "in", "there", "here", "prefer", "enjoy", "happy", "think", "thinks", "believe", "believes", "deciding", "thinking", "choosing", "using", "hoping",
+                          "in", "there", "here", "prefer", "enjoy", "happy", "think", "thinks", "believe", "believes",
+                          "deciding", "thinking", "choosing", "hoping",
                           "planning", "looking", "can't", "remember"})
 _RHETORICAL = re.compile(r"(?:^|[.!?,]\s*)(?:really|seriously|srsly|why|how|what|again)\s*\?+", re.IGNORECASE)
 # "I can't" + a verb: the writer is blocked from doing something, unless the verb is one of these.

@@ -4,7 +4,7 @@ comes out of the database), predicted with one sparse dot product per post."""
 from __future__ import annotations
 
 import json
-from typing import Iterable, Optional
+from collections.abc import Iterable
 
 import numpy as np
 
@@ -22,7 +22,7 @@ def _vectorizers():
     from sklearn.feature_extraction.text import HashingVectorizer
 
     words = HashingVectorizer(n_features=WORD_FEATURES, ngram_range=WORD_NGRAMS, alternate_sign=False, norm="l2",
-                              token_pattern=r"(?u)\b\w[\w']*\b")
+                              token_pattern=r"(?u)\b\w[\w']*\b")  # noqa: S106 - a regex, not a secret
     chars = HashingVectorizer(n_features=CHAR_FEATURES, analyzer="char_wb", ngram_range=CHAR_NGRAMS,
                               alternate_sign=False, norm="l2")
     return words, chars
@@ -55,7 +55,7 @@ class LearnedModel:
         self._weights: dict[str, float] = {}  # word or word pair -> its coefficient
 
     @classmethod
-    def fit(cls, texts: list[str], dense: np.ndarray, labels: list[bool]) -> "LearnedModel":
+    def fit(cls, texts: list[str], dense: np.ndarray, labels: list[bool]) -> LearnedModel:
         from sklearn.linear_model import LogisticRegression
 
         classifier = LogisticRegression(C=4.0, class_weight="balanced", max_iter=2000)
@@ -98,7 +98,7 @@ class LearnedModel:
         return header + b"\n" + self.coef.astype("<f4").tobytes()
 
     @classmethod
-    def from_bytes(cls, data: bytes) -> "LearnedModel":
+    def from_bytes(cls, data: bytes) -> LearnedModel:
         header, _, body = data.partition(b"\n")
         meta = json.loads(header)
         expected = meta["word_features"] + meta["char_features"] + len(meta["dense"])
@@ -117,7 +117,7 @@ class BlendedScorer:
     def __init__(self, rules, model: LearnedModel) -> None:
         self.rules, self.model, self.config = rules, model, rules.config
 
-    def score(self, text: str, reach: int = 0, rating: Optional[int] = None) -> Score:
+    def score(self, text: str, reach: int = 0, rating: int | None = None) -> Score:
         return self.score_many([(text, reach, rating)])[0]
 
     def score_many(self, items: Iterable[tuple]) -> list[Score]:
@@ -127,7 +127,10 @@ class BlendedScorer:
         if not scores:
             return scores
         probabilities = self.model.probabilities([item[0] for item in items], dense_features(scores))
-        return [self._blend(score, float(p), item[0], item[1]) for score, p, item in zip(scores, probabilities, items)]
+        return [
+            self._blend(score, float(p), item[0], item[1])
+            for score, p, item in zip(scores, probabilities, items, strict=True)
+        ]
 
     def _blend(self, score: Score, p: float, text: str, reach: int) -> Score:
         reason: dict = {"rule": "model", "label": "learned from the team's labels", "score": round(p, 4)}
@@ -140,7 +143,7 @@ class BlendedScorer:
                      topic=score.topic, priority=reach_priority(p, score.compound, reach, self.config.reach_cap))
 
 
-def make_scorer(scoring, topics: Optional[dict], model_data: Optional[bytes]):
+def make_scorer(scoring, topics: dict | None, model_data: bytes | None):
     """The rules alone, or the rules with the active learned model."""
     from monitor.scoring.scorer import ComplaintScorer
 

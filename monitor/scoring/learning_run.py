@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Optional
 
 from monitor.scoring.scorer import ComplaintScorer
 from monitor.scoring.training import Evaluation, learn
@@ -15,7 +14,7 @@ log = logging.getLogger(__name__)
 @dataclass
 class LearningOutcome:
     evaluation: Evaluation
-    version: Optional[int]     # the stored model (None on a dry run)
+    version: int | None     # the stored model (None on a dry run)
     activated: bool
 
     def report(self) -> str:
@@ -48,7 +47,7 @@ def run_learning(labels_repo, models_repo, scoring, topics, folds: int = 5, min_
     return LearningOutcome(evaluation, version, evaluation.better)
 
 
-def retrain_if_new_labels(labels_repo, models_repo, scoring, topics) -> Optional[LearningOutcome]:
+def retrain_if_new_labels(labels_repo, models_repo, scoring, topics) -> LearningOutcome | None:
     """The scheduled run: only when labels came in since the last model was trained."""
     from monitor.scoring.training import NotEnoughLabels
 

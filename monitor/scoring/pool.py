@@ -8,7 +8,6 @@ import signal
 import threading
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from typing import Optional
 
 from monitor.config import ScoringConfig
 from monitor.model import Score
@@ -19,7 +18,7 @@ POOL_MIN_BATCH = 256
 _worker_scorer = None
 
 
-def _init_worker(scoring: dict, topics: dict, model_data: Optional[bytes]) -> None:
+def _init_worker(scoring: dict, topics: dict, model_data: bytes | None) -> None:
     global _worker_scorer
     # Ctrl-C and systemd signal the whole process group; the parent finishes the batch and shuts us down.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -37,19 +36,19 @@ class ScoringEngine:
     """Scores batches in this process, or across a process pool for large batches."""
 
     def __init__(self, scoring: ScoringConfig, topics: dict[str, list[str]],
-                 model_data: Optional[bytes] = None) -> None:
+                 model_data: bytes | None = None) -> None:
         from monitor.scoring.learned import make_scorer
 
         self.scorer = make_scorer(scoring, topics, model_data)
         self._scoring, self._topics, self._model = scoring, topics, model_data
         self.workers = scoring.workers or (os.cpu_count() or 1)
-        self._pool: Optional[ProcessPoolExecutor] = None
+        self._pool: ProcessPoolExecutor | None = None
         self._lock = threading.Lock()
 
     def score(self, items: list[tuple[str, int]]) -> list[Score]:
         return self.submit(items).result()
 
-    def submit(self, items: list[tuple[str, int]]) -> "ScoringJob":
+    def submit(self, items: list[tuple[str, int]]) -> ScoringJob:
         """Starts scoring; the caller can prepare or store other batches while the workers run."""
         if self.workers <= 1 or len(items) < POOL_MIN_BATCH:
             return ScoringJob(self, done=self.scorer.score_many(items))
@@ -74,7 +73,7 @@ class ScoringEngine:
                     initializer=_init_worker, initargs=(self._scoring.model_dump(), self._topics, self._model))
             return self._pool
 
-    def use_model(self, model_data: Optional[bytes]) -> None:
+    def use_model(self, model_data: bytes | None) -> None:
         """Score with another learned model (or the rules alone); workers start afresh with it."""
         from monitor.scoring.learned import make_scorer
 
@@ -90,7 +89,7 @@ class ScoringEngine:
 
 
 class ScoringJob:
-    def __init__(self, engine: ScoringEngine, done: Optional[list[Score]] = None, futures: Optional[list] = None):
+    def __init__(self, engine: ScoringEngine, done: list[Score] | None = None, futures: list | None = None):
         self._engine, self._done, self._futures = engine, done, futures or []
 
     def result(self) -> list[Score]:

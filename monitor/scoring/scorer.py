@@ -10,7 +10,7 @@ which rules fired so an agent can see why a post was flagged.
 from __future__ import annotations
 
 import re
-from typing import Iterable, Optional
+from collections.abc import Iterable
 
 from monitor.config import ScoringConfig
 from monitor.model import Score
@@ -63,7 +63,7 @@ def _vader_evidence(compound: float, ignore_positive: bool, ignore_negative: boo
     return cheer * (-0.7 if compound >= 0.6 else -0.35 if compound >= 0.3 else 0.0)
 
 
-def _rating_evidence(rating: Optional[int], reasons: list[dict]) -> float:
+def _rating_evidence(rating: int | None, reasons: list[dict]) -> float:
     """A review's stars: 1-2 are the reviewer's own verdict of a bad experience; 4-5 argue against one."""
     if rating is None:
         return 0.0
@@ -84,7 +84,7 @@ def _span_masked(match: Match, masked: set[int]) -> bool:
 class ComplaintScorer:
     """Scores one post: sentiment, complaint flag with reasons, topic and priority."""
 
-    def __init__(self, scoring: Optional[ScoringConfig] = None, topics: Optional[dict[str, list[str]]] = None) -> None:
+    def __init__(self, scoring: ScoringConfig | None = None, topics: dict[str, list[str]] | None = None) -> None:
         from vaderSentiment.vaderSentiment import (
             SentimentIntensityAnalyzer,  # heavy: loaded on first scorer
         )
@@ -95,8 +95,10 @@ class ComplaintScorer:
         self._vader = SentimentIntensityAnalyzer()
         self._valence = self._vader.lexicon
         structural = clauses.STRUCTURAL_RULES
-        self._labels = {name: label for name, (_, label, _) in RULES.items()} | {n: lb for n, (_, lb) in structural.items()}
-        self._weights = {name: weight for name, (weight, _, _) in RULES.items()} | {n: w for n, (w, _) in structural.items()}
+        self._labels = ({name: label for name, (_, label, _) in RULES.items()}
+                        | {n: lb for n, (_, lb) in structural.items()})
+        self._weights = ({name: weight for name, (weight, _, _) in RULES.items()}
+                         | {n: w for n, (w, _) in structural.items()})
         # One trie for cues, guards, sarcasm phrases and topic terms: a post's tokens are walked once.
         self._phrases = PhraseMatcher()
         for name, (weight, _, patterns) in RULES.items():
@@ -117,7 +119,7 @@ class ComplaintScorer:
 
     # -- public -------------------------------------------------------------
 
-    def score(self, text: str, reach: int = 0, rating: Optional[int] = None) -> Score:
+    def score(self, text: str, reach: int = 0, rating: int | None = None) -> Score:
         vader = self._vader.polarity_scores(text)
         compound = vader["compound"]
         tokens = tokenize(text)
@@ -158,14 +160,17 @@ class ComplaintScorer:
 
         factor = 0.25 if discounted else 1.0
         evidence = self._cue_evidence(cues, tokens, factor, context, reasons)
-        evidence += self._guard_evidence([g for g in guards if not (sarcastic and g.rule == "resolved")], tokens, reasons)
+        kept_guards = [g for g in guards if not (sarcastic and g.rule == "resolved")]
+        evidence += self._guard_evidence(kept_guards, tokens, reasons)
         evidence += self._emoji_evidence(text, sarcastic, reasons) + (1.0 if sarcastic else 0.0)
         several = len({m.rule for m in cues} - {"to_brand"}) >= 2  # cheerful words then weigh less
         return evidence + _vader_evidence(
-            compound, ignore_positive=sarcastic or ends_on_complaint, ignore_negative=any(g.rule == "idiom" for g in guards),
+            compound, ignore_positive=sarcastic or ends_on_complaint,
+            ignore_negative=any(g.rule == "idiom" for g in guards),
             factor=factor * (1.0 if context.customer else OFF_CONTEXT), cheer=0.5 if several else 1.0)
 
-    def _contrast(self, tokens: list[str], cues: list[Match], sarcastic: bool, reasons: list[dict]) -> tuple[bool, bool]:
+    def _contrast(self, tokens: list[str], cues: list[Match], sarcastic: bool,
+                  reasons: list[dict]) -> tuple[bool, bool]:
         """(discounted, ends_on_complaint): does a 'but' put the complaint before a happy ending, or after?"""
         contrast_at, relief = self._contrast_position(tokens)
         if contrast_at is None or not cues:
@@ -247,7 +252,8 @@ class ComplaintScorer:
         for i, token in enumerate(tokens[:-1]):
             if token in lx.SARCASM_OPENERS:
                 window = tokens[i + 1:i + 6]
-                event = next((t for k, t in enumerate(window, i + 1) if t in lx.SARCASM_EVENTS and k not in masked), None)
+                event = next((t for k, t in enumerate(window, i + 1)
+                              if t in lx.SARCASM_EVENTS and k not in masked), None)
                 if event and not any(t in lx.NEGATORS for t in window):
                     reasons.append({"rule": "sarcasm", "label": "sarcasm",
                                     "match": " ".join(tokens[i:i + 1 + window.index(event) + 1])})
@@ -255,7 +261,7 @@ class ComplaintScorer:
         return False
 
     @staticmethod
-    def _contrast_position(tokens: list[str]) -> tuple[Optional[int], bool]:
+    def _contrast_position(tokens: list[str]) -> tuple[int | None, bool]:
         """Index of the last contrast marker, and whether it is a relief marker."""
         if _CONTRAST_HEADS.isdisjoint(tokens):
             return None, False

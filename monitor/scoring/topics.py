@@ -1,7 +1,7 @@
 """Which complaint topic a post is about: the configured topic whose terms it mentions most."""
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 from monitor.scoring.phrases import Match, PhraseMatcher
 

@@ -3,7 +3,6 @@ cross-validation, pooled predictions), and trained on all of them."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
 
 import numpy as np
 
@@ -65,6 +64,6 @@ def evaluate(texts: list[str], labels: list[bool], rules_scorer, folds: int = 5,
 
 
 def learn(texts: list[str], labels: list[bool], rules_scorer, folds: int = 5,
-          min_labels: int = 40) -> tuple[Evaluation, Optional[LearnedModel]]:
+          min_labels: int = 40) -> tuple[Evaluation, LearnedModel | None]:
     evaluation, dense = evaluate(texts, labels, rules_scorer, folds, min_labels)
     return evaluation, LearnedModel.fit(texts, dense, labels)

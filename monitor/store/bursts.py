@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Optional
+from typing import Any
 
 from sqlalchemy import func, insert, select, update
 
@@ -33,7 +33,7 @@ class BurstRepository:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    def open_burst(self, route: str, brand: str, since: datetime) -> Optional[dict]:
+    def open_burst(self, route: str, brand: str, since: datetime) -> dict | None:
         """The burst still running for a route and brand: its last complaint is inside the window."""
         stmt = (select(bursts).where(bursts.c.route == route, bursts.c.brand == brand, bursts.c.last_at >= since)
                 .order_by(bursts.c.id.desc()).limit(1))
@@ -48,14 +48,14 @@ class BurstRepository:
                                  .returning(bursts.c.id)).scalar_one()
         return {"id": ident, "route": route, "brand": brand, "started_at": now, "last_at": now, "message_ref": None}
 
-    def update_burst(self, burst_id: int, message_ref: Optional[str] = None) -> None:
+    def update_burst(self, burst_id: int, message_ref: str | None = None) -> None:
         values: dict[str, Any] = {"last_at": utcnow()}
         if message_ref is not None:
             values["message_ref"] = message_ref
         with self.db.engine.begin() as conn:
             conn.execute(update(bursts).where(bursts.c.id == burst_id).values(**values))
 
-    def spike(self, burst_id: int) -> Optional[dict]:
+    def spike(self, burst_id: int) -> dict | None:
         """A burst as its spike message shows it now: the live count of threaded complaints, their top topics
         and most-read posts, and where the spike was posted (the sink and channel of its thread)."""
         threaded = outbox.c.burst_id == burst_id

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Optional
+from typing import Any
 
 from sqlalchemy import case, func, insert, select, update
 from sqlalchemy.engine import Connection
@@ -20,7 +20,7 @@ CASE_FIELDS = tuple(CaseState.__dataclass_fields__)
 
 @dataclass(frozen=True)
 class Outcome:
-    case: Optional[CaseState]    # the case as it is now (None: no such case)
+    case: CaseState | None    # the case as it is now (None: no such case)
     changed: bool
     reason: str = ""             # why nothing changed
     first_response: bool = False  # this action was the case's first response
@@ -41,7 +41,7 @@ class CaseRepository:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    def get(self, case_id: int) -> Optional[CaseState]:
+    def get(self, case_id: int) -> CaseState | None:
         with self.db.engine.connect() as conn:
             row = conn.execute(select(cases).where(cases.c.id == case_id)).first()
         return case_state(row) if row else None
@@ -89,7 +89,7 @@ class CaseRepository:
             found = dict(conn.execute(select(cases.c.status, func.count()).group_by(cases.c.status)).all())
         return {status: found.get(status, 0) for status in STATUSES}
 
-    def answer_publicly(self, reply: PublicReply) -> Optional[Outcome]:
+    def answer_publicly(self, reply: PublicReply) -> Outcome | None:
         """The brand answered the post in public: the case's first response, unless it already had one; an
         open case counts as claimed by the brand account. None when the post has no case."""
         with self.db.engine.begin() as conn:
@@ -144,8 +144,8 @@ class CaseRepository:
         with self.db.engine.connect() as conn:
             return [dict(r._mapping) for r in conn.execute(stmt)]
 
-    def find(self, status: Optional[str] = None, brand: Optional[str] = None,
-             opened_before: Optional[datetime] = None, limit: int = 200) -> list[dict]:
+    def find(self, status: str | None = None, brand: str | None = None,
+             opened_before: datetime | None = None, limit: int = 200) -> list[dict]:
         """Cases with their post, oldest first."""
         stmt = (select(cases, mentions.c.text, mentions.c.url, mentions.c.author, mentions.c.topic,
                        mentions.c.priority, mentions.c.created_at)

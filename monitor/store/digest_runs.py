@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import Optional
 
 from sqlalchemy import update
 
@@ -30,7 +29,7 @@ class DigestRunRepository:
                 brand=brand, day=day, target=target, status="sending", created_at=utcnow(), detail="")
             return conn.execute(stmt.returning(digest_runs.c.id)).first() is not None
 
-    def finish(self, brand: str, day: date, target: str, detail: Optional[str]) -> None:
+    def finish(self, brand: str, day: date, target: str, detail: str | None) -> None:
         """Marks the run sent, or (detail None) removes the reservation so the next run retries."""
         where = [digest_runs.c.brand == brand, digest_runs.c.day == day, digest_runs.c.target == target]
         with self.db.engine.begin() as conn:

@@ -2,7 +2,7 @@
 Append-only; the newest label of a mention, or of a bare text, is the one that counts."""
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from sqlalchemy import insert, select
 

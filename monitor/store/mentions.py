@@ -2,9 +2,9 @@
 mentions read back for export."""
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Iterable, Iterator, Optional
 
 from sqlalchemy import func, insert, select
 
@@ -53,8 +53,15 @@ class MentionRepository:
                     mentions.c.id, mentions.c.external_id)
                 inserted = {ext: ident for ident, ext in conn.execute(stmt, rows)}
                 alerts = self._enqueue(conn, rows, routes, inserted)
-                open_cases(conn, {inserted[row["external_id"]]: row["brand"] for row, row_routes in zip(rows, routes)
-                                  if row_routes and row["external_id"] in inserted}, utcnow())
+                open_cases(
+                    conn,
+                    {
+                        inserted[row["external_id"]]: row["brand"]
+                        for row, row_routes in zip(rows, routes, strict=True)
+                        if row_routes and row["external_id"] in inserted
+                    },
+                    utcnow(),
+                )
             self.sources.save_cursor(conn, source, cursor)
             self.sources.count_batch(conn, source, read=read, stored=len(inserted), rejected=rejected)
         return StoredBatch(stored=len(inserted), duplicates=len(rows) - len(inserted), alerts=alerts,
@@ -68,7 +75,7 @@ class MentionRepository:
             {"mention_id": inserted[row["external_id"]], "route": r.name, "sink": r.sink,
              "channel": r.channel, "status": "pending", "attempts": 0,
              "next_attempt_at": now, "created_at": now}
-            for row, row_routes in zip(rows, routes) if row["external_id"] in inserted
+            for row, row_routes in zip(rows, routes, strict=True) if row["external_id"] in inserted
             for r in row_routes
         ]
         if outbox_rows:
@@ -81,7 +88,7 @@ class MentionRepository:
         with self.db.engine.connect() as conn:
             return conn.execute(stmt).scalar_one()
 
-    def created_range(self, brands: list[str]) -> tuple[Optional[datetime], Optional[datetime]]:
+    def created_range(self, brands: list[str]) -> tuple[datetime | None, datetime | None]:
         """When the oldest and the newest stored mention of these brands were posted."""
         stmt = select(func.min(mentions.c.created_at), func.max(mentions.c.created_at)).where(
             mentions.c.brand.in_(brands))
@@ -90,7 +97,7 @@ class MentionRepository:
         return first, last
 
     def created_between(self, fields: list[str], since: datetime, until: datetime,
-                        brands: Optional[list[str]] = None, chunk: int = 2000) -> Iterator[dict]:
+                        brands: list[str] | None = None, chunk: int = 2000) -> Iterator[dict]:
         """Mentions created in [since, until), oldest first, fetched in chunks so memory stays flat."""
         stmt = select(*(mentions.c[f] for f in fields)).where(mentions.c.created_at >= since,
                                                              mentions.c.created_at < until)

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Optional
 
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
@@ -51,7 +50,7 @@ class SchemaMigrator:
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
-    def revision(self) -> Optional[str]:
+    def revision(self) -> str | None:
         from alembic.runtime.migration import MigrationContext
 
         with self.db.engine.connect() as conn:

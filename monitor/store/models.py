@@ -1,8 +1,6 @@
 """Learned classifiers: each trained version with its figures; activating one deactivates the others."""
 from __future__ import annotations
 
-from typing import Optional
-
 from sqlalchemy import func, insert, select, update
 
 from monitor.clock import utcnow
@@ -32,7 +30,7 @@ class ModelRepository:
                 created_at=utcnow(), labels=labels_count, last_label_id=last_label_id, rules_f1=rules_f1,
                 model_f1=model_f1, figures=figures, active=activate, data=data).returning(models.c.id)).scalar_one()
 
-    def active(self) -> Optional[tuple[int, bytes]]:
+    def active(self) -> tuple[int, bytes] | None:
         """(version, data) of the model every instance scores with, or None: the rules alone."""
         with self.db.engine.connect() as conn:
             row = conn.execute(select(models.c.id, models.c.data).where(models.c.active.is_(True))

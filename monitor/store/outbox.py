@@ -1,8 +1,9 @@
 """The alert outbox: claims (one sender per alert, across instances), delivery results, dead letters."""
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
-from typing import Any, Iterable, Optional
+from typing import Any
 
 from sqlalchemy import bindparam, func, select, update
 
@@ -43,7 +44,7 @@ def _alert_query():
     )
 
 
-def _case(m) -> Optional[CaseState]:
+def _case(m) -> CaseState | None:
     if m["case_id"] is None:
         return None
     return CaseState(**{name: m[f"case_{name}"] for name in CASE_FIELDS})
@@ -64,13 +65,13 @@ class OutboxRepository:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    def claim_next(self, owner: str, skip_sinks: Iterable[str] = (), now: Optional[datetime] = None) -> Optional[Alert]:
+    def claim_next(self, owner: str, skip_sinks: Iterable[str] = (), now: datetime | None = None) -> Alert | None:
         """The oldest due alert, claimed for ``owner``."""
         claimed = self.claim_batch(owner, 1, skip_sinks, now)
         return claimed[0] if claimed else None
 
     def claim_batch(self, owner: str, limit: int, skip_sinks: Iterable[str] = (),
-                    now: Optional[datetime] = None) -> list[Alert]:
+                    now: datetime | None = None) -> list[Alert]:
         """Up to ``limit`` of the oldest due alerts, claimed for ``owner`` in one statement, oldest first.
         Rows other instances are claiming are skipped (FOR UPDATE SKIP LOCKED on PostgreSQL), and the claim
         re-checks each row is still pending (SQLite has no row locks), so an alert is never claimed twice."""
@@ -94,8 +95,8 @@ class OutboxRepository:
             return [_alert(row) for row in conn.execute(_alert_query().where(outbox.c.id.in_(ids))
                                                         .order_by(outbox.c.id))]
 
-    def finish(self, delivered: list[tuple[int, Optional[str], Optional[int]]] = (),
-               folded: list[tuple[int, int]] = (), failed: list[tuple[int, str, Optional[datetime]]] = (),
+    def finish(self, delivered: list[tuple[int, str | None, int | None]] = (),
+               folded: list[tuple[int, int]] = (), failed: list[tuple[int, str, datetime | None]] = (),
                released: list[int] = ()) -> None:
         """The results of a batch in one transaction: (id, message ref, burst id) delivered, (id, burst id)
         folded into their burst, (id, error, next attempt or None to dead-letter) failed, ids put back."""
@@ -122,14 +123,14 @@ class OutboxRepository:
     def release(self, outbox_id: int) -> None:
         self.finish(released=[outbox_id])
 
-    def mark_delivered(self, outbox_id: int, message_ref: Optional[str], burst_id: Optional[int] = None) -> None:
+    def mark_delivered(self, outbox_id: int, message_ref: str | None, burst_id: int | None = None) -> None:
         self.finish(delivered=[(outbox_id, message_ref, burst_id)])
 
-    def mark_failed(self, outbox_id: int, error: str, next_attempt_at: Optional[datetime]) -> None:
+    def mark_failed(self, outbox_id: int, error: str, next_attempt_at: datetime | None) -> None:
         """Schedules a retry, or dead-letters the alert when next_attempt_at is None."""
         self.finish(failed=[(outbox_id, error, next_attempt_at)])
 
-    def retry_dead(self, outbox_ids: Optional[list[int]] = None) -> list[int]:
+    def retry_dead(self, outbox_ids: list[int] | None = None) -> list[int]:
         """Queues dead alerts again (all, or these ids); returns the ids that were dead and are queued."""
         stmt = update(outbox).where(outbox.c.status == "dead")
         if outbox_ids:
@@ -145,7 +146,7 @@ class OutboxRepository:
         with self.db.engine.connect() as conn:
             return [dict(r._mapping) for r in conn.execute(stmt)]
 
-    def alert(self, outbox_id: int) -> Optional[Alert]:
+    def alert(self, outbox_id: int) -> Alert | None:
         """One alert as it stands now, with its case and, once delivered, its message reference."""
         with self.db.engine.connect() as conn:
             row = conn.execute(_alert_query().where(outbox.c.id == outbox_id)).first()
@@ -172,7 +173,7 @@ class OutboxRepository:
         with self.db.engine.begin() as conn:
             conn.execute(update(outbox).where(outbox.c.id == outbox_id).values(reminded_at=None))
 
-    def enqueue(self, mention_id: int, route: str, sink: str, channel: Optional[str]) -> bool:
+    def enqueue(self, mention_id: int, route: str, sink: str, channel: str | None) -> bool:
         """Queues an alert of a stored complaint on one more route (an escalation); once per route."""
         now = utcnow()
         stmt = self.db.insert_new(outbox, ["mention_id", "route"]).values(

@@ -3,7 +3,6 @@ the ops channel was told it is failing."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Optional
 
 from sqlalchemy import select, update
 from sqlalchemy.engine import Connection
@@ -74,7 +73,7 @@ class SourceRepository:
 
     # -- pauses -----------------------------------------------------------------------
 
-    def set_paused(self, source: str, until: Optional[datetime]) -> None:
+    def set_paused(self, source: str, until: datetime | None) -> None:
         with self.db.engine.begin() as conn:
             conn.execute(update(source_health).where(source_health.c.source == source).values(paused_until=until))
 

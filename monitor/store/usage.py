@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Optional
 
 from sqlalchemy import select, update
 
@@ -26,7 +25,7 @@ class UsageRepository:
                          .values(posts_read=source_usage.c.posts_read + posts,
                                  requests=source_usage.c.requests + requests, updated_at=utcnow()))
 
-    def month(self, period: Optional[str] = None) -> dict[str, dict]:
+    def month(self, period: str | None = None) -> dict[str, dict]:
         """{source: {posts_read, requests}} for a month (default: this month, UTC)."""
         period = period or utcnow().strftime("%Y-%m")
         with self.db.engine.connect() as conn:
@@ -49,7 +48,9 @@ class SourceMeter:
         used = self.used()
         if used + posts > self.budget:
             now = utcnow()
-            next_month = (now.replace(day=1, hour=0, minute=0, second=0, microsecond=0) + timedelta(days=32)).replace(day=1)
+            next_month = (now.replace(day=1, hour=0, minute=0, second=0, microsecond=0) + timedelta(days=32)).replace(
+                day=1
+            )
             from monitor.components import SourceError
 
             raise SourceError(f"monthly post budget reached: {used:,} of {self.budget:,} read in {now:%Y-%m}; "
