@@ -77,6 +77,7 @@ class PublicReply:
     account: str          # the brand account, e.g. @pixelcarthelp
     at: datetime
     url: str | None
+    brands: tuple[str, ...]  # the brands the account speaks for: it answers only their cases
 
 
 @dataclass(slots=True)

@@ -331,20 +331,35 @@ def test_two_instances_sweeping_at_once_send_one_reminder(tmp_path, db_url):
     svc.close()
 
 
+def _sample(text: str, series: str) -> float:
+    """The value of one series in a Prometheus text exposition (0 when it has not appeared yet)."""
+    found = [line.rsplit(" ", 1)[1] for line in text.splitlines() if line.startswith(series + " ")]
+    return float(found[0]) if found else 0.0
+
+
 def test_case_metrics(tmp_path, db_url):
     import urllib.request
 
     svc = service(tmp_path, db_url, service={"http": {"enabled": True, "port": 0}})
     server = svc.start_ops_server()
+
+    def scrape() -> str:
+        with urllib.request.urlopen(f"http://127.0.0.1:{server.port}/metrics", timeout=5) as response:
+            return response.read().decode()
+
+    changed = 'monitor_case_actions_total{action="claim",origin="cli",result="changed"}'
+    refused = 'monitor_case_actions_total{action="claim",origin="cli",result="refused"}'
+    first = "monitor_case_first_response_seconds_count"
     try:
+        # The counters are process-wide and other tests move them too: what counts is how far these moved.
+        before = scrape()
         svc.desk.act(CaseAction(case_of(svc, "1"), "claim", "ann", "cli"))
         svc.desk.act(CaseAction(case_of(svc, "1"), "claim", "bob", "cli"))
-        with urllib.request.urlopen(f"http://127.0.0.1:{server.port}/metrics", timeout=5) as response:
-            text = response.read().decode()
+        text = scrape()
         assert 'monitor_cases{status="claimed"} 1.0' in text and 'monitor_cases{status="open"} 1.0' in text
-        assert 'monitor_case_actions_total{action="claim",origin="cli",result="changed"}' in text
-        assert 'monitor_case_actions_total{action="claim",origin="cli",result="refused"}' in text
-        assert "monitor_case_first_response_seconds_count" in text
+        assert _sample(text, changed) - _sample(before, changed) == 1
+        assert _sample(text, refused) - _sample(before, refused) == 1
+        assert _sample(text, first) - _sample(before, first) == 1  # the refused claim was no response
     finally:
         server.stop()
         svc.close()

@@ -104,11 +104,18 @@ def test_only_web_links_are_kept(url, kept):
     assert normalize(raw, "s", NOW).url == kept
 
 
-@pytest.mark.parametrize("author, brand", [("PixelcartHelp", "Pixelcart"), ("@pixelcarthelp", "Pixelcart"),
-                                           ("pixelcart", None), ("ann", None)])
-def test_own_account_is_recognised_whatever_its_case_or_at_sign(author, brand):
+@pytest.mark.parametrize("author, brands", [("PixelcartHelp", ("Pixelcart",)), ("@pixelcarthelp", ("Pixelcart",)),
+                                            ("pixelcart", ()), ("ann", ())])
+def test_own_account_is_recognised_whatever_its_case_or_at_sign(author, brands):
     mention = normalize(RawPost(external_id="1", text="thanks for waiting", author=author), "s", NOW)
-    assert BrandFilter(BRANDS).own_account(mention) == brand
+    assert BrandFilter(BRANDS).own_account(mention) == brands
+
+
+def test_an_account_shared_by_two_brands_speaks_for_both():
+    shared = [BrandConfig(name="Pixelcart", terms=["pixelcart"], own_accounts=["grouphelp"]),
+              BrandConfig(name="Northwind Air", terms=["northwind"], own_accounts=["@GroupHelp", "northwindair"])]
+    mention = normalize(RawPost(external_id="1", text="we're on it", author="grouphelp"), "s", NOW)
+    assert BrandFilter(shared).own_account(mention) == ("Pixelcart", "Northwind Air")
 
 
 @pytest.mark.parametrize("value, expected", [

@@ -16,14 +16,16 @@ class BrandFilter:
         self._terms = [(b, term_pattern(b.terms)) for b in brands]
         self._exclude = {b.name: term_pattern(b.exclude) for b in brands}
         self._own = {b.name: {a.lower().lstrip("@") for a in b.own_accounts} for b in brands}
-        self._owner: dict[str, str] = {}  # account -> the first brand listing it: one lookup per post
+        owners: dict[str, list[str]] = {}  # account -> the brands listing it: one lookup per post
         for name, accounts in self._own.items():
             for account in accounts:
-                self._owner.setdefault(account, name)
+                owners.setdefault(account, []).append(name)
+        self._owners = {account: tuple(names) for account, names in owners.items()}
 
-    def own_account(self, mention: Mention) -> str | None:
-        """The brand whose own account wrote this post, whatever its words (a reply need not name the brand)."""
-        return self._owner.get(mention.author.lower().lstrip("@"))
+    def own_account(self, mention: Mention) -> tuple[str, ...]:
+        """The brands whose own account wrote this post, whatever its words (a reply need not name the brand);
+        empty for anyone else. One account may speak for several brands (a group's shared help desk)."""
+        return self._owners.get(mention.author.lower().lstrip("@"), ())
 
     def assign(self, mention: Mention) -> Mention:
         brand = self._by_name.get(mention.brand.lower()) if mention.brand else None

@@ -147,10 +147,11 @@ class Pipeline:
         for raw in batch.posts:
             try:
                 mention = normalize(raw, source, now)
-                if mention.in_reply_to and self.brand_filter.own_account(mention):
+                brands = self.brand_filter.own_account(mention) if mention.in_reply_to else ()
+                if brands:
                     # Never an alert or a sentiment figure: the first response to the post it answers.
                     replies.append(PublicReply(source, mention.in_reply_to, "@" + mention.author,
-                                               mention.created_at, mention.url))
+                                               mention.created_at, mention.url, brands))
                     raise Rejected("a public reply by the brand's own account")
                 mention = self.brand_filter.assign(mention)
             except Rejected as why:

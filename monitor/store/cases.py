@@ -91,10 +91,13 @@ class CaseRepository:
 
     def answer_publicly(self, reply: PublicReply) -> Outcome | None:
         """The brand answered the post in public: the case's first response, unless it already had one; an
-        open case counts as claimed by the brand account. None when the post has no case."""
+        open case counts as claimed by the brand account. None when the post has no case of the account's
+        brands: the post is found by source and id together (ids repeat across networks), and another
+        brand's account answering it is not this brand's response."""
         with self.db.engine.begin() as conn:
             before = conn.execute(select(cases).join(mentions, mentions.c.id == cases.c.mention_id).where(
-                mentions.c.source == reply.source, mentions.c.external_id == reply.in_reply_to)).first()
+                mentions.c.source == reply.source, mentions.c.external_id == reply.in_reply_to,
+                cases.c.brand.in_(reply.brands))).first()
             if before is None:
                 return None
             at = max(reply.at, before.opened_at) if reply.at else before.opened_at
