@@ -10,9 +10,11 @@ import json
 import re
 import threading
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from werkzeug import Request, Response
+
+from monitor import clock
 
 
 def problem(status: int, title: str, detail: str, headers: dict | None = None) -> Response:
@@ -53,7 +55,7 @@ class FakeX(FakeAPI):
         super().__init__()
         self.tweets: list[dict] = []   # oldest first
         self.users: dict[str, dict] = {}
-        self.t0 = datetime.now(UTC) - timedelta(minutes=30)  # inside the default 1 h backfill
+        self.t0 = clock.utcnow() - timedelta(minutes=30)  # inside the default 1 h backfill
 
     def install(self, httpserver) -> None:
         httpserver.expect_request("/2/tweets/search/recent").respond_with_handler(self.search)
@@ -152,7 +154,7 @@ class FakeReddit(FakeAPI):
     def __init__(self) -> None:
         super().__init__()
         self.things: list[dict] = []  # oldest first; kind t3 (submission) or t1 (comment)
-        self.t0 = datetime.now(UTC).timestamp() - 1800
+        self.t0 = clock.timestamp() - 1800
         self.token_requests = 0
         # Reddit's rate-limit window as its answers report it (x-ratelimit-* headers, reset in seconds).
         self.ratelimit = {"remaining": "595.0", "used": "5", "reset": "300"}
@@ -166,7 +168,7 @@ class FakeReddit(FakeAPI):
     def submission(self, title: str, body: str = "", sub: str = "all", author: str = "ann", score: int = 3,
                    comments: int = 1, age: float | None = None) -> str:
         ident = f"{len(self.things) + 1:x}abc"
-        created = self.t0 + 10 * len(self.things) if age is None else datetime.now(UTC).timestamp() - age
+        created = self.t0 + 10 * len(self.things) if age is None else clock.timestamp() - age
         self.things.append({"kind": "t3", "data": {
             "id": ident, "name": f"t3_{ident}", "title": title, "selftext": body, "author": author,
             "created_utc": created, "score": score, "num_comments": comments, "subreddit": sub,
@@ -312,7 +314,7 @@ class FakeSlack(FakeAPI):
         # test can kill the client at a known point: after Slack has the message, before the client knows.
         self.hold_at: int | None = None
         self.holding, self.release = threading.Event(), threading.Event()
-        self._ts = time.time()
+        self._ts = clock.timestamp()
 
     def install(self, httpserver) -> None:
         httpserver.expect_request("/api/chat.postMessage", method="POST").respond_with_handler(self.post_message)
@@ -480,6 +482,7 @@ def signed_request(payload: dict, secret: str = SIGNING_SECRET, timestamp: int |
     from urllib.parse import urlencode
 
     body = urlencode({"payload": json.dumps(payload)})
+    # The machine's clock, not monitor.clock: slack-bolt checks the timestamp against time.time() itself.
     stamp = str(int(time.time()) if timestamp is None else timestamp)
     digest = hmac.new(secret.encode(), f"v0:{stamp}:{body}".encode(), hashlib.sha256).hexdigest()
     return body.encode(), {"Content-Type": "application/x-www-form-urlencoded", "X-Slack-Request-Timestamp": stamp,

@@ -8,13 +8,13 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import datetime, timedelta
 
 import pytest
 import yaml
 from click.testing import CliRunner
 
+from monitor import clock
 from monitor.cli import cli
 from tests.support import BRANDS, ROOT, write_jsonl
 
@@ -108,7 +108,7 @@ def test_stats_alerts_and_digest(config_file):
     assert "no dead alerts" in invoke(config_file, "alerts", "dead").output
     assert "0 alert(s) queued" in invoke(config_file, "alerts", "retry").output
     # The posts carry no time, so they count as read now: today in the digest's zone, not the machine's.
-    today = datetime.now(ZoneInfo("Europe/London")).strftime("%Y-%m-%d")
+    today = clock.today("Europe/London").isoformat()
     digest = invoke(config_file, "digest", "--date", today, "--brand", "pixelcart")
     assert digest.exit_code == 0
     assert "Mentions (posts naming Pixelcart): 2 (feed 2)" in digest.output
@@ -210,7 +210,7 @@ def test_check_config_rejects_the_urls_every_other_command_rejects(tmp_path, url
 
 def test_commands_say_when_they_did_nothing(config_file):
     invoke(config_file, "run", "--once")
-    today = datetime.now(ZoneInfo("Europe/London")).strftime("%Y-%m-%d")  # the digest zone: the export reads days there
+    today = clock.today("Europe/London").isoformat()  # the digest zone: the export reads days there
     found = CliRunner().invoke(cli, ["--config", str(config_file), "export", "--since", today, "--until", today,
                                      "--brand", "PIXELCART", "--format", "jsonl"])
     assert found.exit_code == 0 and [json.loads(x)["brand"] for x in found.stdout.splitlines()] == ["Pixelcart"] * 2
@@ -222,7 +222,8 @@ def test_commands_say_when_they_did_nothing(config_file):
     assert reversed_range.exit_code == 2 and "must come before --until" in reversed_range.output
     retry = CliRunner().invoke(cli, ["--config", str(config_file), "alerts", "retry", "--id", "99999"])
     assert retry.exit_code == 1 and "not dead alerts (unknown, or not dead-lettered): 99999" in retry.output
-    future = CliRunner().invoke(cli, ["--config", str(config_file), "digest", "--date", "2030-01-01"])
+    next_year = (clock.today("Europe/London") + timedelta(days=366)).isoformat()
+    future = CliRunner().invoke(cli, ["--config", str(config_file), "digest", "--date", next_year])
     assert future.exit_code == 2 and "is in the future" in future.output
     empty = CliRunner().invoke(cli, ["--config", str(config_file), "digest", "--date", "2026-01-05"])
     assert empty.exit_code == 1 and "no mentions of Pixelcart, Northwind Air on 2026-01-05" in empty.output
@@ -263,4 +264,4 @@ def test_make_samples_dates_the_demo_to_this_week(tmp_path):
     assert len(fresh) == len(committed)
     times = sorted(json.loads(line)["created_at"] for line in fresh if line.endswith("}") and '"created_at"' in line)
     newest = datetime.fromisoformat(times[-1].replace("Z", "+00:00"))
-    assert timedelta(0) <= datetime.now(UTC) - newest < timedelta(days=2)
+    assert timedelta(0) <= clock.utcnow() - newest < timedelta(days=2)

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -10,6 +9,7 @@ import sqlalchemy as sa
 from werkzeug import Response
 
 from connectors.x import build_query
+from monitor import clock
 from monitor.clock import utcnow
 from monitor.config import BrandConfig, ConfigError
 from monitor.service import MonitorService
@@ -210,9 +210,10 @@ def test_empty_results_cost_one_request_per_brand(tmp_path, db_url, httpserver, 
     svc.close()
 
 
-def test_rate_limit_pauses_only_this_source_then_recovers(tmp_path, db_url, httpserver, fake_x):
+def test_rate_limit_pauses_only_this_source_then_recovers(tmp_path, db_url, httpserver, fake_x, clock_at):
+    now = clock_at(clock.SYSTEM.utcnow(), tick=True)
     fake_x.post("pixelcart still broken")
-    reset = int(time.time()) + 2
+    reset = int(clock.timestamp()) + 2
     fake_x.failures.append(problem(429, "Too Many Requests", "Too Many Requests",
                                    {"x-rate-limit-reset": str(reset), "x-rate-limit-remaining": "0"}))
     write_jsonl(tmp_path / "feed.jsonl", [{"id": "f1", "text": "pixelcart charged me twice"}])
@@ -225,7 +226,7 @@ def test_rate_limit_pauses_only_this_source_then_recovers(tmp_path, db_url, http
     before = len(fake_x.requests)
     x2, _ = svc.run_once()
     assert x2.skipped and len(fake_x.requests) == before  # no request while paused
-    svc.pipeline.health.clock = lambda: datetime.fromtimestamp(reset + 1, UTC)  # past the reset
+    now.set(datetime.fromtimestamp(reset + 1, UTC))  # past the reset
     x3, _ = svc.run_once()
     assert x3.error is None and x3.stored == 1
     assert svc.store.sources.health()[1]["consecutive_failures"] == 0

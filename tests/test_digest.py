@@ -14,6 +14,7 @@ import sqlalchemy as sa
 import yaml
 from click.testing import CliRunner
 
+from monitor import clock
 from monitor.cli import cli
 from monitor.config.sections import SlaConfig
 from monitor.digest import export
@@ -238,7 +239,7 @@ def test_schedule_fires_at_the_local_time(tmp_path):
     try:
         fire = scheduler.get_job("digest").next_run_time.astimezone(ZoneInfo("Asia/Tokyo"))
         assert (fire.hour, fire.minute) == (8, 30)
-        now = datetime.now(ZoneInfo("Asia/Tokyo"))
+        now = clock.now("Asia/Tokyo")
         assert timedelta(0) < fire - now <= timedelta(days=1)
     finally:
         scheduler.shutdown(wait=False)
