@@ -58,7 +58,8 @@ class SlaWatch:
         for outbox_id, route_name, opened_at in self.outbox.awaiting_reminder(list(self.routes)):
             sla = self.routes[route_name].sla
             due = due_at(opened_at, sla.first_response, sla.business_hours)
-            if now >= due and self._remind(outbox_id, self.routes[route_name], now - opened_at):
+            # A reply exactly at the due time is on time, so the case is overdue only after it.
+            if now > due and self._remind(outbox_id, self.routes[route_name], now - opened_at):
                 sent += 1
         return sent
 

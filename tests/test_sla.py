@@ -1,0 +1,138 @@
+"""First-response SLAs at their edges: the due instant itself, business hours in the reminder sweep and in
+the digest's response figures, and what a median is; on SQLite and PostgreSQL."""
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+import sqlalchemy as sa
+
+from monitor import clock
+from monitor.config.sections import SlaConfig
+from monitor.digest.responses import response_figures
+from monitor.model import CaseAction
+from monitor.service import MonitorService
+from monitor.store.schema import cases
+from tests.support import RecordingSink, build_config, write_jsonl
+
+LONDON = ZoneInfo("Europe/London")
+HOURS = {"timezone": "Europe/London", "start": "09:00", "end": "18:00"}  # Monday to Friday
+
+
+def next_local(weekday: int, at: time, after: datetime) -> datetime:
+    """The first ``weekday`` (0 = Monday) at local time ``at`` in London, at least a week after ``after``:
+    a moment with the weekday a scenario needs, on whatever day the suite runs."""
+    day = after.astimezone(LONDON).date() + timedelta(days=7)
+    day += timedelta(days=(weekday - day.weekday()) % 7)
+    return datetime.combine(day, at, tzinfo=LONDON)
+
+
+def service(tmp_path, db_url, sla: dict):
+    write_jsonl(tmp_path / "feed.jsonl", [{"id": "1", "text": "@pixelcart still no refund after 3 weeks"},
+                                          {"id": "2", "text": "@pixelcart app crashes at checkout again"}])
+    alerts = {"sinks": {"rec": {"type": "test-recording"}},
+              "routes": [{"name": "support", "sink": "rec", "sla": sla}]}
+    svc = MonitorService(build_config(tmp_path, db_url, alerts=alerts))
+    svc.prepare()
+    svc.run_once()
+    return svc
+
+
+def test_the_reminder_comes_after_the_due_instant_not_at_it(tmp_path, db_url, clock_at):
+    opened = clock_at(clock.SYSTEM.utcnow().replace(microsecond=0)).utcnow()
+    svc = service(tmp_path, db_url, {"first_response": "30m"})
+    assert len(RecordingSink.sent["rec"]) == 2
+    due = opened + timedelta(minutes=30)
+    assert svc.sla.sweep(due) == 0  # exactly at the due time a reply is still on time: no reminder yet
+    assert svc.sla.sweep(due + timedelta(seconds=1)) == 2
+    svc.close()
+
+
+def test_the_sweep_counts_only_business_hours(tmp_path, db_url, clock_at):
+    # Opened on a Friday at 17:50 in London: 10 minutes of the half hour pass on Friday, 20 on Monday.
+    friday = next_local(4, time(17, 50), clock.SYSTEM.utcnow())
+    clock_at(friday)
+    svc = service(tmp_path, db_url, {"first_response": "30m", "business_hours": HOURS})
+    monday_due = datetime.combine(friday.date() + timedelta(days=3), time(9, 20), tzinfo=LONDON)
+    for quiet in (friday + timedelta(minutes=31), friday + timedelta(hours=20), friday + timedelta(days=2),
+                  monday_due - timedelta(minutes=21), monday_due):
+        assert svc.sla.sweep(quiet) == 0, quiet  # closed, or not yet past the business half hour
+    assert RecordingSink.notices["rec"] == []
+    assert svc.sla.sweep(monday_due + timedelta(seconds=1)) == 2
+    svc.close()
+
+
+def _cases(store, plan: dict[str, tuple[datetime, datetime | None]]) -> None:
+    with store.db.engine.begin() as conn:
+        for mention_id, (opened, first) in plan.items():
+            conn.execute(sa.update(cases).where(cases.c.mention_id == mention_id)
+                         .values(opened_at=opened, first_response_at=first))
+
+
+def _ids(svc) -> list[int]:
+    return sorted(a.mention_id for a in RecordingSink.sent["rec"])
+
+
+def test_an_answer_exactly_at_the_due_time_is_within_the_sla(tmp_path, db_url, clock_at):
+    start = clock_at(clock.SYSTEM.utcnow().replace(microsecond=0) - timedelta(days=3)).utcnow()
+    svc = service(tmp_path, db_url, {"first_response": "30m"})
+    on_time, late = _ids(svc)
+    _cases(svc.store, {on_time: (start, start + timedelta(minutes=30)),
+                       late: (start, start + timedelta(minutes=30, seconds=1))})
+    slas = {"support": SlaConfig(first_response=1800)}
+    figures = response_figures(svc.store.db, "Pixelcart", start - timedelta(hours=1), start + timedelta(hours=1),
+                               slas, now=start + timedelta(days=1))
+    assert (figures.sla_cases, figures.within_sla) == (2, 1)
+    svc.close()
+
+
+def test_an_unanswered_case_is_missed_only_once_past_due_in_business_hours(tmp_path, db_url, clock_at):
+    friday = next_local(4, time(17, 50), clock.SYSTEM.utcnow())
+    clock_at(friday)
+    svc = service(tmp_path, db_url, {"first_response": "30m", "business_hours": HOURS})
+    slas = {"support": SlaConfig.model_validate({"first_response": "30m", "business_hours": HOURS})}
+    monday_due = datetime.combine(friday.date() + timedelta(days=3), time(9, 20), tzinfo=LONDON)
+
+    def missed(now: datetime) -> int:
+        figures = response_figures(svc.store.db, "Pixelcart", friday - timedelta(hours=1),
+                                   friday + timedelta(hours=1), slas, now=now)
+        assert figures.within_sla == 0
+        return figures.sla_cases
+
+    # Saturday and Sunday are outside the hours: no breach counted, the deadline is still ahead.
+    assert [missed(friday + timedelta(days=d)) for d in (1, 2)] == [0, 0]
+    assert missed(monday_due) == 0  # at the deadline itself, not yet missed
+    assert missed(monday_due + timedelta(seconds=1)) == 2
+    svc.close()
+
+
+def test_the_median_is_the_middle_answer_not_the_average(tmp_path, db_url, clock_at):
+    start = clock_at(clock.SYSTEM.utcnow().replace(microsecond=0) - timedelta(days=3)).utcnow()
+    posts = [{"id": str(n), "text": f"@pixelcart order {n} never arrived"} for n in range(5)]
+    write_jsonl(tmp_path / "feed.jsonl", posts)
+    svc = MonitorService(build_config(tmp_path, db_url))
+    svc.prepare()
+    svc.run_once()
+    # Answers after 1, 2, 3, 4 and 600 minutes: the mean is 122 minutes, the median 3.
+    waits = [1, 2, 3, 600, 4]
+    _cases(svc.store, {m: (start, start + timedelta(minutes=w)) for m, w in zip(_ids(svc), waits, strict=True)})
+    figures = response_figures(svc.store.db, "Pixelcart", start - timedelta(hours=1), start + timedelta(hours=1),
+                               {}, now=start + timedelta(days=1))
+    assert (figures.answered, figures.median, figures.p90) == (5, 3 * 60, 600 * 60)
+    svc.close()
+
+
+@pytest.mark.parametrize("action", ["claim", "resolve"])
+def test_an_agents_action_at_the_due_time_is_on_time(tmp_path, db_url, clock_at, action):
+    manual = clock_at(clock.SYSTEM.utcnow().replace(microsecond=0))
+    opened = manual.utcnow()
+    svc = service(tmp_path, db_url, {"first_response": "30m"})
+    first = min(a.case.id for a in RecordingSink.sent["rec"])
+    manual.set(opened + timedelta(minutes=30))
+    svc.desk.act(CaseAction(first, action, "ann", "cli"))
+    assert svc.sla.sweep(opened + timedelta(hours=2)) == 1  # only the other case: this one was answered in time
+    figures = response_figures(svc.store.db, "Pixelcart", opened - timedelta(hours=1), opened + timedelta(hours=1),
+                               {"support": SlaConfig(first_response=1800)}, now=opened + timedelta(hours=2))
+    assert (figures.sla_cases, figures.within_sla) == (2, 1)
+    svc.close()
