@@ -164,3 +164,48 @@ def test_probabilities_are_the_logistic_of_the_stacked_features():
     expected = 1.0 / (1.0 + np.exp(-(features(texts, dense) @ model.coef + model.intercept)))
     assert model.probabilities(texts, dense) == pytest.approx(expected, abs=1e-12)
     assert (model.probabilities(texts, dense) >= 0.5).tolist() == [True] * 10 + [False] * 10
+
+
+def test_no_fold_is_tested_on_a_post_it_was_trained_on():
+    from monitor.scoring.training import evaluate
+
+    texts = [r["text"] for r in HIDDEN + PRAISE]
+    truth = [r["complaint"] for r in HIDDEN + PRAISE]
+    folds: list[tuple[list[str], list[str]]] = []  # (trained on, asked about) per fold
+
+    def recording_fit(train_texts, dense, labels):
+        model, asked = LearnedModel.fit(train_texts, dense, labels), []
+        folds.append((list(train_texts), asked))
+
+        class Recording:
+            def probabilities(self, test_texts, test_dense):
+                asked.extend(test_texts)
+                return model.probabilities(test_texts, test_dense)
+
+        return Recording()
+
+    evaluate(texts, truth, ComplaintScorer(), folds=5, fit=recording_fit)
+    assert len(folds) == 5
+    for trained, asked in folds:
+        assert set(trained).isdisjoint(asked)
+        assert sorted(trained + asked) == sorted(texts)  # the rest of the posts, each once
+        complaints = sum(t in {r["text"] for r in HIDDEN} for t in asked)
+        assert complaints == len(asked) - complaints == 6  # stratified: 6 of each kind per fold
+    assert sorted(t for _, asked in folds for t in asked) == sorted(texts)  # each post tested exactly once
+
+
+def test_the_mark_of_labels_used_is_the_newest_label_id_not_how_many_counted(svc):
+    import sqlalchemy as sa
+
+    from monitor.store.schema import labels, models
+
+    import_labels(svc.store, HIDDEN + PRAISE)
+    import_labels(svc.store, PRAISE, actor="second look")  # the same 30 texts again: 60 count, 90 rows
+    outcome = retrain_if_new_labels(svc.store.labels, svc.store.models, ScoringConfig(), None)
+    assert outcome is not None and outcome.evaluation.labels == 60
+    with svc.store.db.engine.connect() as conn:
+        newest = conn.execute(sa.select(sa.func.max(labels.c.id))).scalar_one()
+        mark = conn.execute(sa.select(models.c.last_label_id).where(models.c.id == outcome.version)).scalar_one()
+    assert mark == newest and svc.store.models.last_trained_on() == newest
+    # Nothing new since: the scheduled run does not train again (a count of 60 would look 30 labels behind).
+    assert retrain_if_new_labels(svc.store.labels, svc.store.models, ScoringConfig(), None) is None

@@ -43,9 +43,12 @@ def _figures(truth: np.ndarray, predicted: np.ndarray) -> Figures:
     return Figures(float(p), float(r), float(f))
 
 
-def evaluate(texts: list[str], labels: list[bool], rules_scorer, folds: int = 5,
-             min_labels: int = 40) -> tuple[Evaluation, np.ndarray]:
-    """Cross-validated figures of the model and of the rules alone; also returns the rules' features."""
+def evaluate(texts: list[str], labels: list[bool], rules_scorer, folds: int = 5, min_labels: int = 40,
+             fit=LearnedModel.fit) -> tuple[Evaluation, np.ndarray]:
+    """Cross-validated figures of the model and of the rules alone; also returns the rules' features.
+
+    ``fit(texts, dense, labels)`` trains one fold's model; a test passes its own to see what each fold
+    was trained on and asked about."""
     from sklearn.model_selection import StratifiedKFold
 
     truth = np.array(labels, dtype=bool)
@@ -58,7 +61,7 @@ def evaluate(texts: list[str], labels: list[bool], rules_scorer, folds: int = 5,
     rules_pred = np.array([s.is_complaint for s in scores], dtype=bool)
     predicted = np.zeros(len(truth), dtype=bool)
     for train, test in StratifiedKFold(n_splits=folds, shuffle=True, random_state=0).split(texts, truth):
-        model = LearnedModel.fit([texts[i] for i in train], dense[train], truth[train].tolist())
+        model = fit([texts[i] for i in train], dense[train], truth[train].tolist())
         predicted[test] = model.probabilities([texts[i] for i in test], dense[test]) >= 0.5
     return Evaluation(len(truth), complaints, _figures(truth, rules_pred), _figures(truth, predicted), folds), dense
 
