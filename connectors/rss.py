@@ -27,6 +27,15 @@ from monitor.registry import connectors
 from monitor.terms import term_pattern
 
 MAX_ID = 128  # the mentions table's external id
+# Entry ids remembered per feed across polls (at least a whole poll's worth): an entry that leaves a feed and
+# comes back (feeds reorder, aggregators re-add) is not read again; the longest unseen are forgotten first.
+REMEMBERED = 2000
+
+
+def remember(seen: list[str], current: list[str], limit: int) -> list[str]:
+    """The ids to remember after a poll: the earlier ones not in this poll, then this poll's, oldest out."""
+    now = dict.fromkeys(current)
+    return ([i for i in seen if i not in now] + list(now))[-limit:]
 
 
 class FeedEntryConfig(BaseModel):
@@ -124,7 +133,8 @@ class RssConnector(Connector):
         parsed = parse_feed(response.content, dict(response.headers), url)
         entries = parsed.entries[:self.config.max_entries]
         self.meter.add(len(entries))
-        seen = set(state.get("seen") or [])
+        remembered = list(state.get("seen") or [])
+        seen = set(remembered)
         title = str(parsed.feed.get("title") or urlsplit(url).netloc)
         posts = []
         for entry in entries:
@@ -135,7 +145,8 @@ class RssConnector(Connector):
             if post.brand:
                 posts.append(post)
         state = {"etag": response.headers.get("ETag"), "modified": response.headers.get("Last-Modified"),
-                 "seen": [entry_id(e) for e in entries]}
+                 "seen": remember(remembered, [entry_id(e) for e in entries],
+                                  max(REMEMBERED, self.config.max_entries))}
         yield from chunked(posts, {key: json.dumps(state)}, self.config.batch_size)
 
     def _brand_of(self, text: str) -> str | None:

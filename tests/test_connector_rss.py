@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from werkzeug import Response
 
-from connectors.rss import entry_id, unwrap
+from connectors.rss import entry_id, remember, unwrap
 from monitor import clock
 from monitor.config import ConfigError
 from tests.fake_sources import FakeFeeds
@@ -87,6 +87,30 @@ def test_entries_are_read_once_even_when_the_server_ignores_validators(tmp_path,
     assert result.read == 1 and result.stored == 1 and result.duplicates == 0
     assert set(stored_mentions(svc)) == {"a1", "a2"}
     svc.close()
+
+
+def test_an_entry_that_leaves_the_feed_and_comes_back_is_not_read_again(tmp_path, db_url, httpserver, feeds):
+    entry = {n: {"id": f"e{n}", "title": f"Pixelcart story {n}", "link": f"https://e.com/{n}"} for n in range(4)}
+    feeds.rss("alert", [entry[0], entry[1]])
+    svc = service(tmp_path, db_url, httpserver, ["alert"])
+    assert svc.run_once()[0].read == 2
+    feeds.rss("alert", [entry[2]])  # the first two drop off the feed
+    assert svc.run_once()[0].read == 1
+    feeds.rss("alert", [entry[3], entry[1], entry[0]])  # and come back, two polls later
+    [result] = svc.run_once()
+    assert (result.read, result.duplicates, result.stored) == (1, 0, 1)  # only the new one is read
+    svc.close()
+
+
+@pytest.mark.parametrize("seen, current, limit, remembered", [
+    (["a", "b"], ["c"], 5, ["a", "b", "c"]),            # earlier polls stay remembered
+    (["a", "b", "c"], ["d"], 3, ["b", "c", "d"]),       # bounded: the oldest goes first
+    (["a", "b", "c"], ["a", "d"], 3, ["c", "a", "d"]),  # seen again: remembered as recent
+    (["a", "b"], ["c", "c"], 5, ["a", "b", "c"]),       # a feed repeating an entry: one id
+    ([], ["a", "b", "c"], 2, ["b", "c"]),
+])
+def test_remembered_ids_are_bounded_and_the_longest_unseen_leave_first(seen, current, limit, remembered):
+    assert remember(seen, current, limit) == remembered
 
 
 def test_a_feed_brand_claims_entries_that_do_not_name_it(tmp_path, db_url, httpserver, feeds):
