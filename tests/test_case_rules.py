@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from monitor import clock
-from monitor.model import CaseAction
+from monitor.model import CaseAction, LabelAction
 from monitor.service import MonitorService
 from tests.support import RecordingSink, build_config, write_jsonl
 
@@ -169,4 +169,149 @@ def test_a_reply_answers_the_post_of_its_own_source_only(tmp_path, db_url, froze
                                            "in_reply_to": "1"}])
     svc.run_once()
     assert svc.store.cases.get(ident).first_response_by == "@pixelcart"
+    svc.close()
+
+
+def counted(action: str, origin: str, result: str) -> float:
+    from monitor.ops import metrics
+
+    value = metrics.REGISTRY.get_sample_value("monitor_case_actions_total",
+                                              {"action": action, "origin": origin, "result": result})
+    return value or 0.0
+
+
+@pytest.mark.parametrize("is_complaint, action, verdict", [(True, "label_complaint", "a complaint"),
+                                                           (False, "label_not", "not a complaint")])
+def test_a_label_from_a_button_is_recorded_counted_and_thanked(tmp_path, db_url, is_complaint, action, verdict):
+    svc = service(tmp_path, db_url)
+    [alert] = [a for a in RecordingSink.sent["rec"] if a.external_id == "1"]
+    before = {r: counted(action, "slack", r) for r in ("changed", "refused", "error")}
+    result = svc.desk.act(LabelAction(alert.mention_id, is_complaint, "ann", "slack"))
+    assert result.changed
+    assert result.message == (f"Thanks: post {alert.mention_id} is labelled {verdict}; the detector learns from it "
+                              "at its next training")
+    assert [(lb["is_complaint"], lb["actor"], lb["origin"]) for lb in svc.store.cases.labels_of(alert.mention_id)] \
+        == [(is_complaint, "ann", "slack")]
+    moved = {r: counted(action, "slack", r) - before[r] for r in before}
+    assert moved == {"changed": 1, "refused": 0, "error": 0}
+    svc.close()
+
+
+def test_a_label_for_a_post_that_is_not_stored_is_refused_and_counted(tmp_path, db_url):
+    svc = service(tmp_path, db_url)
+    before = counted("label_not", "cli", "refused")
+    result = svc.desk.act(LabelAction(987654, False, "ann", "cli"))
+    assert (result.changed, result.message) == (False, "there is no stored post 987654")
+    assert counted("label_not", "cli", "refused") - before == 1
+    svc.close()
+
+
+AWAY = "the monitor could not record that (its database did not answer); try again"
+
+
+@pytest.mark.parametrize("request_of, action, message", [
+    (lambda ident, mention: CaseAction(ident, "claim", "ann", "slack"), "claim", AWAY + " in a moment"),
+    (lambda ident, mention: LabelAction(mention, True, "ann", "slack"), "label_complaint", AWAY),
+])
+def test_a_database_that_went_away_is_an_answer_and_an_error_count(tmp_path, db_url, request_of, action, message):
+    import sqlalchemy as sa
+
+    svc = service(tmp_path, db_url)
+    [alert] = [a for a in RecordingSink.sent["rec"] if a.external_id == "1"]
+    svc.store.db.engine.dispose()
+    svc.store.db.engine = sa.create_engine("postgresql+psycopg://nobody@127.0.0.1:1/x?connect_timeout=1")
+    before = counted(action, "slack", "error")
+    result = svc.desk.act(request_of(alert.case.id, alert.mention_id))
+    assert (result.changed, result.message) == (False, message)
+    assert counted(action, "slack", "error") - before == 1
+    svc.close()
+
+
+@pytest.mark.parametrize("action, origin", [("explode", "slack"), ("claim", "carrier-pigeon")])
+def test_an_unknown_action_or_origin_is_refused_and_counted_as_unknown(tmp_path, db_url, action, origin):
+    svc = service(tmp_path, db_url)
+    ident = case_of("1")
+    counted_as = "unknown" if action == "explode" else action
+    before = counted(counted_as, origin, "refused")
+    result = svc.desk.act(CaseAction(ident, action, "ann", origin))
+    assert (result.changed, result.message) == (False, f"unknown action {action!r}")
+    assert svc.store.cases.get(ident).status == "open" and svc.store.cases.history(ident) == []
+    assert counted(counted_as, origin, "refused") - before == 1
+    svc.close()
+
+
+def _case_events(caplog) -> list[tuple]:
+    return [(r.getMessage(), r.event, r.case, r.action, r.actor, r.origin) for r in caplog.records
+            if getattr(r, "event", None) == "case"]
+
+
+def test_each_change_is_one_structured_log_event(tmp_path, db_url, caplog):
+    svc = service(tmp_path, db_url)
+    ident = case_of("1")
+    with caplog.at_level("INFO", logger="monitor.cases.desk"):
+        svc.desk.act(CaseAction(ident, "claim", "ann", "slack"))
+        svc.desk.act(CaseAction(ident, "claim", "bob", "slack"))  # refused: no event
+        write_jsonl(tmp_path / "feed.jsonl", [{"id": "r1", "text": "@cy found it", "author": "northwindair",
+                                               "in_reply_to": "3"}])
+        svc.run_once()
+    north = case_of("3")
+    assert _case_events(caplog) == [
+        (f"case {ident} claimed by ann (slack)", "case", ident, "claim", "ann", "slack"),
+        (f"case {north} answered publicly by @northwindair", "case", north, "answer", "@northwindair", "auto")]
+    svc.close()
+
+
+def test_a_failed_action_is_logged_with_the_case_the_action_and_who(tmp_path, db_url, caplog):
+    import sqlalchemy as sa
+
+    svc = service(tmp_path, db_url)
+    ident = case_of("1")
+    svc.store.db.engine.dispose()
+    svc.store.db.engine = sa.create_engine("postgresql+psycopg://nobody@127.0.0.1:1/x?connect_timeout=1")
+    with caplog.at_level("ERROR", logger="monitor.cases.desk"):
+        svc.desk.act(CaseAction(ident, "resolve", "ann", "slack"))
+    [record] = caplog.records
+    assert record.getMessage().startswith(f"case {ident}: resolve by ann failed: ")
+    assert "127.0.0.1" in record.getMessage()  # the cause is kept for the operator
+    svc.close()
+
+
+def _first_response_histogram() -> tuple[float, float]:
+    from monitor.ops import metrics
+
+    get = metrics.REGISTRY.get_sample_value
+    return (get("monitor_case_first_response_seconds_count") or 0.0,
+            get("monitor_case_first_response_seconds_sum") or 0.0)
+
+
+def test_the_first_response_time_is_measured_once_and_exactly(tmp_path, db_url, frozen):
+    svc = service(tmp_path, db_url)
+    pixel = case_of("1")
+    opened = svc.store.cases.get(pixel).opened_at
+    count, total = _first_response_histogram()
+    frozen.advance(minutes=4)
+    svc.desk.act(CaseAction(pixel, "claim", "ann", "cli"))
+    svc.desk.act(CaseAction(pixel, "resolve", "ann", "cli"))  # not a first response: not measured again
+    # A public reply dated before the case opened (clocks differ between networks) counts as an instant answer.
+    write_jsonl(tmp_path / "feed.jsonl", [{"id": "r1", "text": "@cy found it", "author": "northwindair",
+                                           "in_reply_to": "3", "created_at": (opened - timedelta(minutes=1))
+                                           .isoformat()}])
+    svc.run_once()
+    assert _first_response_histogram() == (count + 2, total + 4 * 60)
+    svc.close()
+
+
+def test_a_spike_case_shows_on_the_spike_and_a_desk_without_bursts_still_works(tmp_path, db_url):
+    from monitor.cases.desk import CaseDesk
+
+    posts = [{"id": f"b{i}", "text": f"pixelcart is down, checkout error {i}", "author": f"u{i}"} for i in range(8)]
+    svc = service(tmp_path, db_url, posts=posts, delivery={"burst_threshold": 5, "burst_window": "10m"})
+    [spike] = [r for r in svc.store.cases.find() if r["burst_id"]]
+    result = svc.desk.act(CaseAction(spike["id"], "claim", "ann", "slack"))
+    assert result.changed
+    [shown] = RecordingSink.spikes_shown["rec"]
+    assert (shown.case.id, shown.case.status, shown.message_ref) == (spike["id"], "claimed", "notice")
+    bare = CaseDesk(svc.store.cases, svc.store.outbox, svc.sinks)  # knows no bursts: cannot show the spike
+    assert bare.act(CaseAction(spike["id"], "resolve", "ann", "cli")).changed
+    assert len(RecordingSink.spikes_shown["rec"]) == 1
     svc.close()

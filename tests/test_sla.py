@@ -136,3 +136,70 @@ def test_an_agents_action_at_the_due_time_is_on_time(tmp_path, db_url, clock_at,
                                {"support": SlaConfig(first_response=1800)}, now=opened + timedelta(hours=2))
     assert (figures.sla_cases, figures.within_sla) == (2, 1)
     svc.close()
+
+
+@pytest.mark.parametrize("waited, said", [(timedelta(minutes=119, seconds=59), "119 min"),
+                                          (timedelta(minutes=120), "2 h 00 min"),
+                                          (timedelta(minutes=185), "3 h 05 min")])
+def test_the_reminder_says_how_long_the_case_waited_and_what_to_do(tmp_path, db_url, clock_at, caplog, waited, said):
+    opened = clock_at(clock.SYSTEM.utcnow().replace(microsecond=0)).utcnow()
+    svc = service(tmp_path, db_url, {"first_response": "30m"})
+    with caplog.at_level("WARNING", logger="monitor.cases.sla"):
+        assert svc.sla.sweep(opened + waited) == 2
+    texts = sorted(text for _, text in RecordingSink.notices["rec"])
+    assert texts == [f"No response yet: this complaint has waited {said}, past the support SLA of 30 min. "
+                     "Claim it or answer it."] * 2
+    ids = sorted(a.case.id for a in RecordingSink.sent["rec"])
+    assert sorted(r.getMessage() for r in caplog.records) == [
+        f"case {i} missed the support SLA ({said}): reminded" for i in ids]
+    assert [(e["action"], e["actor"], e["origin"]) for e in svc.store.cases.history(ids[0])] == [
+        ("sla_reminder", "monitor", "auto")]
+    svc.close()
+
+
+def test_an_escalation_goes_to_the_escalation_routes_channel_and_says_so(tmp_path, db_url, clock_at, caplog):
+    opened = clock_at(clock.SYSTEM.utcnow().replace(microsecond=0)).utcnow()
+    write_jsonl(tmp_path / "feed.jsonl", [{"id": "1", "text": "@pixelcart still no refund after 3 weeks"}])
+    alerts = {"sinks": {"rec": {"type": "test-recording"}, "boss": {"type": "test-recording"}},
+              "routes": [{"name": "support", "sink": "rec", "sla": {"first_response": "30m", "escalate_to": "lead"}},
+                         {"name": "lead", "sink": "boss", "channel": "C0LEADS", "escalation_only": True}]}
+    svc = MonitorService(build_config(tmp_path, db_url, alerts=alerts))
+    svc.prepare()
+    svc.run_once()
+    [ident] = [a.case.id for a in RecordingSink.sent["rec"]]
+    with caplog.at_level("WARNING", logger="monitor.cases.sla"):
+        assert svc.sla.sweep(opened + timedelta(minutes=45)) == 1
+    svc.delivery.kick()
+    [escalated] = RecordingSink.sent["boss"]
+    assert (escalated.route, escalated.channel, escalated.external_id) == ("lead", "C0LEADS", "1")
+    assert [r.getMessage() for r in caplog.records] == [
+        f"case {ident} missed the support SLA (45 min): reminded, escalated to lead"]
+    [(_, text)] = RecordingSink.notices["rec"]
+    assert text.endswith("past the support SLA of 30 min; escalated to lead.")
+    svc.close()
+
+
+NOON = {"timezone": "UTC", "start": "09:30", "end": "12:00"}
+
+
+@pytest.mark.parametrize("opened, allowed, hours, due", [
+    # Half past opening: the minutes of the start time count.
+    ((0, 8, 0), 600, NOON, (0, 9, 40)),
+    # Exactly the time left before closing: due at the close, not the next morning.
+    ((0, 11, 0), 3600, NOON, (0, 12, 0)),
+    # One second more: the next working day.
+    ((0, 11, 0), 3601, NOON, (1, 9, 30, 1)),
+    # A night shift opening at 00:30: the next day starts at its midnight, not an hour later.
+    ((0, 23, 0), 1800, {"timezone": "UTC", "start": "00:30", "end": "06:00"}, (1, 1, 0)),
+])
+def test_due_times_at_the_edges_of_the_business_day(opened, allowed, hours, due):
+    from monitor.cases.sla import due_at
+    from monitor.config.sections import BusinessHoursConfig
+
+    # A Monday some weeks ahead: the weekday matters, the date does not.
+    monday = next_local(0, time(0), clock.SYSTEM.utcnow()).date()
+
+    def at(day: int, hour: int, minute: int, second: int = 0) -> datetime:
+        return datetime.combine(monday + timedelta(days=day), time(hour, minute, second), tzinfo=ZoneInfo("UTC"))
+
+    assert due_at(at(*opened), allowed, BusinessHoursConfig.model_validate(hours)) == at(*due)
