@@ -13,7 +13,7 @@ from monitor.config.sections import SlaConfig
 from monitor.digest.responses import response_figures
 from monitor.model import CaseAction
 from monitor.service import MonitorService
-from monitor.store.schema import cases
+from monitor.store.schema import cases, outbox
 from tests.support import RecordingSink, build_config, write_jsonl
 
 LONDON = ZoneInfo("Europe/London")
@@ -203,3 +203,62 @@ def test_due_times_at_the_edges_of_the_business_day(opened, allowed, hours, due)
         return datetime.combine(monday + timedelta(days=day), time(hour, minute, second), tzinfo=ZoneInfo("UTC"))
 
     assert due_at(at(*opened), allowed, BusinessHoursConfig.model_validate(hours)) == at(*due)
+
+
+def _set(store, mention_id: int, **values) -> None:
+    with store.db.engine.begin() as conn:
+        conn.execute(sa.update(cases).where(cases.c.mention_id == mention_id).values(**values))
+
+
+def test_the_days_cases_and_backlog_have_half_open_edges(tmp_path, db_url, clock_at):
+    """A day is [start, end): a case opened at its first instant is the day's, one opened at `end` is the
+    next day's; the backlog is what is still open at `end`, including cases closed at or after it."""
+    start = clock_at(clock.SYSTEM.utcnow().replace(microsecond=0) - timedelta(days=5)).utcnow()
+    end = start + timedelta(days=1)
+    posts = [{"id": str(n), "text": f"@pixelcart order {n} never arrived"} for n in range(6)]
+    write_jsonl(tmp_path / "feed.jsonl", posts)
+    svc = MonitorService(build_config(tmp_path, db_url))
+    svc.prepare()
+    svc.run_once()
+    at_start, before_end, at_end, closed_at_end, closed_before, closed_after = _ids(svc)
+    _set(svc.store, at_start, opened_at=start, first_response_at=start)  # answered at once: a 0 s wait
+    _set(svc.store, before_end, opened_at=end - timedelta(seconds=1))
+    _set(svc.store, at_end, opened_at=end)
+    for mention, closed in ((closed_at_end, end), (closed_before, end - timedelta(seconds=1)),
+                            (closed_after, end + timedelta(hours=1))):
+        _set(svc.store, mention, opened_at=start + timedelta(hours=1), status="resolved", closed_at=closed,
+             first_response_at=start + timedelta(hours=2))
+    figures = response_figures(svc.store.db, "Pixelcart", start, end, {}, now=end + timedelta(days=1))
+    assert figures.cases == 5  # all but the one opened at `end`
+    assert (figures.answered, figures.median) == (4, 3600.0)  # waits 0, 1 h, 1 h, 1 h
+    # Open at `end`: the two still open (answered or not), the ones closed at or after it; not the one opened
+    # at `end` itself, nor the one closed a second before it.
+    assert figures.backlog == 4 and figures.oldest_open == start
+    instant = response_figures(svc.store.db, "Pixelcart", start, start + timedelta(minutes=1), {},
+                               now=end + timedelta(days=1))
+    assert (instant.cases, instant.answered, instant.median) == (1, 1, 0.0)
+    svc.close()
+
+
+def test_only_cases_alerted_on_an_sla_route_count_towards_the_sla(tmp_path, db_url, clock_at):
+    opened = clock_at(clock.SYSTEM.utcnow().replace(microsecond=0) - timedelta(days=2)).utcnow()
+    write_jsonl(tmp_path / "feed.jsonl", [{"id": "1", "text": "@pixelcart still no refund after 3 weeks"},
+                                          {"id": "3", "text": "northwind lost my bag and nobody answers"}])
+    alerts = {"sinks": {"rec": {"type": "test-recording"}},
+              "routes": [{"name": "support", "sink": "rec", "brands": ["Pixelcart"],
+                          "sla": {"first_response": "30m"}},
+                         {"name": "air", "sink": "rec", "brands": ["Northwind Air"]}]}
+    svc = MonitorService(build_config(tmp_path, db_url, alerts=alerts))
+    svc.prepare()
+    svc.run_once()
+    slas = {"support": SlaConfig(first_response=1800)}
+    window = (opened - timedelta(hours=1), opened + timedelta(hours=1))
+    pixel = response_figures(svc.store.db, "Pixelcart", *window, slas, now=opened + timedelta(days=1))
+    north = response_figures(svc.store.db, "Northwind Air", *window, slas, now=opened + timedelta(days=1))
+    assert (pixel.cases, pixel.sla_cases, north.cases, north.sla_cases) == (1, 1, 1, 0)
+    # A case whose alert rows are gone (kept no longer than the data policy says) still counts, with no SLA.
+    with svc.store.db.engine.begin() as conn:
+        conn.execute(sa.delete(outbox))
+    gone = response_figures(svc.store.db, "Pixelcart", *window, slas, now=opened + timedelta(days=1))
+    assert (gone.cases, gone.sla_cases) == (1, 0)
+    svc.close()
