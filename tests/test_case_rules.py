@@ -315,3 +315,31 @@ def test_a_spike_case_shows_on_the_spike_and_a_desk_without_bursts_still_works(t
     assert bare.act(CaseAction(spike["id"], "resolve", "ann", "cli")).changed
     assert len(RecordingSink.spikes_shown["rec"]) == 1
     svc.close()
+
+
+def test_every_message_of_a_case_is_shown_even_when_one_sink_is_gone(tmp_path, db_url):
+    alerts = {"sinks": {"rec": {"type": "test-recording"}, "rec2": {"type": "test-recording"}},
+              "routes": [{"name": "support", "sink": "rec"}, {"name": "copy", "sink": "rec2"}]}
+    svc = service(tmp_path, db_url, alerts=alerts)
+    ident = case_of("1")
+    shown = []
+    svc.sinks["rec2"].show_case = lambda alert: shown.append(alert.case.status)
+    del svc.sinks["rec"]  # the first message's sink was removed from the config since
+    assert svc.desk.act(CaseAction(ident, "claim", "ann", "cli")).changed
+    assert shown == ["claimed"]
+    svc.close()
+
+
+def test_a_spike_not_posted_yet_is_not_edited(tmp_path, db_url):
+    import sqlalchemy as sa
+
+    from monitor.store.schema import bursts
+
+    posts = [{"id": f"b{i}", "text": f"pixelcart is down, checkout error {i}", "author": f"u{i}"} for i in range(8)]
+    svc = service(tmp_path, db_url, posts=posts, delivery={"burst_threshold": 5, "burst_window": "10m"})
+    [spike] = [r for r in svc.store.cases.find() if r["burst_id"]]
+    with svc.store.db.engine.begin() as conn:
+        conn.execute(sa.update(bursts).values(message_ref=None))
+    assert svc.desk.act(CaseAction(spike["id"], "claim", "ann", "slack")).changed
+    assert RecordingSink.spikes_shown["rec"] == []  # no message to edit
+    svc.close()

@@ -209,3 +209,20 @@ def test_the_mark_of_labels_used_is_the_newest_label_id_not_how_many_counted(svc
     assert mark == newest and svc.store.models.last_trained_on() == newest
     # Nothing new since: the scheduled run does not train again (a count of 60 would look 30 labels behind).
     assert retrain_if_new_labels(svc.store.labels, svc.store.models, ScoringConfig(), None) is None
+
+
+def test_learning_needs_40_labels_and_5_of_each_kind_by_default():
+    from monitor.scoring.training import learn
+
+    complaints = [r["text"] for r in HIDDEN]
+    praise = [r["text"] for r in PRAISE]
+    enough = complaints[:20] + praise[:20]
+    evaluation, model = learn(enough, [True] * 20 + [False] * 20, ComplaintScorer())
+    assert (evaluation.labels, evaluation.folds) == (40, 5) and model is not None
+    with pytest.raises(NotEnoughLabels, match="39 label.*learning needs at least 40 labels with 5 or more"):
+        learn(enough[1:], [True] * 19 + [False] * 20, ComplaintScorer())
+    with pytest.raises(NotEnoughLabels, match="4 complaint"):
+        learn(complaints[:4] + praise, [True] * 4 + [False] * 30, ComplaintScorer())
+    # A smaller minimum is honoured when asked for.
+    few, _ = learn(complaints[:6] + praise[:6], [True] * 6 + [False] * 6, ComplaintScorer(), min_labels=12)
+    assert few.labels == 12
