@@ -101,6 +101,7 @@ def received_ids(fake: FakeSlack) -> list[int]:
     return [m["metadata"]["event_payload"]["outbox_id"] for m in fake.messages if m.get("metadata")]
 
 
+@pytest.mark.timed_waits
 def test_sigkill_mid_poll_then_restart_loses_nothing_and_duplicates_nothing(tmp_path, db_url, httpserver,
                                                                           fake_slack):
     n = 4000
@@ -132,6 +133,7 @@ def test_sigkill_mid_poll_then_restart_loses_nothing_and_duplicates_nothing(tmp_
     engine.dispose()
 
 
+@pytest.mark.timed_waits
 def test_sigkill_mid_send_then_restart_duplicates_nothing(tmp_path, db_url, httpserver, fake_slack):
     # Slack posts the 50th message and holds its answer; the process is killed while it waits. That alert, and
     # any sent but not yet recorded, are "sending" in the database though Slack has them: the restarted process
@@ -178,6 +180,7 @@ def _safe(check) -> bool:
         return False
 
 
+@pytest.mark.timed_waits
 def test_slack_down_then_back_every_alert_exactly_once(tmp_path, db_url, httpserver, fake_slack):
     write_jsonl(tmp_path / "feed.jsonl", posts(200))
     fake_slack.down = True
@@ -318,6 +321,7 @@ def test_sqlite_locked_for_a_while(tmp_path, httpserver, fake_slack):
     svc.close()
 
 
+@pytest.mark.timed_waits
 def test_two_instances_one_database(tmp_path, db_url, httpserver, fake_slack):
     n = 1000
     config = write_config(tmp_path, db_url, httpserver)

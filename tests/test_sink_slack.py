@@ -613,6 +613,7 @@ def test_interactivity_needs_a_bot_token_a_secret_and_the_ops_server(tmp_path):
     assert problems(bot) == ["alerts.sinks.slack: it needs the ops HTTP server: set service.http.enabled: true"]
 
 
+@pytest.mark.timed_waits
 def test_socket_mode_clicks_are_acknowledged_and_applied(tmp_path, db_url, httpserver, fake_slack):
     from tests.fake_apis import FakeSocketMode
 
