@@ -222,7 +222,40 @@ def test_learning_needs_40_labels_and_5_of_each_kind_by_default():
     with pytest.raises(NotEnoughLabels, match="39 label.*learning needs at least 40 labels with 5 or more"):
         learn(enough[1:], [True] * 19 + [False] * 20, ComplaintScorer())
     with pytest.raises(NotEnoughLabels, match="4 complaint"):
-        learn(complaints[:4] + praise, [True] * 4 + [False] * 30, ComplaintScorer())
+        learn(complaints[:4] + praise, [True] * 4 + [False] * 30, ComplaintScorer(), min_labels=34)
+    with pytest.raises(NotEnoughLabels, match="34 label"):  # 30 complaints but only 4 that are not
+        learn(complaints + praise[:4], [True] * 30 + [False] * 4, ComplaintScorer(), min_labels=34)
+    five, _ = learn(complaints[:5] + praise, [True] * 5 + [False] * 30, ComplaintScorer(), min_labels=35)
+    assert (five.labels, five.complaints) == (35, 5)  # exactly 5 of a kind is enough for 5 folds
     # A smaller minimum is honoured when asked for.
     few, _ = learn(complaints[:6] + praise[:6], [True] * 6 + [False] * 6, ComplaintScorer(), min_labels=12)
     assert few.labels == 12
+
+
+def test_cross_validation_is_repeatable_and_uses_the_folds_asked_for():
+    from monitor.scoring.training import evaluate
+
+    texts = [r["text"] for r in HIDDEN + PRAISE]
+    truth = [r["complaint"] for r in HIDDEN + PRAISE]
+
+    def folds_of(folds: int) -> list[list[str]]:
+        asked: list[list[str]] = []
+
+        def recording_fit(train_texts, dense, labels):
+            model = LearnedModel.fit(train_texts, dense, labels)
+            asked.append([])
+
+            class Recording:
+                def probabilities(self, test_texts, test_dense):
+                    asked[-1].extend(test_texts)
+                    return model.probabilities(test_texts, test_dense)
+
+            return Recording()
+
+        evaluation, _ = evaluate(texts, truth, ComplaintScorer(), folds=folds, fit=recording_fit)
+        assert evaluation.folds == folds
+        return asked
+
+    three = folds_of(3)
+    assert [len(f) for f in three] == [20, 20, 20]
+    assert folds_of(3) == three  # the same split every run: figures can be compared across runs
