@@ -270,7 +270,7 @@ def test_a_failed_action_is_logged_with_the_case_the_action_and_who(tmp_path, db
     svc.store.db.engine = sa.create_engine("postgresql+psycopg://nobody@127.0.0.1:1/x?connect_timeout=1")
     with caplog.at_level("ERROR", logger="monitor.cases.desk"):
         svc.desk.act(CaseAction(ident, "resolve", "ann", "slack"))
-    [record] = caplog.records
+    [record] = [r for r in caplog.records if r.name == "monitor.cases.desk"]
     assert record.getMessage().startswith(f"case {ident}: resolve by ann failed: ")
     assert "127.0.0.1" in record.getMessage()  # the cause is kept for the operator
     svc.close()
