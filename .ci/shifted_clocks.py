@@ -1,8 +1,12 @@
-"""Prints the clock offsets (seconds, for faketime -f "+N") that CI runs the suite at a second time.
+"""Prints a clock offset in seconds, for faketime -f "+N", that CI runs the suite again at.
 
-One about 13 months ahead, so no test leans on the month or the year it was written in; one that puts the
-run in the week of the next daylight-saving change of the configured digest timezone, starting a few
-minutes before the change, so the suite runs across it.
+    python .ci/shifted_clocks.py ahead [config.yaml]  # about 13 months ahead: no test leans on the month
+                                                      # or the year it was written in
+    python .ci/shifted_clocks.py dst [config.yaml]    # a few minutes before the next daylight-saving change
+                                                      # of the configured digest timezone: the run crosses it
+
+Computed from the real clock when called, so call it right before the run it is for. `dst` prints nothing
+for a timezone without daylight saving.
 """
 from __future__ import annotations
 
@@ -33,13 +37,16 @@ def next_offset_change(zone: ZoneInfo, after: datetime) -> datetime | None:
     return None
 
 
-def main(config: str = "config.yaml") -> None:
+def main(kind: str = "ahead", config: str = "config.yaml") -> None:
+    if kind == "ahead":
+        print(int(AHEAD.total_seconds()))
+        return
+    if kind != "dst":
+        sys.exit(f"unknown offset {kind!r}: ahead or dst")
     now = datetime.now(UTC)
-    offsets = [AHEAD]
     change = next_offset_change(configured_zone(Path(config)), now)
     if change:
-        offsets.append(change - BEFORE_CHANGE - now)
-    print(" ".join(str(int(o.total_seconds())) for o in offsets))
+        print(int((change - BEFORE_CHANGE - now).total_seconds()))
 
 
 if __name__ == "__main__":
