@@ -213,7 +213,7 @@ def test_empty_results_cost_one_request_per_brand(tmp_path, db_url, httpserver, 
 def test_rate_limit_pauses_only_this_source_then_recovers(tmp_path, db_url, httpserver, fake_x, clock_at):
     now = clock_at(clock.SYSTEM.utcnow(), tick=True)
     fake_x.post("pixelcart still broken")
-    reset = int(clock.timestamp()) + 2
+    reset = int(clock.timestamp()) + 30  # far enough ahead that a slow first poll is still inside the window
     fake_x.failures.append(problem(429, "Too Many Requests", "Too Many Requests",
                                    {"x-rate-limit-reset": str(reset), "x-rate-limit-remaining": "0"}))
     write_jsonl(tmp_path / "feed.jsonl", [{"id": "f1", "text": "pixelcart charged me twice"}])
