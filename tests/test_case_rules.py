@@ -213,7 +213,8 @@ AWAY = "the monitor could not record that (its database did not answer); try aga
     (lambda ident, mention: CaseAction(ident, "claim", "ann", "slack"), "claim", AWAY + " in a moment"),
     (lambda ident, mention: LabelAction(mention, True, "ann", "slack"), "label_complaint", AWAY),
 ])
-def test_a_database_that_went_away_is_an_answer_and_an_error_count(tmp_path, db_url, request_of, action, message):
+def test_a_database_that_went_away_is_an_answer_and_an_error_count(tmp_path, db_url, caplog, request_of, action,
+                                                                   message):
     import sqlalchemy as sa
 
     svc = service(tmp_path, db_url)
@@ -221,9 +222,13 @@ def test_a_database_that_went_away_is_an_answer_and_an_error_count(tmp_path, db_
     svc.store.db.engine.dispose()
     svc.store.db.engine = sa.create_engine("postgresql+psycopg://nobody@127.0.0.1:1/x?connect_timeout=1")
     before = counted(action, "slack", "error")
-    result = svc.desk.act(request_of(alert.case.id, alert.mention_id))
+    with caplog.at_level("ERROR", logger="monitor.cases.desk"):
+        result = svc.desk.act(request_of(alert.case.id, alert.mention_id))
     assert (result.changed, result.message) == (False, message)
     assert counted(action, "slack", "error") - before == 1
+    [record] = [r for r in caplog.records if r.name == "monitor.cases.desk"]
+    who = f"case {alert.case.id}: claim by ann" if action == "claim" else f"label of post {alert.mention_id} by ann"
+    assert record.getMessage().startswith(f"{who} failed: ") and "127.0.0.1" in record.getMessage()
     svc.close()
 
 
@@ -298,6 +303,27 @@ def test_the_first_response_time_is_measured_once_and_exactly(tmp_path, db_url, 
                                            .isoformat()}])
     svc.run_once()
     assert _first_response_histogram() == (count + 2, total + 4 * 60)
+    svc.close()
+
+
+def test_a_claim_at_the_instant_the_case_opened_measures_zero(tmp_path, db_url, frozen):
+    svc = service(tmp_path, db_url)
+    count, total = _first_response_histogram()
+    svc.desk.act(CaseAction(case_of("1"), "claim", "ann", "cli"))  # the frozen clock has not moved
+    assert _first_response_histogram() == (count + 1, total)
+    svc.close()
+
+
+def test_dismissing_a_spike_dismisses_the_thread_nobody_claimed(tmp_path, db_url):
+    posts = [{"id": f"b{i}", "text": f"pixelcart is down, checkout error {i}", "author": f"u{i}"} for i in range(8)]
+    svc = service(tmp_path, db_url, posts=posts, delivery={"burst_threshold": 5, "burst_window": "10m"})
+    [spike] = [r for r in svc.store.cases.find() if r["burst_id"]]
+    claimed = case_of("b3")
+    svc.desk.act(CaseAction(claimed, "claim", "bob", "slack"))
+    assert svc.desk.act(CaseAction(spike["id"], "dismiss", "ann", "slack")).changed
+    statuses = {r["id"]: r["status"] for r in svc.store.cases.find() if r["mention_id"]}
+    assert statuses.pop(claimed) == "claimed"  # bob's stays his
+    assert set(statuses.values()) == {"dismissed"} and len(statuses) == 7
     svc.close()
 
 

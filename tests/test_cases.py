@@ -77,7 +77,8 @@ def test_the_state_machine_with_history_labels_and_first_response(tmp_path, db_u
         ("reopen", "cy", "cli", "resolved", "open"), ("dismiss", "cy", "cli", "open", "dismissed")]
     labels = svc.store.cases.labels_of(dismissed.case.mention_id)
     assert [(lb["is_complaint"], lb["actor"]) for lb in labels] == [(True, "bob"), (False, "cy")]
-    assert act(CaseAction(999999, "claim", "ann", "cli")).message == "there is no case 999999"
+    missing = act(CaseAction(999999, "claim", "ann", "cli"))
+    assert (missing.changed, missing.message) == (False, "there is no case 999999")
     svc.close()
 
 

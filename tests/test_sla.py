@@ -237,6 +237,7 @@ def test_the_days_cases_and_backlog_have_half_open_edges(tmp_path, db_url, clock
     instant = response_figures(svc.store.db, "Pixelcart", start, start + timedelta(minutes=1), {},
                                now=end + timedelta(days=1))
     assert (instant.cases, instant.answered, instant.median) == (1, 1, 0.0)
+    assert [(t.cases, t.answered, t.median) for t in instant.by_topic] == [(1, 1, 0.0)]
     svc.close()
 
 
@@ -261,4 +262,18 @@ def test_only_cases_alerted_on_an_sla_route_count_towards_the_sla(tmp_path, db_u
         conn.execute(sa.delete(outbox))
     gone = response_figures(svc.store.db, "Pixelcart", *window, slas, now=opened + timedelta(days=1))
     assert (gone.cases, gone.sla_cases) == (1, 0)
+    svc.close()
+
+
+def test_a_reminder_another_instance_claimed_is_not_sent_or_counted_here(tmp_path, db_url, clock_at):
+    from monitor.store import Store
+
+    opened = clock_at(clock.SYSTEM.utcnow().replace(microsecond=0)).utcnow()
+    svc = service(tmp_path, db_url, {"first_response": "30m"})
+    other = Store(db_url)
+    for outbox_id, _, _ in other.outbox.awaiting_reminder(["support"]):
+        assert other.outbox.claim_reminder(outbox_id)  # the other instance is sending these right now
+    assert svc.sla.sweep(opened + timedelta(hours=1)) == 0
+    assert RecordingSink.notices.get("rec", []) == []
+    other.close()
     svc.close()
