@@ -166,14 +166,10 @@ def test_probabilities_are_the_logistic_of_the_stacked_features():
     assert (model.probabilities(texts, dense) >= 0.5).tolist() == [True] * 10 + [False] * 10
 
 
-def test_no_fold_is_tested_on_a_post_it_was_trained_on():
-    from monitor.scoring.training import evaluate
+def recording_fit(folds: list[tuple[list[str], list[str]]]):
+    """A fold trainer for evaluate() that appends (texts trained on, texts asked about) for each fold."""
 
-    texts = [r["text"] for r in HIDDEN + PRAISE]
-    truth = [r["complaint"] for r in HIDDEN + PRAISE]
-    folds: list[tuple[list[str], list[str]]] = []  # (trained on, asked about) per fold
-
-    def recording_fit(train_texts, dense, labels):
+    def fit(train_texts, dense, labels):
         model, asked = LearnedModel.fit(train_texts, dense, labels), []
         folds.append((list(train_texts), asked))
 
@@ -184,7 +180,15 @@ def test_no_fold_is_tested_on_a_post_it_was_trained_on():
 
         return Recording()
 
-    evaluate(texts, truth, ComplaintScorer(), folds=5, fit=recording_fit)
+    return fit
+
+def test_no_fold_is_tested_on_a_post_it_was_trained_on():
+    from monitor.scoring.training import evaluate
+
+    texts = [r["text"] for r in HIDDEN + PRAISE]
+    truth = [r["complaint"] for r in HIDDEN + PRAISE]
+    folds: list[tuple[list[str], list[str]]] = []  # (trained on, asked about) per fold
+    evaluate(texts, truth, ComplaintScorer(), folds=5, fit=recording_fit(folds))
     assert len(folds) == 5
     for trained, asked in folds:
         assert set(trained).isdisjoint(asked)
@@ -239,22 +243,10 @@ def test_cross_validation_is_repeatable_and_uses_the_folds_asked_for():
     truth = [r["complaint"] for r in HIDDEN + PRAISE]
 
     def folds_of(folds: int) -> list[list[str]]:
-        asked: list[list[str]] = []
-
-        def recording_fit(train_texts, dense, labels):
-            model = LearnedModel.fit(train_texts, dense, labels)
-            asked.append([])
-
-            class Recording:
-                def probabilities(self, test_texts, test_dense):
-                    asked[-1].extend(test_texts)
-                    return model.probabilities(test_texts, test_dense)
-
-            return Recording()
-
-        evaluation, _ = evaluate(texts, truth, ComplaintScorer(), folds=folds, fit=recording_fit)
+        seen: list[tuple[list[str], list[str]]] = []
+        evaluation, _ = evaluate(texts, truth, ComplaintScorer(), folds=folds, fit=recording_fit(seen))
         assert evaluation.folds == folds
-        return asked
+        return [asked for _, asked in seen]
 
     three = folds_of(3)
     assert [len(f) for f in three] == [20, 20, 20]
