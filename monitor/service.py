@@ -168,11 +168,13 @@ class MonitorService:
         if not http.enabled:
             return None
         from monitor.ops.metrics import watch_store
-        from monitor.ops.server import OpsServer
+        from monitor.ops.server import Limits, OpsServer
 
         watch_store(self.store.stats, {n: c.config.monthly_post_budget for n, c in self.connectors.items()})
         posts = {path: route for sink in self.sinks.values() for path, route in sink.http_routes().items()}
-        self.ops_server = OpsServer(http.host, http.port, self.healthy, self.ready, posts=posts)
+        limits = Limits(idle_timeout=http.idle_timeout, request_timeout=http.request_timeout,
+                        max_connections=http.max_connections, max_per_client=http.max_connections_per_client)
+        self.ops_server = OpsServer(http.host, http.port, self.healthy, self.ready, posts=posts, limits=limits)
         self.ops_server.start()
         return self.ops_server
 

@@ -160,48 +160,6 @@ def test_stale_claim_of_a_dead_instance_is_taken_over(tmp_path, db_url):
     svc.close()
 
 
-def ops_server(**limits):
-    from monitor.ops.server import OpsServer
-
-    server = OpsServer("127.0.0.1", 0, lambda: (True, "ok"), lambda: (False, "not ready"), **limits)
-    server.start()
-    return server
-
-
-def test_head_answers_like_get_without_a_body():
-    server = ops_server()
-    try:
-        for path, status in (("/healthz", 200), ("/readyz", 503), ("/metrics", 200)):
-            request = urllib.request.Request(f"http://127.0.0.1:{server.port}{path}", method="HEAD")
-            try:
-                with urllib.request.urlopen(request, timeout=5) as response:
-                    code, body, length = response.status, response.read(), response.headers["Content-Length"]
-            except urllib.error.HTTPError as exc:
-                code, body, length = exc.code, exc.read(), exc.headers["Content-Length"]
-            assert (code, body) == (status, b"") and int(length) > 0
-    finally:
-        server.stop()
-
-
-def test_idle_connections_are_dropped_and_bounded():
-    import socket
-
-    server = ops_server(idle_timeout=0.5, max_connections=2)
-    try:
-        idle = [socket.create_connection(("127.0.0.1", server.port), timeout=5) for _ in range(2)]
-        time.sleep(0.2)  # both idle connections now hold the two slots
-        extra = socket.create_connection(("127.0.0.1", server.port), timeout=5)
-        extra.sendall(b"GET /healthz HTTP/1.0\r\n\r\n")
-        assert extra.recv(100) == b""  # refused at once: closed unanswered, no thread taken
-        for sock in idle:
-            assert sock.recv(100) == b""  # the server closed each idle connection after its timeout
-        assert get(f"http://127.0.0.1:{server.port}/healthz") == (200, "ok\n")  # slots are free again
-    finally:
-        for sock in idle + [extra]:
-            sock.close()
-        server.stop()
-
-
 def test_readyz_fails_when_the_scheduler_stops_firing(tmp_path, db_url):
     write_jsonl(tmp_path / "feed.jsonl", [])
     svc = MonitorService(build_config(tmp_path, db_url, sources={"feed": {
@@ -239,3 +197,62 @@ def test_redaction_masks_secret_values_not_words(text, hidden, kept):
 def test_a_driver_splitting_the_password_at_its_first_at_sign_leaks_nothing():
     redactor.add_url_password("postgresql://app:first@SECRETTAIL@127.0.0.1/x")
     assert "SECRETTAIL" not in redactor("failed to resolve host 'SECRETTAIL@127.0.0.1'")
+
+
+ADVERSARIAL = {  # shapes that made the old patterns backtrack: a long run after a prefix, with no ending
+    "url without an @": "a://b:" + "c" * (1 << 20),
+    "many URL prefixes": "a://b:c@" * (1 << 17),
+    "colons": "x://" + ":" * (1 << 20),
+    "bearer and spaces": "bearer" + " " * (1 << 20),
+    "bearer and a run with no digit": "bearer " + "A" * (1 << 20),
+    "header and spaces": "authorization:" + " " * (1 << 20),
+    "scheme characters": "a" * (1 << 20) + "://",
+}
+
+
+def test_redaction_of_a_megabyte_of_hostile_text_ends():
+    """A generous bound on the whole run: linear scans take milliseconds, the old patterns took hours."""
+    import subprocess
+    import sys
+
+    script = ("from tests.test_operations import ADVERSARIAL\nfrom monitor.ops.redact import redactor\n"
+              "print(sum(len(redactor(text)) for text in ADVERSARIAL.values()))")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True)
+    # Only the URL prefixes hold passwords: each "c" becomes "***"; nothing else is masked.
+    assert int(done.stdout) == sum(len(text) for text in ADVERSARIAL.values()) + 2 * (1 << 17)
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("postgresql://app:s3cr3t@db/x and https://u:pw@h/ ok", "postgresql://app:***@db/x and https://u:***@h/ ok"),
+    ("a://user:pass@host", "a://user:***@host"),
+    ("12://user:pass@host", "12://user:pass@host"),          # no letter: not a scheme
+    ("a://user:@host", "a://user:@host"),                    # no password
+    ("a://us@er:pass@host", "a://us@er:pass@host"),          # an @ before the colon: not user:password
+    ("see https://x.org/a:b@c", "see https://x.org/a:b@c"),  # the @ is in the path, not the authority
+    ("bearer bearer abc12345xyz", "bearer bearer ***"),
+    ("Bearer abc1234", "Bearer abc1234"),                    # too short to be a token
+    ("AUTHORIZATION:   BEARER  tok", "AUTHORIZATION:   BEARER  ***"),
+    ("xoxb-123-abc and xapp-1", "xox?-*** and xapp-1"),
+])
+def test_redaction_masks_exactly_the_secret_part(text, expected):
+    assert redactor(text) == expected
+
+
+def test_a_long_log_line_is_cut_with_a_note_and_no_secret_across_the_cut(caplog):
+    from monitor.ops.redact import MAX_LOGGED
+
+    secret = "hunter2-" + "s" * 40
+    redactor.add(secret)
+    logger = logging.getLogger("tests.cut")
+    logger.addFilter(RedactingFilter())
+    try:
+        with caplog.at_level(logging.INFO, logger="tests.cut"):
+            body = "x" * (MAX_LOGGED - 10) + secret + "y" * 64_000
+            logger.info("body: %s", body)
+        [record] = [r for r in caplog.records if r.name == "tests.cut"]
+        message = record.getMessage()
+        assert message.startswith("body: xxx") and "hunter2" not in message
+        assert message.endswith(f"… ({len('body: ') + len(body) - MAX_LOGGED:,} more characters not logged)")
+        assert len(message) < MAX_LOGGED + 60
+    finally:
+        logger.filters.clear()

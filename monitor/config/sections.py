@@ -219,6 +219,14 @@ class HttpConfig(StrictModel):
     enabled: bool = Field(False, description="serve /healthz, /readyz and /metrics")
     host: str = Field("127.0.0.1", description="address to bind; 0.0.0.0 exposes it beyond this machine")
     port: int = Field(9464, ge=0, le=65535, description="TCP port (0 picks a free one)")
+    idle_timeout: Duration = Field(5.0, gt=0, le=300, description="a connection that starts no request within "
+                                   "this is closed")
+    request_timeout: Duration = Field(10.0, gt=0, le=300, description="a request must arrive whole (head and "
+                                      "body) within this of its first byte, else 408")
+    max_connections: int = Field(256, ge=2, le=10_000, description="open connections at most; past it the oldest "
+                                 "one not being answered is closed")
+    max_connections_per_client: int = Field(32, ge=1, le=10_000, description="open connections from one address "
+                                            "at most (a reverse proxy counts as one client)")
 
 
 class ServiceConfig(StrictModel):

@@ -22,7 +22,7 @@ class JsonLineFormatter(logging.Formatter):
         }
         for key, value in vars(record).items():
             if key not in _STANDARD and not key.startswith("_"):
-                event[key] = redactor(value) if isinstance(value, str) else value
+                event[key] = redactor.capped(value) if isinstance(value, str) else value
         if record.exc_text:
             event["exception"] = record.exc_text
         return json.dumps(event, ensure_ascii=False)

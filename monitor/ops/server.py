@@ -1,111 +1,321 @@
-"""The optional operations endpoint: /healthz, /readyz and /metrics (Prometheus text format)."""
+"""The service's HTTP endpoint: /healthz, /readyz, /metrics (Prometheus text format) and the POST routes that
+sinks register (Slack's Interactivity Request URL).
+
+It may face the internet behind that URL, so it expects hostile clients:
+- one asyncio loop holds every connection (h11 reads and writes HTTP/1.1), so idle or slow sockets cost no
+  thread; a client has ``idle_timeout`` to start a request and ``request_timeout`` to send all of it;
+- connections are bounded per client address and in total: a new one past a bound closes the oldest
+  connection that is not being answered, so nobody can keep the next probe out by holding sockets open;
+- framing is strict: h11 refuses a Content-Length that is not a non-negative integer, a declared length over
+  ``max_body`` is answered 413 before any of the body is read, and a chunked body is cut off at the same cap;
+- handlers run in small pools of daemon threads, checks and POST routes apart, so /healthz answers while
+  every POST worker is busy and a stuck handler never holds up shutdown.
+"""
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
+import http
 import logging
+import queue
 import threading
 from collections.abc import Callable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from dataclasses import dataclass
+
+import h11
 
 from monitor.ops.redact import redactor
 
 log = logging.getLogger(__name__)
 
-IDLE_TIMEOUT = 10.0   # seconds a client may take to send its request: an idle connection must not hold a thread
-MAX_CONNECTIONS = 16  # probes and scrapes need a handful; more are refused at once rather than queued
-MAX_BODY = 1 << 20    # a Slack interaction is a few kilobytes
 PostRoute = Callable[[bytes, dict], "tuple[int, bytes, dict]"]
+Check = Callable[[], "tuple[bool, str]"]
+TEXT = "text/plain; charset=utf-8"
 
 
-class _BoundedServer(ThreadingHTTPServer):
-    """One thread per connection, at most MAX_CONNECTIONS at a time; the rest are closed unanswered."""
+@dataclass(frozen=True)
+class Limits:
+    idle_timeout: float = 5.0      # to start a request, on a new or kept-alive connection
+    request_timeout: float = 10.0  # from a request's first byte to its last
+    max_connections: int = 256
+    max_per_client: int = 32
+    max_body: int = 1 << 20        # a Slack interaction is a few kilobytes
+    max_head: int = 16 * 1024      # request line and headers
+    check_timeout: float = 2.0     # a health check or scrape that takes longer answers 503
+    handler_timeout: float = 10.0  # a POST handler that takes longer answers 503 (Slack gave up after 3 s)
+    post_workers: int = 4
+    max_pending_posts: int = 32    # POSTs waiting for a worker past this answer 503 at once
 
-    daemon_threads = True
 
-    def __init__(self, address, handler, max_connections: int = MAX_CONNECTIONS) -> None:
-        super().__init__(address, handler)
-        self._slots = threading.BoundedSemaphore(max_connections)
+class _Refused(Exception):
+    """A request answered with an error status without reaching a handler; the connection then closes."""
 
-    def process_request(self, request, client_address):
-        if not self._slots.acquire(blocking=False):
-            self.shutdown_request(request)
-            return
-        super().process_request(request, client_address)
+    def __init__(self, status: int, text: str) -> None:
+        super().__init__(text)
+        self.status, self.text = status, text
 
-    def process_request_thread(self, request, client_address):
-        try:
-            super().process_request_thread(request, client_address)
-        finally:
-            self._slots.release()
+
+class DaemonPool:
+    """A fixed set of daemon threads: unlike concurrent.futures' pool, a handler stuck in a library call can
+    never keep the process from exiting."""
+
+    def __init__(self, name: str, workers: int) -> None:
+        self._jobs: queue.SimpleQueue = queue.SimpleQueue()
+        self.pending = 0
+        for i in range(workers):
+            threading.Thread(target=self._work, name=f"{name}-{i}", daemon=True).start()
+
+    def submit(self, fn, *args) -> concurrent.futures.Future:
+        future: concurrent.futures.Future = concurrent.futures.Future()
+        self.pending += 1
+        self._jobs.put((future, fn, args))
+        return future
+
+    def _work(self) -> None:
+        while True:
+            future, fn, args = self._jobs.get()
+            if future is None:
+                return
+            try:
+                if future.set_running_or_notify_cancel():
+                    try:
+                        future.set_result(fn(*args))
+                    except BaseException as exc:  # noqa: BLE001 - handed to the waiting request
+                        future.set_exception(exc)
+            finally:
+                self.pending -= 1
+
+    def close(self, workers: int) -> None:
+        for _ in range(workers):
+            self._jobs.put((None, None, None))
+
+
+class _Connections:
+    """Open connections by client, oldest first. A connection being answered is never evicted."""
+
+    def __init__(self, limits: Limits) -> None:
+        self.limits = limits
+        self.open: dict[asyncio.StreamWriter, str] = {}  # insertion order: oldest first
+        self.busy: set[asyncio.StreamWriter] = set()
+        self.evicted = 0
+
+    def admit(self, writer: asyncio.StreamWriter, client: str) -> None:
+        mine = [w for w, c in self.open.items() if c == client]
+        if len(mine) >= self.limits.max_per_client:
+            self._evict(mine)
+        if len(self.open) >= self.limits.max_connections:
+            self._evict(list(self.open))
+        self.open[writer] = client
+
+    def _evict(self, candidates: list[asyncio.StreamWriter]) -> None:
+        for writer in candidates:
+            if writer not in self.busy:
+                self.open.pop(writer, None)
+                self.evicted += 1
+                writer.transport.abort()
+                return
+
+    def forget(self, writer: asyncio.StreamWriter) -> None:
+        self.open.pop(writer, None)
+        self.busy.discard(writer)
 
 
 class OpsServer:
-    """Serves in a daemon thread. healthy() and ready() return (ok, reason)."""
+    """Serves on an asyncio loop in a daemon thread. healthy() and ready() return (ok, reason)."""
 
-    def __init__(self, host: str, port: int, healthy: Callable[[], tuple[bool, str]],
-                 ready: Callable[[], tuple[bool, str]], idle_timeout: float = IDLE_TIMEOUT,
-                 max_connections: int = MAX_CONNECTIONS, posts: dict[str, PostRoute] | None = None) -> None:
+    def __init__(self, host: str, port: int, healthy: Check, ready: Check, posts: dict[str, PostRoute] | None = None,
+                 limits: Limits | None = None) -> None:
         from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
         from monitor.ops.metrics import REGISTRY
 
-        checks = {"/healthz": healthy, "/readyz": ready}
-        posts = dict(posts or {})
-
-        class Handler(BaseHTTPRequestHandler):
-            timeout = idle_timeout  # applied to the socket: a silent client is dropped
-
-            def do_GET(self):  # noqa: N802 - http.server's naming
-                self._respond(with_body=True)
-
-            def do_HEAD(self):  # noqa: N802 - load balancers probe with HEAD
-                self._respond(with_body=False)
-
-            def do_POST(self):  # noqa: N802 - endpoints that sinks register (Slack interactivity)
-                route = posts.get(self.path.split("?")[0])
-                length = int(self.headers.get("Content-Length") or 0)
-                if route is None or length > MAX_BODY:
-                    self._answer(404 if route is None else 413, b"", "text/plain", True)
-                    return
-                try:
-                    status, body, headers = route(self.rfile.read(length), dict(self.headers.items()))
-                except Exception as exc:  # noqa: BLE001 - one bad request must not kill the endpoint
-                    log.error("POST %s failed: %s: %s", self.path, type(exc).__name__, exc)
-                    status, body, headers = 500, b"", {}
-                self._answer(status, body, headers.get("content-type", "text/plain; charset=utf-8"), True)
-
-            def _respond(self, with_body: bool) -> None:
-                path = self.path.split("?")[0]
-                if path == "/metrics":
-                    self._answer(200, generate_latest(REGISTRY), CONTENT_TYPE_LATEST, with_body)
-                elif path in checks:
-                    ok, reason = checks[path]()
-                    self._answer(200 if ok else 503, (redactor(reason) + "\n").encode(), "text/plain; charset=utf-8",
-                                 with_body)
-                else:
-                    self._answer(404, b"not found: try /healthz, /readyz or /metrics\n", "text/plain", with_body)
-
-            def _answer(self, status: int, body: bytes, content_type: str, with_body: bool) -> None:
-                self.send_response(status)
-                self.send_header("Content-Type", content_type)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                if with_body:
-                    self.wfile.write(body)
-
-            def log_message(self, *args):
-                pass  # scrapes every few seconds would drown the log
-
-        self.server = _BoundedServer((host, port), Handler, max_connections)
-        self.thread = threading.Thread(target=self.server.serve_forever, name="ops-http", daemon=True)
+        self.limits = limits or Limits()
+        self._gets: dict[str, Callable[[], tuple[int, bytes, str]]] = {
+            "/healthz": lambda: self._check(healthy), "/readyz": lambda: self._check(ready),
+            "/metrics": lambda: (200, generate_latest(REGISTRY), CONTENT_TYPE_LATEST)}
+        self._posts = dict(posts or {})
+        self._checks = DaemonPool("ops-check", 2)
+        self._handlers = DaemonPool("ops-post", self.limits.post_workers)
+        self.connections = _Connections(self.limits)
+        self._loop = asyncio.new_event_loop()
+        self._stopping = asyncio.Event()
+        self._server = self._loop.run_until_complete(asyncio.start_server(
+            self._serve, host, port, limit=self.limits.max_head, backlog=256))
+        self.thread = threading.Thread(target=self._run, name="ops-http", daemon=True)
 
     @property
     def port(self) -> int:
-        return self.server.server_address[1]
+        return self._server.sockets[0].getsockname()[1]
 
     def start(self) -> None:
         self.thread.start()
-        log.info("ops endpoint on http://%s:%d (/healthz, /readyz, /metrics)", *self.server.server_address[:2])
+        host, port = self._server.sockets[0].getsockname()[:2]
+        log.info("ops endpoint on http://%s:%d (/healthz, /readyz, /metrics)", host, port)
 
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+    def stop(self, timeout: float = 3.0) -> None:
+        """Stops listening and drops every connection; handlers still running are left to their daemon threads."""
+        if self.thread.is_alive():
+            self._loop.call_soon_threadsafe(self._stopping.set)
+            self.thread.join(timeout)
+        else:
+            self._loop.run_until_complete(self._shutdown())
+        self._checks.close(2)
+        self._handlers.close(self.limits.post_workers)
+
+    def _run(self) -> None:
+        async def main() -> None:
+            await self._stopping.wait()
+            await self._shutdown()
+
+        self._loop.run_until_complete(main())
+
+    async def _shutdown(self) -> None:
+        self._server.close()
+        for writer in list(self.connections.open):
+            writer.transport.abort()
+        await self._server.wait_closed()
+
+    # -- one connection -----------------------------------------------------------------
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        peer = writer.get_extra_info("peername") or ("?",)
+        self.connections.admit(writer, str(peer[0]))
+        conn = h11.Connection(h11.SERVER, max_incomplete_event_size=self.limits.max_head)
+        try:
+            while await self._one_exchange(conn, reader, writer):
+                conn.start_next_cycle()
+        except (ConnectionError, asyncio.IncompleteReadError, h11.LocalProtocolError):
+            pass  # the client went away or was evicted
+        finally:
+            self.connections.forget(writer)
+            writer.transport.abort()
+
+    async def _one_exchange(self, conn: h11.Connection, reader, writer) -> bool:
+        """Reads one request and answers it; True when the connection may carry another."""
+        asked: list[h11.Request] = []  # the request head, once it has arrived
+        close = True
+        try:
+            first = await self._first_bytes(conn, reader)
+            if first is None:
+                return False
+            async with asyncio.timeout(self.limits.request_timeout):
+                body = await self._read_request(conn, reader, first, asked)
+            self.connections.busy.add(writer)
+            status, payload, content_type, extra = await self._answer(asked[0], body)
+            close = False
+        except TimeoutError:
+            if conn.their_state is h11.IDLE:
+                return False  # no whole request head arrived: close without a word
+            status, payload, content_type, extra = 408, b"request took too long to arrive\n", TEXT, {}
+        except _Refused as refused:
+            status, payload, content_type, extra = refused.status, (refused.text + "\n").encode(), TEXT, {}
+        except h11.RemoteProtocolError as exc:
+            status, payload, content_type, extra = exc.error_status_hint, b"malformed request\n", TEXT, {}
+        finally:
+            self.connections.busy.discard(writer)
+        headers = [("content-type", content_type), ("content-length", str(len(payload))), *extra.items()]
+        if close:
+            headers.append(("connection", "close"))
+        reason = http.HTTPStatus(status).phrase
+        writer.write(conn.send(h11.Response(status_code=status, headers=headers, reason=reason)))
+        if payload and not (asked and asked[0].method == b"HEAD"):
+            writer.write(conn.send(h11.Data(data=payload)))
+        writer.write(conn.send(h11.EndOfMessage()))
+        await writer.drain()
+        return not close and conn.our_state is h11.DONE and conn.their_state is h11.DONE
+
+    async def _first_bytes(self, conn: h11.Connection, reader) -> bytes | None:
+        """Waits up to idle_timeout for a request to start; None when the client is silent or gone."""
+        if conn.trailing_data[0]:
+            return b""  # the next request is already buffered (pipelining)
+        try:
+            async with asyncio.timeout(self.limits.idle_timeout):
+                data = await reader.read(65536)
+        except TimeoutError:
+            return None
+        return data or None
+
+    async def _read_request(self, conn: h11.Connection, reader, data: bytes, asked: list) -> bytes:
+        """The request's body, its head checked before any of the body is read."""
+        if data:
+            conn.receive_data(data)
+        body = bytearray()
+        while True:
+            event = conn.next_event()
+            if event is h11.NEED_DATA:
+                chunk = await reader.read(65536)
+                if not chunk:
+                    raise ConnectionResetError("the client closed mid-request")
+                conn.receive_data(chunk)
+            elif isinstance(event, h11.Request):
+                asked.append(event)
+                self._check_head(event)
+            elif isinstance(event, h11.Data):
+                body += event.data
+                if len(body) > self.limits.max_body:
+                    raise _Refused(413, f"request body over {self.limits.max_body} bytes")
+            elif isinstance(event, h11.EndOfMessage):
+                return bytes(body)
+            else:
+                raise ConnectionResetError("the client closed mid-request")
+
+    def _check_head(self, request: h11.Request) -> None:
+        method, path = request.method.decode("ascii", "replace"), self._path(request)
+        if method in ("GET", "HEAD"):
+            if path not in self._gets:
+                raise _Refused(404, "not found: try /healthz, /readyz or /metrics")
+            return
+        if method != "POST":
+            raise _Refused(405, "method not allowed")
+        if path not in self._posts:
+            raise _Refused(404, "not found")
+        lengths = [v for k, v in request.headers if k == b"content-length"]
+        chunked = any(k == b"transfer-encoding" for k, _ in request.headers)
+        if not lengths and not chunked:
+            raise _Refused(411, "Content-Length required")
+        if lengths and chunked:
+            raise _Refused(400, "both Content-Length and Transfer-Encoding: send one")
+        if lengths and int(lengths[0]) > self.limits.max_body:  # h11 has checked it is a non-negative integer
+            raise _Refused(413, f"request body over {self.limits.max_body} bytes")
+
+    @staticmethod
+    def _path(request: h11.Request) -> str:
+        return request.target.decode("ascii", "replace").split("?", 1)[0]
+
+    # -- answers ------------------------------------------------------------------------
+
+    async def _answer(self, request: h11.Request, body: bytes) -> tuple[int, bytes, str, dict]:
+        path = self._path(request)
+        if request.method in (b"GET", b"HEAD"):
+            try:
+                status, payload, content_type = await self._in_pool(self._checks, self.limits.check_timeout,
+                                                                    self._gets[path])
+            except TimeoutError:
+                return 503, f"{path} did not answer within {self.limits.check_timeout:g}s\n".encode(), TEXT, {}
+            return status, payload, content_type, {}
+        if self._handlers.pending >= self.limits.max_pending_posts:
+            return 503, b"busy; try again\n", TEXT, {"retry-after": "1"}
+        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in request.headers}
+        try:
+            status, payload, extra = await self._in_pool(self._handlers, self.limits.handler_timeout,
+                                                         self._posts[path], body, headers)
+        except TimeoutError:
+            log.warning("POST %s: no answer within %gs", path, self.limits.handler_timeout)
+            return 503, b"busy; try again\n", TEXT, {"retry-after": "1"}
+        except Exception as exc:  # noqa: BLE001 - one bad request must not kill the endpoint
+            log.error("POST %s failed: %s: %s", path, type(exc).__name__, exc)
+            return 500, b"", TEXT, {}
+        extra = {k.lower(): str(v) for k, v in (extra or {}).items()}
+        content_type = extra.pop("content-type", TEXT)
+        extra.pop("content-length", None)
+        return status, payload, content_type, extra
+
+    @staticmethod
+    async def _in_pool(pool: DaemonPool, timeout: float, fn, *args):
+        async with asyncio.timeout(timeout):
+            return await asyncio.wrap_future(pool.submit(fn, *args))
+
+    @staticmethod
+    def _check(check: Check) -> tuple[int, bytes, str]:
+        ok, reason = check()
+        return 200 if ok else 503, (redactor(reason) + "\n").encode(), TEXT
