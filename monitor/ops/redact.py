@@ -28,7 +28,7 @@ _SCHEME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0
 def _url_password_spans(text: str):
     """(start, end) of each URL's password: from the first ":" of the authority to its LAST "@" (a raw "@"
     inside the password must not leave its tail visible). One pass: each authority ends at a "/" or a space,
-    and the next "://" is searched from there, so no character is read twice."""
+    and the next "://" is searched from its last character, so each character is read at most twice."""
     i = text.find("://")
     while i != -1:
         start = i + 3
@@ -39,7 +39,7 @@ def _url_password_spans(text: str):
             at, colon = authority.rfind("@"), authority.find(":")
             if 0 < colon < at - 1 and "@" not in authority[:colon]:
                 yield start + colon + 1, start + at
-        i = text.find("://", end)
+        i = text.find("://", max(end - 1, i + 1))  # "a://b:c@d://…": the next scheme's ":" ends this one
 
 
 def _has_scheme(text: str, i: int) -> bool:
