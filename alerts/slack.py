@@ -16,15 +16,13 @@ from __future__ import annotations
 import logging
 from typing import Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 
 from alerts._pacing import ChannelPacer
+from alerts._slack_actions import USER_ID, USERGROUP_ID, SlackActions
 from alerts._slack_blocks import (
-    ACTION_ID,
     EVENT_TYPE,
-    LABEL_ID,
     alert_message,
-    case_status,
     escape,
     fallback_text,
     label_blocks,
@@ -34,7 +32,7 @@ from alerts._slack_blocks import (
 from monitor import clock
 from monitor.components import ActionHandler, DeliveryError, HttpRoute, Sink
 from monitor.config import Duration, SinkConfig, StrictModel
-from monitor.model import Alert, CaseAction, LabelAction, Report, Spike
+from monitor.model import Alert, Report, Spike
 from monitor.registry import sinks
 
 log = logging.getLogger(__name__)
@@ -67,6 +65,26 @@ class SlackInteractivityConfig(StrictModel):
                                            "connections:write, write ${SLACK_APP_TOKEN}")
     path: str = Field("/slack/events", pattern=r"^/[\w\-/]*$", description="http mode: the path Slack posts to "
                       "(the app's Interactivity Request URL is https://<your host><path>)")
+    allowed_users: list[str] = Field(default_factory=list, description="Slack user ids (U…) who may press case "
+                                     "and label buttons; with allowed_usergroups empty too, anyone in the workspace")
+    allowed_usergroups: list[str] = Field(default_factory=list, description="Slack user group ids (S…) whose "
+                                          "members may press the buttons (needs the usergroups:read scope)")
+
+    @field_validator("allowed_users")
+    @classmethod
+    def _user_ids(cls, values: list[str]) -> list[str]:
+        bad = [v for v in values if not USER_ID.match(v)]
+        if bad:
+            raise ValueError(f"not Slack user ids (U… or W…, as in a profile's 'Copy member ID'): {', '.join(bad)}")
+        return values
+
+    @field_validator("allowed_usergroups")
+    @classmethod
+    def _group_ids(cls, values: list[str]) -> list[str]:
+        bad = [v for v in values if not USERGROUP_ID.match(v)]
+        if bad:
+            raise ValueError(f"not Slack user group ids (S…): {', '.join(bad)}")
+        return values
 
 
 class SlackSinkConfig(SinkConfig):
@@ -146,8 +164,10 @@ class SlackSink(Sink):
 
     def take_actions(self, handler: ActionHandler) -> None:
         if self._buttons and self._bolt is None:
-            secret = self.config.interactivity.signing_secret
-            self._bolt = SlackActions(self.client, handler, secret.get_secret_value() if secret else None)
+            options = self.config.interactivity
+            secret = options.signing_secret
+            self._bolt = SlackActions(self.client, handler, secret.get_secret_value() if secret else None,
+                                      options.allowed_users, options.allowed_usergroups)
 
     def close(self) -> None:
         if self._bolt is not None:
@@ -292,75 +312,3 @@ class SlackSink(Sink):
         if status >= 500:
             return DeliveryError(f"Slack server error {status}")
         return DeliveryError(f"Slack answered {status}: {code or 'error'}")
-
-
-class SlackActions:
-    """Case buttons through slack-bolt: each click is acknowledged at once, handed to the core as a CaseAction,
-    and answered with an ephemeral message when it changed nothing (already done, unknown case, database
-    down). Over HTTP, bolt checks every request's signature and refuses timestamps over 5 minutes old."""
-
-    def __init__(self, client, handler: ActionHandler, signing_secret: str | None) -> None:
-        from slack_bolt import App  # heavy: only with interactivity on
-
-        self.handler = handler
-        self.app = App(client=client, signing_secret=signing_secret, token_verification_enabled=False,
-                       request_verification_enabled=signing_secret is not None)
-        self.app.action(ACTION_ID)(self._clicked)
-        self.app.action(LABEL_ID)(self._labelled)
-
-    @staticmethod
-    def _target(ack, body, action, respond, noun: str) -> tuple[str, int] | None:
-        """Acknowledges the click (within Slack's 3 seconds, before any database work) and reads who clicked
-        and the number the button carries; answers the agent when the button carries none."""
-        ack()
-        user = (body.get("user") or {}).get("id") or "unknown"
-        try:
-            return f"<@{user}>", int(action.get("value") or "")
-        except ValueError:
-            respond(text=f"That button does not belong to a {noun}.", response_type="ephemeral",
-                    replace_original=False)
-            return None
-
-    def _clicked(self, ack, body, action, respond) -> None:
-        target = self._target(ack, body, action, respond, "case")
-        if target is None:
-            return
-        actor, case_id = target
-        result = self.handler(CaseAction(case_id=case_id, action=ACTION_ID.match(action["action_id"]).group(1),
-                                         actor=actor, origin="slack"))
-        if not result.changed:
-            # The case's own status line names people as Slack renders them; other reasons are plain text.
-            text = (f"Nothing changed: {case_status(result.case)}" if result.case is not None
-                    else escape(result.message))
-            respond(text=text, response_type="ephemeral", replace_original=False)
-
-    def _labelled(self, ack, body, action, respond) -> None:
-        target = self._target(ack, body, action, respond, "post")
-        if target is None:
-            return
-        actor, mention_id = target
-        result = self.handler(LabelAction(mention_id, LABEL_ID.match(action["action_id"]).group(1) == "complaint",
-                                          actor, "slack"))
-        respond(text=escape(result.message), response_type="ephemeral", replace_original=False)
-
-    def connect_socket(self, app_token: str) -> None:
-        """Socket Mode: an outbound WebSocket to Slack (apps.connections.open); each envelope is acknowledged."""
-        from slack_bolt.adapter.socket_mode import SocketModeHandler
-
-        self.socket = SocketModeHandler(self.app, app_token=app_token)
-        self.socket.connect()
-        log.info("Slack interactivity: connected in Socket Mode")
-
-    def close(self) -> None:
-        if getattr(self, "socket", None) is not None:
-            self.socket.close()
-            self.socket = None
-
-    def dispatch_http(self, body: bytes, headers: dict) -> tuple[int, bytes, dict]:
-        from slack_bolt.request import BoltRequest
-
-        response = self.app.dispatch(BoltRequest(body=body.decode("utf-8", errors="replace"), headers=headers))
-        if response.status == 401:
-            log.warning("Slack interactivity: refused a request with a bad signature or a stale timestamp")
-        flat = {k: (v[0] if isinstance(v, (list, tuple)) and v else v) for k, v in (response.headers or {}).items()}
-        return response.status, (response.body or "").encode("utf-8"), flat

@@ -145,6 +145,7 @@ class CaseAction:
     action: str                      # claim | resolve | dismiss | reopen
     actor: str
     origin: str                      # slack | cli | auto
+    message_ref: str | None = None   # the message the button was on ("channel:ts"); None from the CLI
 
 
 @dataclass(frozen=True, slots=True)

@@ -315,6 +315,8 @@ class FakeSlack(FakeAPI):
         self.hold_at: int | None = None
         self.holding, self.release = threading.Event(), threading.Event()
         self._ts = clock.timestamp()
+        self.usergroups: dict[str, list[str]] = {"S0SUPPORT": ["U0CAROL", "U0DAN"]}
+        self.calls: dict[str, int] = {}  # method -> how many times it was called
 
     def install(self, httpserver) -> None:
         httpserver.expect_request("/api/chat.postMessage", method="POST").respond_with_handler(self.post_message)
@@ -326,6 +328,7 @@ class FakeSlack(FakeAPI):
         httpserver.expect_request("/api/files.completeUploadExternal").respond_with_handler(self.complete_upload)
         httpserver.expect_request("/api/chat.update", method="POST").respond_with_handler(self.update)
         httpserver.expect_request("/api/auth.test").respond_with_handler(self.auth_test)
+        httpserver.expect_request("/api/usergroups.users.list").respond_with_handler(self.usergroup_users)
         httpserver.expect_request(re.compile(r"^/actions/\w+/\w+/\w+$"), method="POST").respond_with_handler(
             self.response_url)
         self._base = httpserver.url_for("")
@@ -425,10 +428,21 @@ class FakeSlack(FakeAPI):
         return self._ok(files=shared)
 
     def auth_test(self, request: Request) -> Response:
+        self.calls["auth.test"] = self.calls.get("auth.test", 0) + 1
         if (failure := self._gate(request)) is not None:
             return failure
         return self._ok(url="https://acme.slack.com/", team="Acme", user="complaint-monitor", team_id="T0TEAM",
                         user_id="U0BOT", bot_id="B0BOT", is_enterprise_install=False)
+
+    def usergroup_users(self, request: Request) -> Response:
+        """usergroups.users.list: the member ids of one user group (scope usergroups:read)."""
+        self.calls["usergroups.users.list"] = self.calls.get("usergroups.users.list", 0) + 1
+        if (failure := self._gate(request)) is not None:
+            return failure
+        group = request.values.get("usergroup")
+        if group not in self.usergroups:
+            return self._fail("no_such_subteam")
+        return self._ok(users=self.usergroups[group])
 
     def update(self, request: Request) -> Response:
         """chat.update: the message must exist in that channel (by channel ID and ts)."""

@@ -446,7 +446,8 @@ INTERACTIVE_ENV = {**ENV, "SLACK_SIGNING_SECRET": SIGNING_SECRET}
 
 def interactive(tmp_path, db_url, httpserver, posts, **extra):
     write_jsonl(tmp_path / "feed.jsonl", posts)
-    sink = slack(httpserver, interactivity={"mode": "http", "signing_secret": "${SLACK_SIGNING_SECRET}"}, **extra)
+    buttons_over_http = {"mode": "http", "signing_secret": "${SLACK_SIGNING_SECRET}"}
+    sink = slack(httpserver, **{"interactivity": buttons_over_http, **extra})
     svc = MonitorService(build_config(tmp_path, db_url, environ=INTERACTIVE_ENV, alerts={"sinks": {"slack": sink}},
                                       service={"http": {"enabled": True, "port": 0}}))
     svc.prepare()
@@ -539,7 +540,10 @@ def test_forged_stale_and_replayed_clicks(tmp_path, db_url, httpserver, fake_sla
         assert fake_slack.updates == [] and svc.store.cases.get(case_id).status == "open"
         assert "bad signature or a stale timestamp" in caplog.text
         assert post(server, body, headers) == 200
-        assert post(server, body, headers) == 200  # the same click again: acknowledged, changes nothing
+        assert post(server, body, headers) == 401  # the same signed request again: a replay, refused
+        assert "refused a replayed request" in caplog.text
+        again = signed_request(click, timestamp=int(time.time()) + 1)  # a second real click: signed anew
+        assert post(server, *again) == 200  # acknowledged, changes nothing
         assert wait_for(lambda: len(fake_slack.responses) == 1 and len(fake_slack.updates) == 2)
         [answer] = fake_slack.responses
         assert answer["response_type"] == "ephemeral" and answer["replace_original"] is False

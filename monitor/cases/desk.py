@@ -22,6 +22,8 @@ from monitor.store.outbox import OutboxRepository
 
 log = logging.getLogger(__name__)
 
+MAX_ID = 2**63 - 1  # the largest id a database row can have: a larger number names nothing
+
 
 class CaseDesk:
     def __init__(self, cases: CaseRepository, outbox: OutboxRepository, sinks: dict[str, Sink],
@@ -33,7 +35,13 @@ class CaseDesk:
             return self._label(request)
         if request.action not in ACTIONS or request.origin not in ORIGINS:
             return self._counted(request, ActionResult(False, f"unknown action {request.action!r}"))
+        if not 0 < request.case_id <= MAX_ID:
+            return self._counted(request, ActionResult(False, "there is no case with that number"))
         try:
+            if request.message_ref is not None and not self._shown_on(request.case_id, request.message_ref):
+                log.warning("case %s: refused a %s by %s from a message not posted for it (%s)", request.case_id,
+                            request.action, request.actor, request.message_ref[:80])
+                return self._counted(request, ActionResult(False, "That button is not on this case's alert."))
             outcome = self.cases.apply(request.case_id, request.action, request.actor, request.origin)
         except Exception as exc:  # noqa: BLE001 - the database may be away: the agent must hear it
             log.error("case %s: %s by %s failed: %s", request.case_id, request.action, request.actor, exc)
@@ -57,6 +65,19 @@ class CaseDesk:
         return self._counted(request, ActionResult(False, f"case {outcome.case.id} was not changed: "
                                                           f"{outcome.reason}", outcome.case))
 
+    def _shown_on(self, case_id: int, message_ref: str) -> bool:
+        """Whether the service posted ``message_ref`` ("channel:ts") for this case: one of its alerts, or the
+        spike message of its burst. An unknown case passes, so that apply() says there is no such case."""
+        case = self.cases.get(case_id)
+        if case is None:
+            return True
+        if case.burst_id is not None and self.bursts is not None:
+            view = self.bursts.spike(case.burst_id)
+            if view and view["message_ref"] == message_ref:
+                return True
+        return any((alert := self.outbox.alert(i)) is not None and alert.message_ref == message_ref
+                   for i in self.cases.messages(case_id))
+
     def answered_publicly(self, replies: list[PublicReply]) -> None:
         """The brand's public replies: each answered case records its first response and shows it."""
         for reply in replies:
@@ -77,6 +98,9 @@ class CaseDesk:
     def _label(self, request: LabelAction) -> ActionResult:
         verdict = "a complaint" if request.is_complaint else "not a complaint"
         action = "label_complaint" if request.is_complaint else "label_not"
+        if not 0 < request.mention_id <= MAX_ID:
+            metrics.CASE_ACTIONS.labels(action, request.origin, "refused").inc()
+            return ActionResult(False, "there is no stored post with that number")
         try:
             known = self.labels.label_mention(request.mention_id, request.is_complaint, request.actor, request.origin)
         except Exception as exc:  # noqa: BLE001 - the agent must hear that it did not count
