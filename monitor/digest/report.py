@@ -258,8 +258,12 @@ def _to_label_html(d: BrandDay) -> str:
             f"<code>monitor label ID not</code> (or the buttons in Slack).</p><ul>{items}</ul>")
 
 
-def report_paths(directory: str, d: BrandDay) -> tuple[Path, Path]:
-    base = Path(directory) / brand_slug(d.brand)
-    base.mkdir(parents=True, exist_ok=True)
+def report_names(d: BrandDay) -> tuple[str, str, str]:
+    """The brand's folder under the digest directory, and the report's HTML and CSV file names."""
     name = f"{d.day:%Y-%m-%d}" + ("" if d.days == 1 else "-week")
-    return base / f"{name}.html", base / f"{name}.csv"
+    return brand_slug(d.brand), f"{name}.html", f"{name}.csv"
+
+
+def report_paths(directory: str, d: BrandDay) -> tuple[Path, Path]:
+    folder, html_name, csv_name = report_names(d)
+    return Path(directory) / folder / html_name, Path(directory) / folder / csv_name

@@ -98,11 +98,13 @@ class DigestRunner:
 
     def _write_files(self, figures: BrandDay, charts: dict[str, bytes]) -> str:
         from monitor.digest import export, report
+        from monitor.digest.files import DigestFolder
 
-        html_path, csv_path = report.report_paths(self.config.root.digest.directory, figures)
-        html_path.write_text(report.render_html(figures, charts["trend"], charts["topics"]), encoding="utf-8")
+        files = DigestFolder(self.config.root.digest.directory)
+        folder, html_name, csv_name = report.report_names(figures)
         start, end = day_bounds(figures.day, figures.timezone)
-        with csv_path.open("w", encoding="utf-8", newline="") as f:
+        with files.replace(folder, csv_name, encoding="utf-8", newline="") as f:
             export.write_csv(export.mention_rows(self.mentions, start, end, [figures.brand]), f)
+        html_path = files.write(folder, html_name, report.render_html(figures, charts["trend"], charts["topics"]))
         log.info("digest for %s on %s written to %s", figures.brand, figures.day, html_path)
         return str(html_path)
