@@ -83,7 +83,10 @@ class BlueskyConnector(Connector):
         from atproto import Client  # heavy: only when a Bluesky source is enabled
         from atproto_client.request import Request
 
-        self.client = Client(base_url=config.api_base_url or API, request=Request(timeout=config.timeout))
+        from monitor.http_deadline import deadline_transport
+
+        self.client = Client(base_url=config.api_base_url or API, request=Request(
+            timeout=config.timeout, transport=deadline_transport(config.deadline)))
         self.client.on_session_change(self._session_changed)
         self._signed_in = False
         self._new_session: str | None = None
@@ -178,6 +181,9 @@ class BlueskyConnector(Connector):
             self._signed_in = False  # the stored session is dead: sign in once and try again
             self._sign_in(None)
             return self._call(request)
+        except e.InvokeTimeoutError:
+            raise SourceError(f"Bluesky did not answer in time (each read within {self.config.timeout:g}s, the "
+                              f"whole request within {self.config.deadline:g}s)") from None
         except e.NetworkError as exc:
             raise SourceError(f"cannot reach Bluesky: {type(exc).__name__} {exc}"[:300]) from None
         except e.RequestException as exc:

@@ -84,7 +84,8 @@ class HackerNewsConnector(Connector):
 
     def __init__(self, name: str, config: HackerNewsSourceConfig, brands: list[BrandConfig]) -> None:
         super().__init__(name, config, brands)
-        self.http = HttpReader("Hacker News search", config.api_base_url or API, config.timeout)
+        self.http = HttpReader("Hacker News search", config.api_base_url or API, config.timeout,
+                               config.deadline)
 
     def describe(self) -> str:
         return f"Hacker News {'+'.join(self.config.kinds)} search for {len(self.brands)} brand(s)"

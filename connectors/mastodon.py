@@ -21,7 +21,7 @@ from pydantic import Field, SecretStr, field_validator
 
 from monitor import clock
 from monitor.components import Connector, SourceError, chunked, load_state
-from monitor.config import BrandConfig, Duration, SourceConfig, StrictModel
+from monitor.config import BrandConfig, Duration, HttpSourceConfig, StrictModel
 from monitor.markup import html_to_text
 from monitor.model import Batch, RawPost
 from monitor.registry import connectors
@@ -43,13 +43,12 @@ class MastodonInstanceConfig(StrictModel):
         return value.rstrip("/")
 
 
-class MastodonSourceConfig(SourceConfig):
+class MastodonSourceConfig(HttpSourceConfig):
     instances: list[MastodonInstanceConfig] = Field(min_length=1, description="instances to read: url, "
                                                     "access_token (optional)")
     tags: dict[str, list[str]] = Field(default_factory=dict, description="hashtags per brand name, without #; "
                                        "default: the brand's #terms, else its name")
     max_pages: int = Field(5, ge=1, le=50, description="pages of 40 per instance and tag per poll")
-    timeout: Duration = Field(20.0, description="HTTP timeout per request")
     interval: Duration = Field(120.0, ge=1, description="time between polls")
 
 
@@ -85,11 +84,14 @@ class MastodonConnector(Connector):
         super().__init__(name, config, brands)
         from mastodon import Mastodon  # only when a Mastodon source is enabled
 
+        from monitor.http_deadline import deadline_session
+
         self.clients = {
             instance.url: Mastodon(api_base_url=instance.url, request_timeout=config.timeout,
                                    access_token=(instance.access_token.get_secret_value()
                                                  if instance.access_token else None),
-                                   ratelimit_method="throw", version_check_mode="none")
+                                   ratelimit_method="throw", version_check_mode="none",
+                                   session=deadline_session(config.deadline))
             for instance in config.instances}
 
     def describe(self) -> str:

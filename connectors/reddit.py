@@ -154,10 +154,11 @@ class RedditConnector(Connector):
         super().__init__(name, config, brands)
         import praw  # heavy: only when a Reddit source is enabled
         import prawcore
-        import requests
+
+        from monitor.http_deadline import deadline_session
 
         self._errors = prawcore.exceptions
-        self._session = requests.Session()
+        self._session = deadline_session(config.deadline)
         self.traffic = RedditTraffic()
         self._session.hooks["response"].append(self.traffic.on_response)
         urls = {"oauth_url": config.api_base_url, "reddit_url": config.api_base_url} if config.api_base_url else {}

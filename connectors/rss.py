@@ -19,7 +19,7 @@ from urllib.parse import parse_qs, urlsplit
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from monitor.components import Connector, SourceError, chunked, load_state
-from monitor.config import BrandConfig, Duration, SourceConfig
+from monitor.config import BrandConfig, Duration, HttpSourceConfig
 from monitor.http_clients import HttpReader
 from monitor.markup import html_to_text
 from monitor.model import Batch, RawPost
@@ -44,11 +44,10 @@ class FeedEntryConfig(BaseModel):
     brand: str | None = Field(None, description="every entry of this feed is about this brand")
 
 
-class RssSourceConfig(SourceConfig):
+class RssSourceConfig(HttpSourceConfig):
     feeds: list[str | FeedEntryConfig] = Field(min_length=1, description="feed URLs, or {url, brand} when "
                                                      "every entry is about one brand (a Google Alert for it)")
     interval: Duration = Field(900.0, ge=1, description="time between polls of each feed")
-    timeout: Duration = Field(20.0, description="HTTP timeout per request")
     max_entries: int = Field(200, ge=1, le=5000, description="entries read per feed per poll")
 
     @field_validator("feeds")
@@ -110,7 +109,7 @@ class RssConnector(Connector):
 
     def __init__(self, name: str, config: RssSourceConfig, brands: list[BrandConfig]) -> None:
         super().__init__(name, config, brands)
-        self.http = HttpReader("feed", "", config.timeout)
+        self.http = HttpReader("feed", "", config.timeout, config.deadline)
         self._patterns = [(b.name, term_pattern(b.terms)) for b in brands]
 
     def describe(self) -> str:

@@ -84,7 +84,7 @@ class XConnector(Connector):
         self._tweepy = tweepy
         self.client = tweepy.Client(bearer_token=config.bearer_token.get_secret_value(), return_type=dict,
                                     wait_on_rate_limit=False)
-        route_session(self.client.session, API, config.api_base_url, config.timeout)
+        route_session(self.client.session, API, config.api_base_url, config.timeout, config.deadline)
 
     def describe(self) -> str:
         return f"X recent search for {len(self.brands)} brand(s)" + (" + mentions" if self.config.own_mentions else "")

@@ -218,7 +218,8 @@ class AppReviewConnector(Connector):
         super().__init__(name, config, brands)
         from monitor.http_clients import HttpReader
 
-        self.http = HttpReader(self.store_name, config.api_base_url or self.default_api, config.timeout)
+        self.http = HttpReader(self.store_name, config.api_base_url or self.default_api, config.timeout,
+                               config.deadline)
 
     def describe(self) -> str:
         return f"{self.store_name} reviews of {len(self.config.apps)} app(s)"

@@ -7,22 +7,23 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 
 import requests
-from requests.adapters import HTTPAdapter
 
 from monitor import clock
 from monitor.components import SourceError
+from monitor.http_deadline import DEFAULT_DEADLINE, DeadlineAdapter, deadline, mount_deadline
 
 
-class ClientAdapter(HTTPAdapter):
-    """Sends a client library's requests to another base URL (proxy, test server) with a timeout.
+class ClientAdapter(DeadlineAdapter):
+    """Sends a client library's requests to another base URL (proxy, test server) with a timeout and a
+    deadline for the whole request.
 
     Client libraries such as tweepy hard-code their API host; mounting this
     adapter on their public ``session`` for that host keeps the library's own
     request and error handling intact while the traffic goes to ``base_url``.
     """
 
-    def __init__(self, official: str, base_url: str | None, timeout: float) -> None:
-        super().__init__(max_retries=0)  # retries are the scheduler's job: never block a poll thread
+    def __init__(self, official: str, base_url: str | None, timeout: float, seconds: float = DEFAULT_DEADLINE) -> None:
+        super().__init__(seconds, max_retries=0)  # retries are the scheduler's job: never block a poll thread
         self.official = official.rstrip("/")
         self.base_url = base_url.rstrip("/") if base_url else None
         self.timeout = timeout
@@ -35,9 +36,10 @@ class ClientAdapter(HTTPAdapter):
         return super().send(request, **kwargs)
 
 
-def route_session(session, official: str, base_url: str | None, timeout: float) -> None:
+def route_session(session, official: str, base_url: str | None, timeout: float,
+                  seconds: float = DEFAULT_DEADLINE) -> None:
     """Mounts a ClientAdapter on ``session`` for every request to ``official``."""
-    session.mount(official, ClientAdapter(official, base_url, timeout))
+    session.mount(official, ClientAdapter(official, base_url, timeout, seconds))
 
 
 #: a response larger than this is refused rather than read into memory (hostile or broken endpoints)
@@ -50,11 +52,12 @@ class HttpReader:
     RSS): one base URL, a timeout, a size cap, and every failure turned into a SourceError that says what
     happened and, for rate limits, how long to pause the source."""
 
-    def __init__(self, service: str, base_url: str, timeout: float, user_agent: str = USER_AGENT) -> None:
+    def __init__(self, service: str, base_url: str, timeout: float, seconds: float = DEFAULT_DEADLINE,
+                 user_agent: str = USER_AGENT) -> None:
         self.service = service
         self.base_url = base_url.rstrip("/")
-        self.timeout = timeout
-        self.session = requests.Session()
+        self.timeout, self.deadline = timeout, seconds
+        self.session = mount_deadline(requests.Session(), seconds)
         self.session.headers["User-Agent"] = user_agent
 
     def get(self, path: str, params: dict | None = None, headers: dict | None = None,
@@ -62,9 +65,10 @@ class HttpReader:
         """The response of ``base_url + path`` (or an absolute URL) with status 2xx or 304, body read."""
         url = path if path.startswith(("http://", "https://")) else self.base_url + path
         try:
-            response = self.session.request(method, url, params=params, headers=headers, data=data,
-                                            timeout=self.timeout, stream=True, allow_redirects=True)
-            body = _read_capped(response)
+            with deadline(self.deadline):  # the capped read of the body too
+                response = self.session.request(method, url, params=params, headers=headers, data=data,
+                                                timeout=self.timeout, stream=True, allow_redirects=True)
+                body = _read_capped(response)
         except requests.RequestException as exc:
             raise SourceError(f"cannot reach {self.service}: {type(exc).__name__}: {exc}"[:400]) from None
         response._content = body

@@ -1,6 +1,7 @@
 """Configuration: ``config.yaml`` validated into typed sections and per-component schemas."""
 from monitor.config.components import (
     ComponentConfig,
+    HttpSourceConfig,
     NetworkSourceConfig,
     ReviewAppConfig,
     SinkConfig,
@@ -35,6 +36,7 @@ from monitor.config.values import Duration, StrictModel, TimeZoneName, parse_dur
 __all__ = [
     "AlertsConfig", "BrandConfig", "Component", "ComponentConfig", "Config", "ConfigError", "DatabaseConfig",
     "DEFAULT_CONFIG_PATH", "DEFAULT_TOPICS", "DeliveryConfig", "DigestConfig", "Duration", "HttpConfig",
+    "HttpSourceConfig",
     "LoggingConfig", "NetworkSourceConfig", "OpsConfig", "ReviewAppConfig", "RootConfig", "RouteConfig",
     "ScoringConfig", "ServiceConfig", "SinkConfig", "SourceConfig", "StrictModel", "TimeZoneName", "brand_slug",
     "load_config", "parse_config",

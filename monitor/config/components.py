@@ -23,9 +23,15 @@ class SourceConfig(ComponentConfig):
                                      "(UTC) before it pauses; 0 = no limit")
 
 
-class NetworkSourceConfig(SourceConfig):
+class HttpSourceConfig(SourceConfig):
+    timeout: Duration = Field(20.0, description="HTTP timeout per read: connecting, or waiting for more bytes")
+    deadline: Duration = Field(60.0, ge=0.1, le=3600, description="the longest one HTTP request may take, from "
+                               "connecting to its last byte; a server that answers slower fails the poll, and the "
+                               "source is paused and reported like any failure")
+
+
+class NetworkSourceConfig(HttpSourceConfig):
     api_base_url: str | None = Field(None, description="override the API's base URL (proxies, tests)")
-    timeout: Duration = Field(20.0, description="HTTP timeout per request")
 
     @field_validator("api_base_url")
     @classmethod
