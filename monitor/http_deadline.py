@@ -1,20 +1,23 @@
 """A total deadline for each outbound HTTP request: connecting, sending and reading the whole answer.
 
 A client library's ``timeout`` bounds each read, so a server that trickles a few bytes every second holds a
-request, and the poll waiting on it, forever. Here a timer runs beside each request; when it fires, the
+request, and the poll waiting on it, forever. Here each request has a deadline; when it passes, the
 request's connections are shut down, the blocked read returns at once, and the request fails with
-DeadlineExceeded (a requests Timeout, which every source already reports as a failed poll).
+DeadlineExceeded (a requests Timeout, which every source already reports as a failed poll). One watchdog
+thread keeps every deadline.
 
 - requests (tweepy, praw, Mastodon.py, feeds and plain APIs): mount ``DeadlineAdapter`` on the session. Its
   connection classes tell the running deadline which socket they use; the body is read inside the deadline.
-- httpx (atproto): pass ``DeadlineTransport`` as the client's transport; at the deadline it closes its pool.
+- httpx (atproto): pass ``deadline_transport()`` as the client's transport; at the deadline it closes its pool.
 - ``abort_all()`` fires every running deadline at once, so that a stopping service does not wait for them.
 """
 from __future__ import annotations
 
+import heapq
+import itertools
 import socket
 import threading
-import weakref
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -25,8 +28,6 @@ from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 DEFAULT_DEADLINE = 60.0
 _local = threading.local()
-_running: weakref.WeakSet[_Deadline] = weakref.WeakSet()
-_running_lock = threading.Lock()
 
 
 class DeadlineExceeded(requests.exceptions.Timeout):
@@ -38,11 +39,11 @@ class _Deadline:
 
     def __init__(self, seconds: float) -> None:
         self.seconds = seconds
-        self.expired = False
+        self.due = time.monotonic() + seconds
+        self.expired = self.finished = False
+        self.reason: str | None = None
         self._closers: list = []
         self._lock = threading.Lock()
-        self._timer = threading.Timer(seconds, self.expire)
-        self._timer.daemon = True
 
     def watch(self, closer) -> None:
         """``closer()`` ends the request's I/O; called at once when the deadline has already passed."""
@@ -52,25 +53,65 @@ class _Deadline:
                 return
         closer()
 
-    def expire(self) -> None:
+    def expire(self, reason: str | None = None) -> None:
         with self._lock:
-            self.expired, closers, self._closers = True, self._closers, []
+            if self.expired or self.finished:
+                return
+            self.expired, self.reason, closers, self._closers = True, reason, self._closers, []
         for closer in closers:
             closer()
 
-    def start(self) -> None:
-        with _running_lock:
-            _running.add(self)
-        self._timer.start()
-
     def finish(self) -> None:
-        self._timer.cancel()
-        with _running_lock:
-            _running.discard(self)
+        with self._lock:
+            self.finished, self._closers = True, []
 
     def error(self) -> DeadlineExceeded:
-        return DeadlineExceeded(f"no complete answer within {self.seconds:g}s (the source's deadline): the server "
-                                "answered too slowly or not at all")
+        return DeadlineExceeded(self.reason or f"no complete answer within {self.seconds:g}s (the source's "
+                                "deadline): the server answered too slowly or not at all")
+
+
+class _Watchdog:
+    """One thread for every deadline: it sleeps in short steps while any is running, and waits for the next
+    one otherwise. Short sleeps rather than a timed wait, which some clock-shifting test tools never end."""
+
+    STEP = 0.05
+
+    def __init__(self) -> None:
+        self._due: list[tuple[float, int, _Deadline]] = []
+        self._count = itertools.count()
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def add(self, current: _Deadline) -> None:
+        with self._lock:
+            heapq.heappush(self._due, (current.due, next(self._count), current))
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="http-deadlines", daemon=True)
+                self._thread.start()
+        self._wake.set()
+
+    def running(self) -> list[_Deadline]:
+        with self._lock:
+            return [entry[2] for entry in self._due if not entry[2].finished]
+
+    def _run(self) -> None:
+        while True:
+            self._wake.clear()
+            now, due = time.monotonic(), []
+            with self._lock:
+                while self._due and (self._due[0][2].finished or self._due[0][0] <= now):
+                    due.append(heapq.heappop(self._due)[2])
+                waiting = bool(self._due)
+            for current in due:
+                current.expire()
+            if waiting:
+                time.sleep(self.STEP)
+            else:
+                self._wake.wait()
+
+
+_watchdog = _Watchdog()
 
 
 @contextmanager
@@ -82,7 +123,7 @@ def deadline(seconds: float) -> Iterator[_Deadline]:
         return
     current = _Deadline(seconds)
     _local.current = current
-    current.start()
+    _watchdog.add(current)
     try:
         yield current
     except Exception as exc:
@@ -96,12 +137,10 @@ def deadline(seconds: float) -> Iterator[_Deadline]:
         raise current.error()
 
 
-def abort_all() -> None:
+def abort_all(reason: str) -> None:
     """Ends every request that is waiting on the network now (the service is stopping)."""
-    with _running_lock:
-        running = list(_running)
-    for current in running:
-        current.expire()
+    for current in _watchdog.running():
+        current.expire(reason)
 
 
 def _shutdown(connection) -> None:

@@ -6,6 +6,7 @@ import os
 import signal
 import socket
 import threading
+import time
 import uuid
 from datetime import date
 
@@ -138,7 +139,8 @@ class MonitorService:
             self.delivery.kick, id="deliver-now", replace_existing=True, misfire_grace_time=None)
         return scheduler
 
-    def run_forever(self, install_signals: bool = True) -> None:
+    def run_forever(self, install_signals: bool = True) -> bool:
+        """Runs until stopped; True when every job finished in time."""
         scheduler = self._scheduler = self.build_scheduler()
         if install_signals:
             self._install_signal_handlers()
@@ -148,11 +150,31 @@ class MonitorService:
         log.info("service started: instance=%s sources=%s sinks=%s", self.instance,
                  ",".join(self.connectors) or "none", ",".join(self.sinks) or "none")
         self.stop.wait()
+        finished = self.shutdown(scheduler, ops)
+        log.info("stopped" if finished else "stopped: jobs still running after service.stop_grace were left "
+                 "unfinished (what they had stored is kept; the rest is read again at the next start)")
+        return finished
+
+    def shutdown(self, scheduler, ops) -> bool:
+        """Stops within service.stop_grace: requests waiting on the network end at once, jobs in flight get
+        the grace to finish. False when some did not."""
+        from monitor.http_deadline import abort_all
+
         log.info("stopping: finishing the work in flight")
-        scheduler.shutdown(wait=True)
+        abort_all("the service is stopping")
+        done = threading.Event()
+
+        def wait_for_jobs() -> None:
+            scheduler.shutdown(wait=True)
+            done.set()
+
+        threading.Thread(target=wait_for_jobs, name="stopping", daemon=True).start()
         if ops:
             ops.stop()
-        log.info("stopped")
+        deadline = time.monotonic() + self.config.root.service.stop_grace
+        while not done.is_set() and time.monotonic() < deadline:
+            time.sleep(0.05)  # short sleeps: a timed wait never ends under clock-shifting test tools
+        return done.is_set()
 
     def listen(self) -> None:
         """Sinks that receive agents' clicks on a connection of their own (Slack Socket Mode) open it."""

@@ -28,6 +28,7 @@ class TricklingServer:
         self.url = f"http://127.0.0.1:{self.port}"
         self.slots = threading.BoundedSemaphore(16)
         self.closed_by_client = 0
+        self.connections = 0
         threading.Thread(target=self._accept, daemon=True).start()
 
     def _accept(self) -> None:
@@ -36,6 +37,7 @@ class TricklingServer:
                 conn, _ = self.listener.accept()
             except OSError:
                 return
+            self.connections += 1
             if self.slots.acquire(blocking=False):
                 threading.Thread(target=self._trickle, args=(conn,), daemon=True).start()
             else:

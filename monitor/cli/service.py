@@ -1,6 +1,8 @@
 """Commands that run the service or check what it would do: run, check-config, test-alert."""
 from __future__ import annotations
 
+import logging
+import os
 import sys
 
 import click
@@ -26,17 +28,23 @@ def run(ctx: click.Context, once: bool) -> None:
 
     config = load(ctx)
     service = MonitorService(config, open_store(ctx))
+    finished = True
     try:
         service.prepare()
         if once:
             results = service.run_once()
             failed = [r for r in results if r.error]
             sys.exit(1 if failed and len(failed) == len(results) else 0)
-        service.run_forever()
+        finished = service.run_forever()
     except OperationalError as exc:
         database_down(exc)
     finally:
         service.close()
+    if not finished:
+        # A job still in a library call would hold the interpreter's exit (it joins the scheduler's threads):
+        # the grace is over, and everything stored was committed.
+        logging.shutdown()
+        os._exit(0)
 
 
 @cli.command("check-config")

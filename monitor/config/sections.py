@@ -232,6 +232,9 @@ class HttpConfig(StrictModel):
 class ServiceConfig(StrictModel):
     lease_ttl: Duration = Field(60.0, ge=1, description="how long a source stays with an instance that stopped "
                                 "renewing it (a killed instance's sources move on after this)")
+    stop_grace: Duration = Field(10.0, ge=0, le=600, description="on SIGTERM, how long jobs in flight may take "
+                                 "to finish before the service exits anyway (requests waiting on the network are "
+                                 "ended at once; keep it under systemd's TimeoutStopSec)")
     http: HttpConfig = Field(default_factory=HttpConfig)
 
 
