@@ -21,6 +21,7 @@ from alerts._slack_blocks import ACTION_ID, LABEL_ID, case_status, escape
 from monitor import clock
 from monitor.components import ActionHandler
 from monitor.model import CaseAction, LabelAction
+from monitor.ops.logs import LogThrottle
 
 log = logging.getLogger(__name__)
 
@@ -100,6 +101,7 @@ class SlackActions:
         self.allowed_users, self.allowed_usergroups = frozenset(allowed_users), tuple(allowed_usergroups)
         self.verifier = SignatureVerifier(signing_secret, clock=_Clock()) if signing_secret else None
         self.replays = ReplayGuard()
+        self.refusals = LogThrottle(log)  # anyone can send refused requests: a line a minute, with a count
         # Requests reach bolt only once verified here; bolt's own check would log a refused body at INFO.
         self.app = App(client=client, signing_secret=signing_secret, token_verification_enabled=False,
                        request_verification_enabled=False)
@@ -220,10 +222,12 @@ class SlackActions:
         headers = {k.lower(): v for k, v in headers.items()}
         signature = headers.get("x-slack-signature", "")
         if not self._signed(body, headers.get("x-slack-request-timestamp", ""), signature):
-            log.warning("Slack interactivity: refused a request with a bad signature or a stale timestamp")
+            self.refusals.warning("signature", "Slack interactivity: refused a request with a bad signature or a "
+                                  "stale timestamp")
             return 401, b"invalid request", {"content-type": "text/plain"}
         if not self.replays.first_time(signature):
-            log.warning("Slack interactivity: refused a replayed request (its signature was already used)")
+            self.refusals.warning("replay", "Slack interactivity: refused a replayed request (its signature was "
+                                  "already used)")
             return 401, b"replayed request", {"content-type": "text/plain"}
         response = self.app.dispatch(BoltRequest(body=body.decode("utf-8", errors="replace"), headers=headers))
         flat = {k: (v[0] if isinstance(v, (list, tuple)) and v else v) for k, v in (response.headers or {}).items()}

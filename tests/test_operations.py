@@ -256,3 +256,18 @@ def test_a_long_log_line_is_cut_with_a_note_and_no_secret_across_the_cut(caplog)
         assert len(message) < MAX_LOGGED + 60
     finally:
         logger.filters.clear()
+
+
+def test_repeatable_warnings_are_throttled_with_a_count(caplog):
+    from monitor.ops.logs import LogThrottle
+
+    logger = logging.getLogger("tests.throttle")
+    throttle = LogThrottle(logger, interval=0.3)
+    with caplog.at_level(logging.WARNING, logger="tests.throttle"):
+        for _ in range(50):
+            throttle.warning("signature", "refused a request")
+        throttle.warning("replay", "refused a replay")  # another kind has its own allowance
+        time.sleep(0.35)
+        throttle.warning("signature", "refused a request")
+    assert [r.getMessage() for r in caplog.records if r.name == "tests.throttle"] == [
+        "refused a request", "refused a replay", "refused a request (and 49 more like it in the last 0.3s)"]

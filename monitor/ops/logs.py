@@ -4,6 +4,8 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import threading
+import time
 from datetime import UTC, datetime
 
 from monitor.ops.redact import RedactingFilter, redactor
@@ -44,3 +46,26 @@ def setup_logging(level: str = "INFO", json_lines: bool = False) -> None:
     quiet = max(logging.WARNING, logging.getLevelName(level))
     for noisy in ("apscheduler", "alembic", "matplotlib", "PIL"):
         logging.getLogger(noisy).setLevel(quiet)
+
+
+class LogThrottle:
+    """At most one line per kind of event per ``interval`` seconds, for events an outsider can repeat at will
+    (refused requests); the next line that is let through says how many were held back."""
+
+    def __init__(self, logger: logging.Logger, interval: float = 60.0) -> None:
+        self.logger, self.interval = logger, interval
+        self._next: dict[str, float] = {}
+        self._held: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    def warning(self, kind: str, message: str, *args) -> None:
+        now = time.monotonic()
+        with self._lock:
+            if now < self._next.get(kind, 0.0):
+                self._held[kind] = self._held.get(kind, 0) + 1
+                return
+            self._next[kind] = now + self.interval
+            held = self._held.pop(kind, 0)
+        if held:
+            message += f" (and {held} more like it in the last {self.interval:g}s)"
+        self.logger.warning(message, *args)
