@@ -5,6 +5,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+MAX_ROW_ID = 2**63 - 1  # the largest id a database row can have: a larger number names nothing
+
 
 @dataclass(slots=True)
 class RawPost:

@@ -164,7 +164,14 @@ def test_a_number_too_large_for_any_row_is_no_such_case(desk, fake_slack, caplog
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
 
 
-def test_the_cli_says_no_such_case_for_a_huge_number(tmp_path, db_url, caplog):
+@pytest.mark.parametrize("args, said", [
+    (["case", "9" * 400, "claim", "--as", "ann"], "there is no case with that number"),
+    (["case", "0", "claim", "--as", "ann"], "there is no case with that number"),
+    (["case", "-5", "claim", "--as", "ann"], "there is no case with that number"),
+    (["label", "9" * 40, "not", "--as", "ann"], "there is no stored post with that number"),
+    (["alerts", "retry", "--id", str(2**63)], "there is no dead alert with that number"),
+])
+def test_the_cli_says_no_such_row_for_a_number_no_row_can_have(tmp_path, db_url, caplog, args, said):
     import yaml
 
     from tests.support import BRANDS
@@ -175,9 +182,21 @@ def test_the_cli_says_no_such_case_for_a_huge_number(tmp_path, db_url, caplog):
                                     "brands": BRANDS, "alerts": {"sinks": {"console": {}}},
                                     "sources": {"feed": {"type": "file", "path": str(tmp_path / "feed.jsonl")}}}))
     with caplog.at_level(logging.INFO):
-        result = CliRunner().invoke(cli, ["--config", str(path), "case", "9" * 400, "claim", "--as", "ann"])
-    assert "there is no case with that number" in result.output and result.exit_code != 0
+        result = CliRunner().invoke(cli, ["--config", str(path), *args])
+    assert said in result.output and result.exit_code == 2
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+def test_the_desk_says_no_such_case_or_post_for_out_of_range_numbers(desk):
+    from monitor.model import MAX_ROW_ID, LabelAction
+
+    svc, _, _ = desk
+    for case_id in (0, -1, MAX_ROW_ID + 1, 10**400):
+        result = svc.desk.act(CaseAction(case_id, "claim", "ann", "cli"))
+        assert (result.changed, result.message) == (False, "there is no case with that number")
+    assert svc.desk.act(CaseAction(MAX_ROW_ID, "claim", "ann", "cli")).message == f"there is no case {MAX_ROW_ID}"
+    result = svc.desk.act(LabelAction(10**30, True, "ann", "cli"))
+    assert (result.changed, result.message) == (False, "there is no stored post with that number")
 
 
 def test_an_unsigned_megabyte_is_refused_without_logging_it_and_health_stays_up(desk, fake_slack, caplog):  # noqa: F811

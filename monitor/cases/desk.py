@@ -7,6 +7,7 @@ import logging
 from monitor.cases.machine import ACTIONS, ORIGINS
 from monitor.components import DeliveryError, Sink
 from monitor.model import (
+    MAX_ROW_ID,
     ActionResult,
     CaseAction,
     CaseState,
@@ -22,8 +23,6 @@ from monitor.store.outbox import OutboxRepository
 
 log = logging.getLogger(__name__)
 
-MAX_ID = 2**63 - 1  # the largest id a database row can have: a larger number names nothing
-
 
 class CaseDesk:
     def __init__(self, cases: CaseRepository, outbox: OutboxRepository, sinks: dict[str, Sink],
@@ -35,7 +34,7 @@ class CaseDesk:
             return self._label(request)
         if request.action not in ACTIONS or request.origin not in ORIGINS:
             return self._counted(request, ActionResult(False, f"unknown action {request.action!r}"))
-        if not 0 < request.case_id <= MAX_ID:
+        if not 0 < request.case_id <= MAX_ROW_ID:
             return self._counted(request, ActionResult(False, "there is no case with that number"))
         try:
             if request.message_ref is not None and not self._shown_on(request.case_id, request.message_ref):
@@ -98,7 +97,7 @@ class CaseDesk:
     def _label(self, request: LabelAction) -> ActionResult:
         verdict = "a complaint" if request.is_complaint else "not a complaint"
         action = "label_complaint" if request.is_complaint else "label_not"
-        if not 0 < request.mention_id <= MAX_ID:
+        if not 0 < request.mention_id <= MAX_ROW_ID:
             metrics.CASE_ACTIONS.labels(action, request.origin, "refused").inc()
             return ActionResult(False, "there is no stored post with that number")
         try:

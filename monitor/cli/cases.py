@@ -12,6 +12,7 @@ import click
 from monitor.cli.common import (
     EXIT_CONFIG,
     NOTHING,
+    RowId,
     brand_names,
     cli,
     load,
@@ -58,7 +59,7 @@ def cases(ctx: click.Context, status: str | None, brand: str | None, older_than:
 
 
 @cli.command("case")
-@click.argument("case_id", type=int)
+@click.argument("case_id", type=RowId("case"))
 @click.argument("action", type=click.Choice(["claim", "resolve", "dismiss", "reopen"]))
 @click.option("--as", "actor", required=True, help="Who is acting (your name); recorded in the case history.")
 @click.pass_context

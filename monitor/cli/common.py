@@ -8,6 +8,26 @@ import sys
 import click
 
 EXIT_CONFIG = 2
+
+
+class RowId(click.ParamType):
+    """A stored row's number: a whole number from 1 up to the largest id a database can hold."""
+
+    name = "id"
+
+    def __init__(self, noun: str) -> None:
+        self.noun = noun
+
+    def convert(self, value, param, ctx) -> int:
+        from monitor.model import MAX_ROW_ID
+
+        try:
+            number = int(value)
+        except (TypeError, ValueError):
+            self.fail(f"{value!r} is not a {self.noun} number", param, ctx)
+        if not 0 < number <= MAX_ROW_ID:
+            self.fail(f"there is no {self.noun} with that number", param, ctx)
+        return number
 EVERYTHING = ("sources", "sinks")
 NOTHING: tuple[str, ...] = ()
 

@@ -9,6 +9,7 @@ import click
 from monitor.cli.common import (
     EXIT_CONFIG,
     NOTHING,
+    RowId,
     brand_names,
     cli,
     load,
@@ -79,7 +80,8 @@ def alerts_dead(ctx: click.Context) -> None:
 
 
 @alerts.command("retry")
-@click.option("--id", "ids", type=int, multiple=True, help="Only these outbox ids (default: all dead alerts).")
+@click.option("--id", "ids", type=RowId("dead alert"), multiple=True,
+              help="Only these outbox ids (default: all dead alerts).")
 @click.pass_context
 def alerts_retry(ctx: click.Context, ids: tuple[int, ...]) -> None:
     """Queue dead alerts for delivery again."""

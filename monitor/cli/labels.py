@@ -8,11 +8,11 @@ from pathlib import Path
 
 import click
 
-from monitor.cli.common import EXIT_CONFIG, NOTHING, cli, load, open_store
+from monitor.cli.common import EXIT_CONFIG, NOTHING, RowId, cli, load, open_store
 
 
 @cli.command("label")
-@click.argument("mention_id", type=int)
+@click.argument("mention_id", type=RowId("stored post"))
 @click.argument("verdict", type=click.Choice(["complaint", "not"]))
 @click.option("--as", "actor", required=True, help="Who says so (recorded with the label).")
 @click.pass_context
