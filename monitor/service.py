@@ -6,7 +6,6 @@ import os
 import signal
 import socket
 import threading
-import time
 import uuid
 from datetime import date
 
@@ -17,6 +16,7 @@ from monitor.components import Connector, Sink
 from monitor.config import Config
 from monitor.delivery.outbox import OutboxDelivery
 from monitor.ops.liveness import JobWatch
+from monitor.ops.stopping import stop_within
 from monitor.pipeline.poll import Pipeline, PollResult
 from monitor.scoring.pool import ScoringEngine
 from monitor.store import SourceMeter, Store
@@ -150,31 +150,7 @@ class MonitorService:
         log.info("service started: instance=%s sources=%s sinks=%s", self.instance,
                  ",".join(self.connectors) or "none", ",".join(self.sinks) or "none")
         self.stop.wait()
-        finished = self.shutdown(scheduler, ops)
-        log.info("stopped" if finished else "stopped: jobs still running after service.stop_grace were left "
-                 "unfinished (what they had stored is kept; the rest is read again at the next start)")
-        return finished
-
-    def shutdown(self, scheduler, ops) -> bool:
-        """Stops within service.stop_grace: requests waiting on the network end at once, jobs in flight get
-        the grace to finish. False when some did not."""
-        from monitor.http_deadline import abort_all
-
-        log.info("stopping: finishing the work in flight")
-        abort_all("the service is stopping")
-        done = threading.Event()
-
-        def wait_for_jobs() -> None:
-            scheduler.shutdown(wait=True)
-            done.set()
-
-        threading.Thread(target=wait_for_jobs, name="stopping", daemon=True).start()
-        if ops:
-            ops.stop()
-        deadline = time.monotonic() + self.config.root.service.stop_grace
-        while not done.is_set() and time.monotonic() < deadline:
-            time.sleep(0.05)  # short sleeps: a timed wait never ends under clock-shifting test tools
-        return done.is_set()
+        return stop_within(scheduler, ops, self.config.root.service.stop_grace)
 
     def listen(self) -> None:
         """Sinks that receive agents' clicks on a connection of their own (Slack Socket Mode) open it."""
@@ -194,9 +170,8 @@ class MonitorService:
 
         watch_store(self.store.stats, {n: c.config.monthly_post_budget for n, c in self.connectors.items()})
         posts = {path: route for sink in self.sinks.values() for path, route in sink.http_routes().items()}
-        limits = Limits(idle_timeout=http.idle_timeout, request_timeout=http.request_timeout,
-                        max_connections=http.max_connections, max_per_client=http.max_connections_per_client)
-        self.ops_server = OpsServer(http.host, http.port, self.healthy, self.ready, posts=posts, limits=limits)
+        self.ops_server = OpsServer(http.host, http.port, self.healthy, self.ready, posts=posts,
+                                    limits=Limits.of(http))
         self.ops_server.start()
         return self.ops_server
 

@@ -126,8 +126,10 @@ def test_every_stage_is_a_package_and_nothing_else_piles_up_at_the_top():
                       if p.is_dir() and (p / "__init__.py").exists())
     assert packages == STAGES
     top_modules = sorted(p.stem for p in (ROOT / "monitor").glob("*.py") if p.stem != "__init__")
-    # The shared vocabulary every stage and component uses, and the service that wires the stages.
-    assert top_modules == ["clock", "components", "http_clients", "markup", "model", "registry", "service", "terms"]
+    # The shared vocabulary every stage and component uses, the HTTP plumbing every network source shares, and
+    # the service that wires the stages.
+    assert top_modules == ["clock", "components", "http_clients", "http_deadline", "markup", "model", "registry",
+                           "service", "terms"]
 
 
 def test_readme_maps_every_stage_package():

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import yaml
 
+from monitor.ops.stopping import stop_within
 from monitor.service import MonitorService
 from tests.support import BRANDS, build_config, write_jsonl
 from tests.test_source_deadlines import TricklingServer
@@ -26,8 +27,9 @@ def test_sigterm_during_a_trickling_poll_exits_within_seconds(tmp_path):
         "sources": {"news": {"type": "rss", "feeds": [server.url + "/feed.xml"], "deadline": "120s"}},
         "alerts": {"sinks": {"console": {}}}, "digest": {"enabled": False}, "scoring": {"workers": 1}}))
     log = tmp_path / "service.log"
-    proc = subprocess.Popen([sys.executable, "-m", "monitor.cli", "--config", str(config), "run"], cwd=ROOT,
-                            stdout=subprocess.DEVNULL, stderr=log.open("w"), env=dict(os.environ))
+    with log.open("w") as stderr:
+        proc = subprocess.Popen([sys.executable, "-m", "monitor.cli", "--config", str(config), "run"], cwd=ROOT,
+                                stdout=subprocess.DEVNULL, stderr=stderr, env=dict(os.environ))
     try:
         waited = time.monotonic() + 30
         while server.connections == 0 and time.monotonic() < waited:  # the poll is now reading the trickle
@@ -63,7 +65,7 @@ def test_a_job_that_outlives_the_grace_is_left_behind(tmp_path, db_url):
     try:
         assert running.wait(10)
         started = time.monotonic()
-        assert svc.shutdown(scheduler, None) is False
+        assert stop_within(scheduler, None, svc.config.root.service.stop_grace) is False
         assert time.monotonic() - started < 5
     finally:
         release.set()

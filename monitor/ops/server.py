@@ -46,6 +46,12 @@ class Limits:
     post_workers: int = 4
     max_pending_posts: int = 32    # POSTs waiting for a worker past this answer 503 at once
 
+    @classmethod
+    def of(cls, http) -> Limits:
+        """The limits service.http sets; the rest keep their defaults."""
+        return cls(idle_timeout=http.idle_timeout, request_timeout=http.request_timeout,
+                   max_connections=http.max_connections, max_per_client=http.max_connections_per_client)
+
 
 class _Refused(Exception):
     """A request answered with an error status without reaching a handler; the connection then closes."""
