@@ -124,6 +124,9 @@ class RedactingFilter(logging.Filter):
     """Every record leaves redacted and cut to MAX_LOGGED characters, its traceback to MAX_TRACEBACK."""
 
     def filter(self, record: logging.LogRecord) -> bool:
+        if getattr(record, "_redacted", False):
+            return True  # a record passes a logger's filters and then each handler's: cut and redact it once
+        record._redacted = True
         message = record.getMessage()
         cleaned = redactor.capped(message)
         if record.exc_info and not record.exc_text:
