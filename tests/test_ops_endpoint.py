@@ -88,6 +88,17 @@ def test_a_post_reaches_its_route_with_body_and_headers(echo):
     assert status_of(chunked) == 200 and chunked.endswith(b"\r\n\r\n7")
 
 
+def test_a_client_waiting_for_100_continue_is_told_to_send_its_body(echo):
+    with connect(echo) as sock:
+        sock.sendall(b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nExpect: 100-continue\r\n\r\n")
+        assert sock.recv(100).startswith(b"HTTP/1.1 100 ")
+        sock.sendall(b"body")
+        answer = read_all(sock)
+    assert status_of(answer) == 200 and answer.endswith(b"\r\n\r\n4")
+    refused = exchange(echo, b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\nExpect: 100-continue\r\n\r\n")
+    assert status_of(refused) == 413  # over the cap: refused instead of asking for the body
+
+
 def test_one_connection_carries_several_requests(echo):
     with connect(echo) as sock:
         sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\nGET /readyz HTTP/1.1\r\nHost: x\r\n\r\n")

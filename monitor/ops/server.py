@@ -205,7 +205,7 @@ class OpsServer:
             if first is None:
                 return False
             async with asyncio.timeout(self.limits.request_timeout):
-                body = await self._read_request(conn, reader, first, asked)
+                body = await self._read_request(conn, reader, writer, first, asked)
             self.connections.busy.add(writer)
             status, payload, content_type, extra = await self._answer(asked[0], body)
             close = False
@@ -241,7 +241,7 @@ class OpsServer:
             return None
         return data or None
 
-    async def _read_request(self, conn: h11.Connection, reader, data: bytes, asked: list) -> bytes:
+    async def _read_request(self, conn: h11.Connection, reader, writer, data: bytes, asked: list) -> bytes:
         """The request's body, its head checked before any of the body is read."""
         if data:
             conn.receive_data(data)
@@ -256,6 +256,8 @@ class OpsServer:
             elif isinstance(event, h11.Request):
                 asked.append(event)
                 self._check_head(event)
+                if conn.they_are_waiting_for_100_continue:  # curl asks before sending a body over 1 KB
+                    writer.write(conn.send(h11.InformationalResponse(status_code=100, headers=[])))
             elif isinstance(event, h11.Data):
                 body += event.data
                 if len(body) > self.limits.max_body:
