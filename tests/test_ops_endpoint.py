@@ -171,6 +171,27 @@ def test_two_hundred_idle_connections_do_not_keep_health_probes_out(echo):
             sock.close()
 
 
+def test_a_connection_being_answered_is_never_the_one_evicted():
+    release = threading.Event()
+    server = serve(posts={"/slow": lambda body, headers: (200 if release.wait(10) else 500, b"done", {})})
+    try:
+        busy = connect(server)  # the oldest connection, waiting for its answer
+        busy.sendall(b"POST /slow HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n")
+        time.sleep(0.2)
+        idle = [connect(server) for _ in range(SHORT.max_per_client + 4)]  # past the per-client bound
+        time.sleep(0.2)
+        assert server.connections.evicted >= 4
+        release.set()
+        answer = read_all(busy)
+        assert status_of(answer) == 200 and answer.endswith(b"done")
+        for sock in idle:
+            sock.close()
+        busy.close()
+    finally:
+        release.set()
+        server.stop()
+
+
 def test_slow_clients_are_cut_off_at_the_request_timeout(echo):
     """Slowloris: a head trickled a few bytes at a time, and a body likewise, never finish within 1 s."""
     trickles = [b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: " + b"a" * 400,
