@@ -70,20 +70,14 @@ class SlackInteractivityConfig(StrictModel):
     allowed_usergroups: list[str] = Field(default_factory=list, description="Slack user group ids (S…) whose "
                                           "members may press the buttons (needs the usergroups:read scope)")
 
-    @field_validator("allowed_users")
+    @field_validator("allowed_users", "allowed_usergroups")
     @classmethod
-    def _user_ids(cls, values: list[str]) -> list[str]:
-        bad = [v for v in values if not USER_ID.match(v)]
+    def _slack_ids(cls, values: list[str], info) -> list[str]:
+        shape, what = ((USER_ID, "Slack user ids (U… or W…, as in a profile's 'Copy member ID')")
+                       if info.field_name == "allowed_users" else (USERGROUP_ID, "Slack user group ids (S…)"))
+        bad = [v for v in values if not shape.match(v)]
         if bad:
-            raise ValueError(f"not Slack user ids (U… or W…, as in a profile's 'Copy member ID'): {', '.join(bad)}")
-        return values
-
-    @field_validator("allowed_usergroups")
-    @classmethod
-    def _group_ids(cls, values: list[str]) -> list[str]:
-        bad = [v for v in values if not USERGROUP_ID.match(v)]
-        if bad:
-            raise ValueError(f"not Slack user group ids (S…): {', '.join(bad)}")
+            raise ValueError(f"not {what}: {', '.join(bad)}")
         return values
 
 
