@@ -67,13 +67,15 @@ class DaemonPool:
 
     def __init__(self, name: str, workers: int) -> None:
         self._jobs: queue.SimpleQueue = queue.SimpleQueue()
-        self.pending = 0
+        self._lock = threading.Lock()
+        self.pending = 0  # jobs queued or running
         for i in range(workers):
             threading.Thread(target=self._work, name=f"{name}-{i}", daemon=True).start()
 
     def submit(self, fn, *args) -> concurrent.futures.Future:
         future: concurrent.futures.Future = concurrent.futures.Future()
-        self.pending += 1
+        with self._lock:
+            self.pending += 1
         self._jobs.put((future, fn, args))
         return future
 
@@ -89,7 +91,8 @@ class DaemonPool:
                     except BaseException as exc:  # noqa: BLE001 - handed to the waiting request
                         future.set_exception(exc)
             finally:
-                self.pending -= 1
+                with self._lock:
+                    self.pending -= 1
 
     def close(self, workers: int) -> None:
         for _ in range(workers):
@@ -160,11 +163,15 @@ class OpsServer:
 
     def stop(self, timeout: float = 3.0) -> None:
         """Stops listening and drops every connection; handlers still running are left to their daemon threads."""
+        if self._loop.is_closed():
+            return
         if self.thread.is_alive():
             self._loop.call_soon_threadsafe(self._stopping.set)
             self.thread.join(timeout)
         else:
             self._loop.run_until_complete(self._shutdown())
+        if not self.thread.is_alive():
+            self._loop.close()
         self._checks.close(2)
         self._handlers.close(self.limits.post_workers)
 
