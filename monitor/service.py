@@ -45,7 +45,7 @@ class MonitorService:
         self.pipeline = Pipeline(config, self.engine, mentions=self.store.mentions, sources=self.store.sources,
                                  leases=self.store.leases, stop=self.stop, ops=self._ops_notifier(),
                                  owner=self.instance, on_public_reply=self.desk.answered_publicly)
-        self._scheduler = None
+        self._scheduler = self.ops_server = None
         self.job_watch = JobWatch()
         self.model_version: int | None = None  # the learned model scoring now (None: the rules alone)
 
@@ -214,6 +214,8 @@ class MonitorService:
                             runs=self.store.digest_runs).run(day=day, force=force, out=out, weekly=weekly)
 
     def close(self) -> None:
+        if self.ops_server is not None:
+            self.ops_server.stop()  # no request may reach a closed store
         for component in list(self.connectors.values()) + list(self.sinks.values()):
             try:
                 component.close()

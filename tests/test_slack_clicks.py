@@ -167,7 +167,7 @@ def test_a_number_too_large_for_any_row_is_no_such_case(desk, fake_slack, caplog
 @pytest.mark.parametrize("args, said", [
     (["case", "9" * 400, "claim", "--as", "ann"], "there is no case with that number"),
     (["case", "0", "claim", "--as", "ann"], "there is no case with that number"),
-    (["case", "-5", "claim", "--as", "ann"], "there is no case with that number"),
+    (["case", "--as", "ann", "--", "-5", "claim"], "there is no case with that number"),
     (["label", "9" * 40, "not", "--as", "ann"], "there is no stored post with that number"),
     (["alerts", "retry", "--id", str(2**63)], "there is no dead alert with that number"),
 ])

@@ -20,45 +20,16 @@ import logging
 import queue
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import h11
 
+from monitor.ops.framing import TEXT, Limits, Refused, RequestReader
 from monitor.ops.redact import redactor
 
 log = logging.getLogger(__name__)
 
 PostRoute = Callable[[bytes, dict], "tuple[int, bytes, dict]"]
 Check = Callable[[], "tuple[bool, str]"]
-TEXT = "text/plain; charset=utf-8"
-
-
-@dataclass(frozen=True)
-class Limits:
-    idle_timeout: float = 5.0      # to start a request, on a new or kept-alive connection
-    request_timeout: float = 10.0  # from a request's first byte to its last
-    max_connections: int = 256
-    max_per_client: int = 32
-    max_body: int = 1 << 20        # a Slack interaction is a few kilobytes
-    max_head: int = 16 * 1024      # request line and headers
-    check_timeout: float = 2.0     # a health check or scrape that takes longer answers 503
-    handler_timeout: float = 10.0  # a POST handler that takes longer answers 503 (Slack gave up after 3 s)
-    post_workers: int = 4
-    max_pending_posts: int = 32    # POSTs waiting for a worker past this answer 503 at once
-
-    @classmethod
-    def of(cls, http) -> Limits:
-        """The limits service.http sets; the rest keep their defaults."""
-        return cls(idle_timeout=http.idle_timeout, request_timeout=http.request_timeout,
-                   max_connections=http.max_connections, max_per_client=http.max_connections_per_client)
-
-
-class _Refused(Exception):
-    """A request answered with an error status without reaching a handler; the connection then closes."""
-
-    def __init__(self, status: int, text: str) -> None:
-        super().__init__(text)
-        self.status, self.text = status, text
 
 
 class DaemonPool:
@@ -143,6 +114,7 @@ class OpsServer:
             "/healthz": lambda: self._check(healthy), "/readyz": lambda: self._check(ready),
             "/metrics": lambda: (200, generate_latest(REGISTRY), CONTENT_TYPE_LATEST)}
         self._posts = dict(posts or {})
+        self._reader = RequestReader(self.limits, self._gets, self._posts)
         self._checks = DaemonPool("ops-check", 2)
         self._handlers = DaemonPool("ops-post", self.limits.post_workers)
         self.connections = _Connections(self.limits)
@@ -183,10 +155,17 @@ class OpsServer:
         self._loop.run_until_complete(main())
 
     async def _shutdown(self) -> None:
+        """Closes the listener and every connection, and ends every connection's task here, on the loop's own
+        thread: a task left suspended would be finalized later by whichever thread collects it."""
         self._server.close()
         for writer in list(self.connections.open):
             writer.transport.abort()
+        tasks = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
         await self._server.wait_closed()
+        await self._loop.shutdown_asyncgens()
 
     # -- one connection -----------------------------------------------------------------
 
@@ -197,8 +176,8 @@ class OpsServer:
         try:
             while await self._one_exchange(conn, reader, writer):
                 conn.start_next_cycle()
-        except (ConnectionError, asyncio.IncompleteReadError, h11.LocalProtocolError):
-            pass  # the client went away or was evicted
+        except (ConnectionError, asyncio.IncompleteReadError, h11.LocalProtocolError, asyncio.CancelledError):
+            pass  # the client went away or was evicted, or the server is stopping
         finally:
             self.connections.forget(writer)
             writer.transport.abort()
@@ -208,11 +187,11 @@ class OpsServer:
         asked: list[h11.Request] = []  # the request head, once it has arrived
         close = True
         try:
-            first = await self._first_bytes(conn, reader)
+            first = await self._reader.first_bytes(conn, reader)
             if first is None:
                 return False
             async with asyncio.timeout(self.limits.request_timeout):
-                body = await self._read_request(conn, reader, writer, first, asked)
+                body = await self._reader.read(conn, reader, writer, first, asked)
             self.connections.busy.add(writer)
             status, payload, content_type, extra = await self._answer(asked[0], body)
             close = False
@@ -220,7 +199,7 @@ class OpsServer:
             if conn.their_state is h11.IDLE:
                 return False  # no whole request head arrived: close without a word
             status, payload, content_type, extra = 408, b"request took too long to arrive\n", TEXT, {}
-        except _Refused as refused:
+        except Refused as refused:
             status, payload, content_type, extra = refused.status, (refused.text + "\n").encode(), TEXT, {}
         except h11.RemoteProtocolError as exc:
             status, payload, content_type, extra = exc.error_status_hint, b"malformed request\n", TEXT, {}
@@ -237,70 +216,10 @@ class OpsServer:
         await writer.drain()
         return not close and conn.our_state is h11.DONE and conn.their_state is h11.DONE
 
-    async def _first_bytes(self, conn: h11.Connection, reader) -> bytes | None:
-        """Waits up to idle_timeout for a request to start; None when the client is silent or gone."""
-        if conn.trailing_data[0]:
-            return b""  # the next request is already buffered (pipelining)
-        try:
-            async with asyncio.timeout(self.limits.idle_timeout):
-                data = await reader.read(65536)
-        except TimeoutError:
-            return None
-        return data or None
-
-    async def _read_request(self, conn: h11.Connection, reader, writer, data: bytes, asked: list) -> bytes:
-        """The request's body, its head checked before any of the body is read."""
-        if data:
-            conn.receive_data(data)
-        body = bytearray()
-        while True:
-            event = conn.next_event()
-            if event is h11.NEED_DATA:
-                chunk = await reader.read(65536)
-                if not chunk:
-                    raise ConnectionResetError("the client closed mid-request")
-                conn.receive_data(chunk)
-            elif isinstance(event, h11.Request):
-                asked.append(event)
-                self._check_head(event)
-                if conn.they_are_waiting_for_100_continue:  # curl asks before sending a body over 1 KB
-                    writer.write(conn.send(h11.InformationalResponse(status_code=100, headers=[])))
-            elif isinstance(event, h11.Data):
-                body += event.data
-                if len(body) > self.limits.max_body:
-                    raise _Refused(413, f"request body over {self.limits.max_body} bytes")
-            elif isinstance(event, h11.EndOfMessage):
-                return bytes(body)
-            else:
-                raise ConnectionResetError("the client closed mid-request")
-
-    def _check_head(self, request: h11.Request) -> None:
-        method, path = request.method.decode("ascii", "replace"), self._path(request)
-        if method in ("GET", "HEAD"):
-            if path not in self._gets:
-                raise _Refused(404, "not found: try /healthz, /readyz or /metrics")
-            return
-        if method != "POST":
-            raise _Refused(405, "method not allowed")
-        if path not in self._posts:
-            raise _Refused(404, "not found")
-        lengths = [v for k, v in request.headers if k == b"content-length"]
-        chunked = any(k == b"transfer-encoding" for k, _ in request.headers)
-        if not lengths and not chunked:
-            raise _Refused(411, "Content-Length required")
-        if lengths and chunked:
-            raise _Refused(400, "both Content-Length and Transfer-Encoding: send one")
-        if lengths and int(lengths[0]) > self.limits.max_body:  # h11 has checked it is a non-negative integer
-            raise _Refused(413, f"request body over {self.limits.max_body} bytes")
-
-    @staticmethod
-    def _path(request: h11.Request) -> str:
-        return request.target.decode("ascii", "replace").split("?", 1)[0]
-
     # -- answers ------------------------------------------------------------------------
 
     async def _answer(self, request: h11.Request, body: bytes) -> tuple[int, bytes, str, dict]:
-        path = self._path(request)
+        path = RequestReader.path(request)
         if request.method in (b"GET", b"HEAD"):
             try:
                 status, payload, content_type = await self._in_pool(self._checks, self.limits.check_timeout,
