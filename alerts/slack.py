@@ -14,6 +14,7 @@ in place (chat.update) to show who did what, with only the buttons that still ap
 from __future__ import annotations
 
 import logging
+import re
 from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
@@ -70,6 +71,24 @@ class SlackInteractivityConfig(StrictModel):
     allowed_usergroups: list[str] = Field(default_factory=list, description="Slack user group ids (S…) whose "
                                           "members may press the buttons (needs the usergroups:read scope)")
 
+    @field_validator("signing_secret")
+    @classmethod
+    def _signing_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        secret = value.get_secret_value() if value else ""
+        if secret.startswith(("xox", "xapp-")):
+            raise ValueError("this is a token, not the signing secret: copy Basic Information > App Credentials > "
+                             "Signing Secret")
+        if secret and not re.fullmatch(r"[A-Za-z0-9]{20,64}", secret):
+            raise ValueError("not shaped like a Slack signing secret (32 letters and digits, from Basic "
+                             "Information > App Credentials > Signing Secret)")
+        return value
+
+    @field_validator("app_token")
+    @classmethod
+    def _app_token(cls, value: SecretStr | None) -> SecretStr | None:
+        return _token_kind(value, "xapp-", "an app-level token (xapp-) with connections:write, from Basic "
+                                           "Information > App-Level Tokens")
+
     @field_validator("allowed_users", "allowed_usergroups")
     @classmethod
     def _slack_ids(cls, values: list[str], info) -> list[str]:
@@ -79,6 +98,19 @@ class SlackInteractivityConfig(StrictModel):
         if bad:
             raise ValueError(f"not {what}: {', '.join(bad)}")
         return values
+
+
+TOKEN_KINDS = {"xoxb-": "a bot token", "xoxp-": "a user token", "xapp-": "an app-level token",
+               "xoxe": "a token-rotation token", "xoxa-": "a workspace token"}
+
+
+def _token_kind(value: SecretStr | None, prefix: str, wanted: str) -> SecretStr | None:
+    """Refuses a token of the wrong kind at load, naming what it is and what belongs there."""
+    token = value.get_secret_value() if value else ""
+    if token and not token.startswith(prefix):
+        kind = next((name for start, name in TOKEN_KINDS.items() if token.startswith(start)), "not a Slack token")
+        raise ValueError(f"this is {kind}; this key takes {wanted}")
+    return value
 
 
 class SlackSinkConfig(SinkConfig):
@@ -95,6 +127,11 @@ class SlackSinkConfig(SinkConfig):
     interactivity: SlackInteractivityConfig = Field(default_factory=SlackInteractivityConfig,
                                                     description="buttons on alerts to claim, resolve or dismiss "
                                                     "their case: mode, signing_secret, path")
+
+    @field_validator("token")
+    @classmethod
+    def _bot_token(cls, value: SecretStr | None) -> SecretStr | None:
+        return _token_kind(value, "xoxb-", "the bot token (xoxb-): OAuth & Permissions > Bot User OAuth Token")
 
     @model_validator(mode="after")
     def _one_mode(self) -> SlackSinkConfig:

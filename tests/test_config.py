@@ -252,3 +252,83 @@ def test_a_command_that_sends_nothing_does_not_need_the_sinks_secrets():
     assert list(config.sinks) == [] and list(config.sources) == ["feed"]
     config = parse_config(raw, "t", environ={}, needs=())
     assert config.database_url.startswith("sqlite")
+
+
+# -- secrets: where they are written, and which kind of token goes where ------------------------------------------
+
+def slack_sink(**over):
+    return {"type": "slack", "default_channel": "C0SUPPORT", **over}
+
+
+def test_a_secret_written_in_the_file_is_accepted_with_a_warning_naming_the_env_form(tmp_path):
+    from tests.support import build_config
+
+    config = build_config(tmp_path, database={"url": f"sqlite:///{tmp_path / 'm.db'}"},
+                          alerts={"sinks": {"slack": slack_sink(token="xoxb-written-in-the-file-42"),
+                                            "off": slack_sink(type="slack", enabled=False,
+                                                              token="xoxb-disabled-entry-42")}})
+    assert config.warnings == [
+        "alerts.sinks.slack.token: a secret is written in the file; write ${SLACK_BOT_TOKEN} there and set "
+        "SLACK_BOT_TOKEN in the environment (config files end up in backups and repositories)"]
+    from monitor.ops.redact import redactor
+
+    assert "xoxb-written" not in redactor("sent with xoxb-written-in-the-file-42")
+
+
+def test_secrets_from_the_environment_and_passwordless_urls_warn_nothing(tmp_path):
+    from tests.support import build_config
+
+    config = build_config(tmp_path, environ={"SLACK_BOT_TOKEN": "xoxb-from-env-1", "DATABASE_URL": "x"},
+                          alerts={"sinks": {"slack": slack_sink(token="${SLACK_BOT_TOKEN}")}})
+    assert config.warnings == []
+
+
+def test_a_database_password_in_the_file_is_warned_about(tmp_path):
+    from monitor.config import parse_config
+    from tests.support import BRANDS
+
+    config = parse_config({"database": {"url": "postgresql://app:pw-in-file-99@127.0.0.1/x"}, "brands": BRANDS,
+                           "alerts": {"sinks": {"console": {}}}}, "t", environ={})
+    assert [w.split(":")[0] for w in config.warnings] == ["database.url"]
+    assert "${DATABASE_URL}" in config.warnings[0]
+
+
+@pytest.mark.parametrize("key, value, said", [
+    ("token", "xoxp-1-user", "alerts.sinks.slack.token: this is a user token; this key takes the bot token (xoxb-)"),
+    ("token", "xapp-1-A0-1", "alerts.sinks.slack.token: this is an app-level token; this key takes the bot token"),
+    ("token", "hunter2hunter2", "alerts.sinks.slack.token: this is not a Slack token; this key takes the bot token"),
+    ("app_token", "xoxb-1-bot", "interactivity.app_token: this is a bot token; this key takes an app-level token"),
+    ("signing_secret", "xoxb-1-bot", "interactivity.signing_secret: this is a token, not the signing secret"),
+    ("signing_secret", "has spaces and !", "interactivity.signing_secret: not shaped like a Slack signing secret"),
+])
+def test_a_token_of_the_wrong_kind_is_refused_at_load_saying_what_it_is(tmp_path, key, value, said):
+    from monitor.config import ConfigError
+    from tests.support import build_config
+
+    mode = {"app_token": "socket", "signing_secret": "http"}.get(key)
+    sink = slack_sink(token="${SLACK_BOT_TOKEN}")
+    if mode:
+        sink["interactivity"] = {"mode": mode, key: "${VALUE}"}
+    else:
+        sink["token"] = "${VALUE}"
+    with pytest.raises(ConfigError) as error:
+        build_config(tmp_path, environ={"SLACK_BOT_TOKEN": "xoxb-ok-1", "VALUE": value},
+                     alerts={"sinks": {"slack": sink}}, service={"http": {"enabled": True}})
+    assert any(said in problem for problem in error.value.problems), error.value.problems
+
+
+def test_check_config_prints_the_warning_in_its_report(tmp_path):
+    import yaml
+    from click.testing import CliRunner
+
+    from monitor.cli import cli
+    from tests.support import BRANDS
+
+    path = tmp_path / "c.yaml"
+    path.write_text(yaml.safe_dump({"database": {"url": f"sqlite:///{tmp_path / 'm.db'}"}, "brands": BRANDS,
+                                    "sources": {}, "alerts": {"sinks": {"slack": slack_sink(
+                                        token="xoxb-literal-77", enabled=True)}}}))
+    result = CliRunner().invoke(cli, ["--config", str(path), "check-config"])
+    assert result.exit_code == 0
+    assert "warning: alerts.sinks.slack.token: a secret is written in the file; write ${SLACK_BOT_TOKEN}" \
+        in result.output

@@ -607,7 +607,7 @@ def test_interactivity_needs_a_bot_token_a_secret_and_the_ops_server(tmp_path):
         return info.value.problems
 
     hook = {"type": "slack", "webhook_url": "https://hooks.slack.com/services/T/B/X",
-            "interactivity": {"mode": "http", "signing_secret": "s3cret-value"}}
+            "interactivity": {"mode": "http", "signing_secret": "${SLACK_SIGNING_SECRET}"}}
     assert problems(hook, service={"http": {"enabled": True}}) == [
         "alerts.sinks.slack: interactivity needs the bot token: an incoming webhook cannot carry buttons"]
     bot = {"type": "slack", "token": "${SLACK_BOT_TOKEN}", "interactivity": {"mode": "http"}}

@@ -3,6 +3,7 @@
 Heavy libraries load inside commands so `monitor --help` stays fast."""
 from __future__ import annotations
 
+import logging
 import sys
 
 import click
@@ -47,6 +48,9 @@ def load(ctx: click.Context, needs: tuple[str, ...] = EVERYTHING):
         click.echo(redactor(exc.render()), err=True)
         sys.exit(EXIT_CONFIG)
     setup_logging(ctx.obj.get("log_level") or config.root.logging.level, config.root.logging.json_lines)
+    if ctx.info_name != "check-config":  # which prints them in its report
+        for warning in config.warnings:
+            logging.getLogger("monitor.config").warning("%s", warning)
     ctx.obj["config"] = config
     return config
 

@@ -91,6 +91,7 @@ def check_config(ctx: click.Context) -> None:
     weekly = f", weekly on {d.weekly.capitalize()}s" if d.weekly else ""
     out.append(f"digest: {'daily at ' + d.time + ' ' + d.timezone + weekly if d.enabled else 'disabled'}")
     out.append(f"delivery: every {root.delivery.interval:g}s, dead-letter after {root.delivery.max_attempts} attempts")
+    out += [f"warning: {warning}" for warning in config.warnings]
     click.echo("\n".join(out))
 
 

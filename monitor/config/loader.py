@@ -17,6 +17,7 @@ from pydantic import ValidationError
 from monitor import registry
 from monitor.config.components import ComponentConfig
 from monitor.config.env import EnvRef, expand_env
+from monitor.config.secrets import literal_secrets
 from monitor.config.sections import BrandConfig, RootConfig, RouteConfig
 from monitor.config.yamlfile import YamlProblem, read_yaml
 
@@ -52,6 +53,7 @@ class Config:
     sinks: dict[str, Component]
     path: str = ""
     env_missing: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # accepted, but worth fixing (secrets in the file)
 
     @property
     def brands(self) -> list[BrandConfig]:
@@ -186,7 +188,8 @@ def parse_config(raw: Any, source: str = "", environ: dict[str, str] | None = No
             problems += comp.cls.check_config(name, comp.config, root.brands)
     if problems:
         raise ConfigError(problems, source)
-    return Config(root=root, sources=sources, sinks=sinks, path=source, env_missing=[m.var for m in missing])
+    return Config(root=root, sources=sources, sinks=sinks, path=source, env_missing=[m.var for m in missing],
+                  warnings=literal_secrets(raw, sources, sinks))
 
 
 def _check_references(root: RootConfig, sinks: dict[str, Component], broken: set[str]) -> list[str]:
