@@ -87,6 +87,20 @@ class Workspace:
             return users
 
 
+def _bolt_logger() -> logging.Logger:
+    """slack-bolt's logger, without the warning it gives at every start when SLACK_BOT_TOKEN is set (it reads the
+    variable itself, then uses the client it was given, which holds that same token)."""
+    bolt = logging.getLogger("slack_bolt.App")
+    if not any(isinstance(f, _ClientGiven) for f in bolt.filters):
+        bolt.addFilter(_ClientGiven())
+    return bolt
+
+
+class _ClientGiven(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith("As you gave `client` as well, `token` will be unused")
+
+
 class SlackActions:
     """Each click is acknowledged at once, checked, handed to the core as a CaseAction or LabelAction, and
     answered with an ephemeral message when it changed nothing or was not allowed."""
@@ -104,7 +118,7 @@ class SlackActions:
         self.refusals = LogThrottle(log)  # anyone can send refused requests: a line a minute, with a count
         # Requests reach bolt only once verified here; bolt's own check would log a refused body at INFO.
         self.app = App(client=client, signing_secret=signing_secret, token_verification_enabled=False,
-                       request_verification_enabled=False)
+                       request_verification_enabled=False, logger=_bolt_logger())
         self.app.action(ACTION_ID)(self._clicked)
         self.app.action(LABEL_ID)(self._labelled)
 

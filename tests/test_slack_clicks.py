@@ -246,3 +246,15 @@ def test_alerts_still_carry_buttons_with_an_allow_list(tmp_path, db_url, httpser
     finally:
         server.stop()
         svc.close()
+
+
+def test_starting_with_buttons_logs_no_library_warning(monkeypatch, caplog):
+    from slack_sdk import WebClient
+
+    from alerts._slack_actions import SlackActions
+
+    monkeypatch.setenv("SLACK_BOT_TOKEN", FakeSlack.TOKEN)  # what bolt read and warned about at every start
+    with caplog.at_level(logging.INFO):
+        SlackActions(WebClient(token=FakeSlack.TOKEN, base_url="http://127.0.0.1:9/"), lambda request: None,
+                     "8f742231b10e8888abcd99yyyzzz85a5")
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
