@@ -15,8 +15,6 @@ help:
 	@echo "make bench   - pipeline throughput and memory, Slack delivery latency, connector parsing speed"
 	@echo "make mutate  - mutation testing of the core modules (slow; MUTATE='monitor.digest.export*' narrows it)"
 
-SAMPLES := data/samples/mentions.jsonl
-
 $(VENV)/.python-ok:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required, found " + sys.version.split()[0])'
 	@echo "==> creating $(VENV) (first run only)"
@@ -41,16 +39,12 @@ $(VENV)/.installed-test: $(VENV)/.python-ok pyproject.toml $(TEST_LOCK)
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	@touch $@ $(VENV)/.installed
 
-# The demo posts dated to this week, so the digest for yesterday shows them.
-$(SAMPLES): samples/make_samples.py
-	$(BIN)/python samples/make_samples.py --this-week --out $@
-
-run: $(VENV)/.installed $(SAMPLES)
+run: $(VENV)/.installed
 	@echo "==> starting the service with $(CONFIG) (Ctrl-C stops it)"
-	MONITOR_SAMPLES=$(SAMPLES) $(BIN)/monitor --config $(CONFIG) run
+	$(BIN)/monitor --config $(CONFIG) run
 
-once: $(VENV)/.installed $(SAMPLES)
-	MONITOR_SAMPLES=$(SAMPLES) $(BIN)/monitor --config $(CONFIG) run --once
+once: $(VENV)/.installed
+	$(BIN)/monitor --config $(CONFIG) run --once
 
 test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -5,6 +5,10 @@ One JSON object per line with at least ``text``; ``id``, ``author``,
 ``brand`` are used when present. The byte offset of each file is the cursor,
 so a restart continues where the last stored batch ended; a file that shrinks,
 is rewritten or is replaced (log rotation) is read again from the start.
+
+With ``shift_to_now`` a recorded file replays as if it were live (the demo): when a file is first read, every
+post's time moves by one amount so that its newest post is an hour old, and that amount stays with the
+file's cursor, so a restart or lines added later keep the same spacing.
 """
 from __future__ import annotations
 
@@ -13,10 +17,12 @@ import json
 import logging
 import os
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from pydantic import Field
 
+from monitor import clock
 from monitor.components import Connector, SourceError
 from monitor.config import Duration, SourceConfig
 from monitor.model import Batch, RawPost
@@ -30,6 +36,8 @@ class FileSourceConfig(SourceConfig):
     path: str = Field(description="a .jsonl file, or a folder of them")
     pattern: str = Field("*.jsonl", description="file name pattern when path is a folder")
     interval: Duration = Field(10.0, ge=0.01, description="time between checks for new lines")
+    shift_to_now: bool = Field(False, description="replay a recorded file as if live: move every post's time by "
+                               "one amount so the file's newest post is an hour old when it is first read")
 
 
 @connectors.register("file")
@@ -54,6 +62,7 @@ class FileConnector(Connector):
     def _read(self, path: Path, cursor: dict[str, str]) -> Iterator[Batch]:
         key = f"offset:{path}"
         offset, inode, head = _position(cursor.get(key))
+        shift, kept = self._shift(path, cursor)
         posts: list[RawPost] = []
         rejected = 0
         with path.open("rb") as handle:
@@ -70,19 +79,32 @@ class FileConnector(Connector):
                     break  # end of file, or a line still being written: read it next time
                 at = offset
                 offset += len(line)
-                post = self._parse(line, f"{path.name}@{at}")
+                post = self._parse(line, f"{path.name}@{at}", shift)
                 if post is None:
                     rejected += 1 if line.strip() else 0
                 else:
                     posts.append(post)
                 if len(posts) + rejected >= self.config.batch_size:
-                    yield Batch(posts, {key: _encode(offset, stat.st_ino, _head(fd, offset))}, rejected)
+                    yield Batch(posts, {key: _encode(offset, stat.st_ino, _head(fd, offset)), **kept}, rejected)
                     posts, rejected = [], 0
             final = _encode(offset, stat.st_ino, _head(fd, offset))
         if posts or rejected or cursor.get(key) != final:
-            yield Batch(posts, {key: final}, rejected)
+            yield Batch(posts, {key: final, **kept}, rejected)
 
-    def _parse(self, line: bytes, ref: str) -> RawPost | None:
+    def _shift(self, path: Path, cursor: dict[str, str]) -> tuple[timedelta | None, dict[str, str]]:
+        """How far to move this file's post times (shift_to_now), and the cursor entry that keeps it."""
+        if not self.config.shift_to_now:
+            return None, {}
+        key = f"shift:{path}"
+        try:
+            seconds = float(cursor[key])
+        except (KeyError, ValueError):
+            with path.open("rb") as handle:
+                newest = max(filter(None, map(_created_at, handle)), default=None)
+            seconds = ((clock.utcnow() - timedelta(hours=1)) - newest).total_seconds() if newest else 0.0
+        return timedelta(seconds=seconds), {key: f"{seconds:.0f}"}
+
+    def _parse(self, line: bytes, ref: str, shift: timedelta | None = None) -> RawPost | None:
         if not line.strip():
             return None
         try:
@@ -93,7 +115,29 @@ class FileConnector(Connector):
         if not isinstance(data, dict):
             log.info("source=%s rejected %s: expected a JSON object, got %s", self.name, ref, type(data).__name__)
             return None
+        when = _time(data.get("created_at")) if shift else None
+        if when is not None:
+            data["created_at"] = (when + shift).astimezone(UTC).isoformat()
         return RawPost.from_mapping(data, ref)
+
+
+def _time(value) -> datetime | None:
+    """An ISO 8601 time with its zone (a naive one is UTC), or None."""
+    if not isinstance(value, str):
+        return None
+    try:
+        when = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+def _created_at(line: bytes) -> datetime | None:
+    try:
+        data = json.loads(line)
+    except (ValueError, RecursionError):
+        return None
+    return _time(data.get("created_at")) if isinstance(data, dict) else None
 
 
 def _head(fd: int, offset: int) -> str:

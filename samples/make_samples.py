@@ -1,10 +1,9 @@
 """Regenerates samples/mentions.jsonl: demo posts for the two example brands in config.yaml.
 
-    python samples/make_samples.py                       # rewrite the committed file (fixed dates)
-    python samples/make_samples.py --this-week --out F   # copy it with the dates moved to the last 7 days
+    python samples/make_samples.py            # rewrite the committed file (fixed dates, a week of posts)
 
-`make run` uses the second form, so that `monitor digest` (yesterday by default)
-has something to show on the day you try it.
+The committed dates are fixed; the demo source in config.yaml replays them with `shift_to_now`, so the
+newest post is an hour old whenever the demo runs and `monitor digest` (yesterday) has posts to show.
 
 Deterministic (fixed seed). Besides ordinary posts it includes the awkward
 ones a real feed has: a repeated id, a post by the brand's own account, an
@@ -20,7 +19,6 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 EVAL = HERE.parent / "tests" / "data" / "complaints_eval.jsonl"
-COMMITTED = HERE / "mentions.jsonl"
 
 ITEMS = ["desk lamp", "blender", "running shoes", "phone case", "office chair", "kettle", "backpack", "monitor stand"]
 CITIES = ["Lisbon", "Dublin", "Madrid", "Rome", "Berlin", "Oslo", "Porto", "Vienna"]
@@ -52,39 +50,12 @@ TEMPLATES = [
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--this-week", action="store_true",
-                        help="copy the committed samples with their dates moved to the 7 days up to now")
     parser.add_argument("--out", type=Path, default=HERE / "mentions.jsonl", help="where to write them")
     args = parser.parse_args()
-    lines = this_week(COMMITTED.read_text(encoding="utf-8").splitlines()) if args.this_week else generate()
+    lines = generate()
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text("\n".join(lines) + "\n", encoding="utf-8")
     print(f"wrote {len(lines)} sample lines to {args.out}")
-
-
-def this_week(lines: list[str]) -> list[str]:
-    """The same posts, every date moved by one amount so that the newest is an hour ago."""
-    records = [_record(line) for line in lines]
-    times = [
-        datetime.fromisoformat(r["created_at"].replace("Z", "+00:00")) for r in records if r and r.get("created_at")
-    ]
-    shift = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(hours=1) - max(times)
-    out = []
-    for line, record in zip(lines, records, strict=True):
-        if record and record.get("created_at"):
-            when = datetime.fromisoformat(record["created_at"].replace("Z", "+00:00")) + shift
-            record["created_at"] = when.isoformat().replace("+00:00", "Z")
-            line = json.dumps(record, ensure_ascii=False)
-        out.append(line)  # the broken line stays broken: the demo shows it being rejected
-    return out
-
-
-def _record(line: str):
-    try:
-        record = json.loads(line)
-    except ValueError:
-        return None
-    return record if isinstance(record, dict) else None
 
 
 def generate() -> list[str]:

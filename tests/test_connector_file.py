@@ -116,3 +116,38 @@ def test_a_byte_order_mark_does_not_lose_the_first_post(tmp_path):
     feed = tmp_path / "bom.jsonl"
     feed.write_bytes(b'\xef\xbb\xbf{"id": "1", "text": "first"}\n{"id": "2", "text": "second"}\n')
     assert drain(connector(feed), {}) == ["first", "second"]
+
+
+def test_shift_to_now_replays_a_recorded_file_as_if_live(tmp_path, clock_at):
+    from datetime import UTC, datetime, timedelta
+
+    now = datetime(2031, 3, 4, 12, 0, tzinfo=UTC)  # any moment: only the distance to the file's times counts
+    clock_at(now)
+    feed = write_jsonl(tmp_path / "f.jsonl", [
+        {"id": "a", "text": "oldest", "created_at": "2020-01-01T00:00:00Z"},
+        {"id": "b", "text": "naive time", "created_at": "2020-01-02T00:00:00"},
+        {"id": "c", "text": "no time"},
+        {"id": "d", "text": "unreadable time", "created_at": "last tuesday"},
+        {"id": "e", "text": "newest", "created_at": "2020-01-03T06:00:00+02:00"}])
+    conn, cursor = connector(feed, shift_to_now=True), {}
+    posts = [p for batch in conn.fetch(cursor) for p in batch.posts]
+    for batch in conn.fetch(cursor):
+        cursor.update(batch.cursor)
+    newest = now - timedelta(hours=1)
+    shift = newest - datetime(2020, 1, 3, 4, 0, tzinfo=UTC)
+    assert [(p.text, p.created_at) for p in posts] == [
+        ("oldest", (datetime(2020, 1, 1, tzinfo=UTC) + shift).isoformat()),
+        ("naive time", (datetime(2020, 1, 2, tzinfo=UTC) + shift).isoformat()),
+        ("no time", None), ("unreadable time", "last tuesday"),
+        ("newest", newest.isoformat())]
+    # A restart a day later, and a line added meanwhile: the same shift, so the spacing stays.
+    clock_at(now + timedelta(days=1))
+    write_jsonl(feed, [{"id": "f", "text": "added", "created_at": "2020-01-03T05:00:00Z"}])
+    [added] = [p for batch in connector(feed, shift_to_now=True).fetch(dict(cursor)) for p in batch.posts]
+    assert added.created_at == (datetime(2020, 1, 3, 5, 0, tzinfo=UTC) + shift).isoformat()
+
+
+def test_without_shift_to_now_times_are_kept(tmp_path):
+    feed = write_jsonl(tmp_path / "f.jsonl", [{"id": "a", "text": "t", "created_at": "2020-01-01T00:00:00Z"}])
+    [post] = [p for batch in connector(feed).fetch({}) for p in batch.posts]
+    assert post.created_at == "2020-01-01T00:00:00Z"
