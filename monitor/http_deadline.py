@@ -143,28 +143,31 @@ def abort_all(reason: str) -> None:
         current.expire(reason)
 
 
-def _shutdown(connection) -> None:
-    sock = getattr(connection, "sock", None)
-    if sock is not None:
-        try:
-            sock.shutdown(socket.SHUT_RDWR)  # wakes a read blocked in another thread, unlike close()
-        except OSError:
-            pass
+def _watch(sock) -> None:
+    """Ties ``sock`` to the thread's running deadline. The socket itself, not its connection: a connection is
+    reused with a new socket once its request failed, and a late shutdown must never reach that one."""
+    current = getattr(_local, "current", None)
+    if current is not None and sock is not None:
+        current.watch(lambda: _shutdown(sock))
+
+
+def _shutdown(sock) -> None:
+    try:
+        sock.shutdown(socket.SHUT_RDWR)  # wakes a read blocked in another thread, unlike close()
+    except OSError:
+        pass
 
 
 class _Watched:
-    """Registers the connection with the thread's running deadline before each request it carries."""
+    """Registers the connection's socket with the thread's running deadline: when it connects, and before
+    each request it carries while kept alive."""
 
     def connect(self) -> None:
         super().connect()
-        current = getattr(_local, "current", None)
-        if current is not None:
-            current.watch(lambda: _shutdown(self))
+        _watch(self.sock)
 
     def request(self, *args, **kwargs):
-        current = getattr(_local, "current", None)
-        if current is not None:
-            current.watch(lambda: _shutdown(self))
+        _watch(self.sock)  # None before a first connect: connect() registers it then
         return super().request(*args, **kwargs)
 
 
