@@ -62,8 +62,9 @@ def test_bad_config_exits_2_with_key_path_and_no_traceback(tmp_path):
     path.write_text(yaml.safe_dump({"brands": BRANDS, "sources": {"x": {"type": "file", "path": "a",
                                                                           "interval": "often"}}}))
     result = CliRunner().invoke(cli, ["--config", str(path), "check-config"])
+    line = next(n for n, text in enumerate(path.read_text().splitlines(), 1) if "interval: often" in text)
     assert result.exit_code == 2
-    assert "sources.x.interval: expected a duration like 2m, got 'often'" in result.output
+    assert f"sources.x.interval (line {line}): expected a duration like 2m, got 'often'" in result.output
     assert "Traceback" not in result.output
 
 
@@ -194,9 +195,9 @@ UNREACHABLE = "postgresql+psycopg://monitor:hunter2@127.0.0.1:1/monitor?connect_
                                   ["digest", "--date", "2026-11-01"]])
 def test_every_command_meeting_an_unreachable_database_says_so_in_one_line(tmp_path, args):
     path = tmp_path / "c.yaml"
-    path.write_text(yaml.safe_dump({"database": {"url": UNREACHABLE}, "brands": BRANDS,
+    path.write_text(yaml.safe_dump({"database": {"url": "${DATABASE_URL}"}, "brands": BRANDS,
                                     "sources": {"x": {"type": "file", "path": "a"}}}))
-    result = CliRunner().invoke(cli, ["--config", str(path), *args])
+    result = CliRunner().invoke(cli, ["--config", str(path), *args], env={"DATABASE_URL": UNREACHABLE})
     assert result.exit_code == 1, result.output
     assert result.exception is None or isinstance(result.exception, SystemExit)  # no traceback
     [line] = result.output.splitlines()
@@ -214,7 +215,9 @@ def test_check_config_rejects_the_urls_every_other_command_rejects(tmp_path, url
                                     "sources": {"x": {"type": "file", "path": "a"}}}))
     for args in (["check-config"], ["stats"], ["db", "current"]):
         result = CliRunner().invoke(cli, ["--config", str(path), *args])
-        assert result.exit_code == 2 and expected in result.output and "Traceback" not in result.output
+        line = next(n for n, text in enumerate(path.read_text().splitlines(), 1) if "url:" in text)
+        at_line = expected.replace(": ", f" (line {line}): ", 1)  # the key path, then the file's line
+        assert result.exit_code == 2 and at_line in result.output and "Traceback" not in result.output
 
 
 def test_commands_say_when_they_did_nothing(config_file):
@@ -251,8 +254,9 @@ def test_commands_that_send_nothing_need_no_sink_secrets(config_file, monkeypatc
         assert result.exit_code in (0, 1) and "SLACK_BOT_TOKEN" not in result.output, (args, result.output)
     run = CliRunner().invoke(cli, ["--config", str(config_file), "run", "--once"])
     assert run.exit_code == 2
-    assert run.output.splitlines()[1:] == [
-        "  alerts.sinks.slack.token: environment variable SLACK_BOT_TOKEN is not set"]  # and nothing misleading
+    line = next(n for n, text in enumerate(config_file.read_text().splitlines(), 1) if "token:" in text)
+    assert run.output.splitlines()[1:] == [  # and nothing misleading
+        f"  alerts.sinks.slack.token (line {line}): environment variable SLACK_BOT_TOKEN is not set"]
 
 
 def test_stats_times_carry_their_timezone(config_file):

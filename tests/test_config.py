@@ -332,3 +332,72 @@ def test_check_config_prints_the_warning_in_its_report(tmp_path):
     assert result.exit_code == 0
     assert "warning: alerts.sinks.slack.token: a secret is written in the file; write ${SLACK_BOT_TOKEN}" \
         in result.output
+
+
+# -- every problem at once, with its line ---------------------------------------------------------------------
+
+def readme_example() -> tuple[str, list[str]]:
+    """The README's bad.yaml and the output it says check-config prints for it."""
+    from tests.support import ROOT
+
+    section = (ROOT / "README.md").read_text(encoding="utf-8").split("**Validation** happens at load time.")[1]
+    blocks, current = [], []
+    for line in section.splitlines():
+        if line.startswith("    "):
+            current.append(line[4:])
+        elif current and line.strip():
+            blocks.append(current)
+            current = []
+        if len(blocks) == 2:
+            break
+    return "\n".join(blocks[0]) + "\n", blocks[1]
+
+
+def test_the_readme_example_of_config_errors_reproduces(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    text, printed = readme_example()
+    (tmp_path / "bad.yaml").write_text(text)
+    done = subprocess.run([sys.executable, "-m", "monitor.cli", "--config", "bad.yaml", "check-config"],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=60,
+                          env={**os.environ, "X_BEARER_TOKEN": "AAAA1234567"})
+    assert done.returncode == 2
+    assert done.stderr.splitlines() == printed
+
+
+def test_five_different_problems_come_in_one_run_each_with_its_line(tmp_path):
+    from monitor.config import ConfigError, load_config
+
+    text = "\n".join([
+        "database:",
+        '  url: "notaurl"',                  # 2: not a database URL
+        "brands:",
+        "  - name: Pixelcart",
+        "    terms: [pixelcart]",
+        "sources:",
+        "  feed:",
+        "    type: file",
+        "    path: a.jsonl",
+        "    interval: soon",                # 10: not a duration
+        "  x:",
+        "    bearer_token: ${X_TOKEN}",
+        "    max_results: 5000",             # 13: over the API's limit
+        "    batch_sise: 10",                # 14: a typo
+        "alerts:",
+        "  sinks:",
+        "    console: {colour: true}",       # 17: an unknown key of a sink
+        "digest:",
+        '  time: "25:00"',                   # 19: not a time
+    ]) + "\n"
+    path = tmp_path / "five.yaml"
+    path.write_text(text)
+    with pytest.raises(ConfigError) as error:
+        load_config(path, environ={"X_TOKEN": "AAAA1234567"})
+    rendered = error.value.render().splitlines()
+    assert rendered[0] == f"configuration error in {path} (6 problems):"
+    assert sorted(line.split(":")[0].strip() for line in rendered[1:]) == sorted([
+        "database.url (line 2)", "sources.feed.interval (line 10)", "sources.x.max_results (line 13)",
+        "sources.x.batch_sise (line 14)", "alerts.sinks.console.colour (line 17)", "digest.time (line 19)"])
+    assert "  sources.x.batch_sise (line 14): unknown key 'batch_sise' (did you mean 'batch_size'?)" in rendered

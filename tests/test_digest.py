@@ -24,7 +24,7 @@ from monitor.digest.report import render_html, render_text, response_lines
 from monitor.digest.runner import DigestRunner
 from monitor.model import Route
 from monitor.store.schema import bursts, cases, digest_runs, mentions, outbox
-from tests.fake_apis import FakeSlack
+from tests.fake_apis import SIGNING_SECRET, FakeSlack
 from tests.support import BRANDS, build_config
 
 TZ = "America/New_York"
@@ -456,7 +456,8 @@ def test_posts_worth_a_label_in_the_digest_and_their_slack_buttons(seeded, tmp_p
     assert f"  {ids['m50']} (possible miss): \"pixelcart 3 weeks and counting\"" in render_text(d)
     fake = FakeSlack()
     fake.install(httpserver)
-    config = build_config(tmp_path, environ={"SLACK_BOT_TOKEN": FakeSlack.TOKEN, "SLACK_SIGNING_SECRET": "s3cret!"},
+    secrets = {"SLACK_BOT_TOKEN": FakeSlack.TOKEN, "SLACK_SIGNING_SECRET": SIGNING_SECRET}
+    config = build_config(tmp_path, environ=secrets,
                           alerts={"sinks": {"slack": {"type": "slack", "token": "${SLACK_BOT_TOKEN}",
                                                       "api_base_url": httpserver.url_for("/api/"), "min_interval": "0s",
                                                       "interactivity": {"mode": "http",

@@ -8,6 +8,7 @@ file without reading a traceback.
 from __future__ import annotations
 
 import os
+import types
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,23 +20,33 @@ from monitor.config.components import ComponentConfig
 from monitor.config.env import EnvRef, expand_env
 from monitor.config.secrets import literal_secrets
 from monitor.config.sections import BrandConfig, RootConfig, RouteConfig
-from monitor.config.yamlfile import YamlProblem, read_yaml
+from monitor.config.yamlfile import YamlProblem, read_yaml_lines
 
 DEFAULT_CONFIG_PATH = "config.yaml"
 
 
 class ConfigError(Exception):
-    """A configuration problem, already phrased for the operator."""
+    """Configuration problems, already phrased for the operator: every one found, each at its key path and,
+    read from a file, the line that key is on."""
 
-    def __init__(self, problems: list[str], source: str = "") -> None:
+    def __init__(self, problems: list[str], source: str = "", lines: dict[str, int] | None = None) -> None:
         self.problems = problems
         self.source = source
+        self.lines = lines or {}
         super().__init__(self.render())
 
     def render(self) -> str:
         where = f" in {self.source}" if self.source else ""
-        lines = [f"configuration error{where}:"] + [f"  {p}" for p in self.problems]
-        return "\n".join(lines)
+        count = f" ({len(self.problems)} problems)" if len(self.problems) > 1 else ""
+        return "\n".join([f"configuration error{where}{count}:"] + [f"  {self._at_line(p)}" for p in self.problems])
+
+    def _at_line(self, problem: str) -> str:
+        """``path: message`` as ``path (line N): message``, with the line of the path or its nearest parent."""
+        path, sep, message = problem.partition(": ")
+        key = path
+        while key and key not in self.lines:
+            key = key.rpartition("[")[0] if key.endswith("]") else key.rpartition(".")[0]
+        return f"{path} (line {self.lines[key]}){sep}{message}" if key and sep else problem
 
 
 @dataclass(frozen=True)
@@ -86,7 +97,7 @@ def _format_loc(prefix: str, loc: tuple) -> str:
     return ".".join(parts) or "(top level)"
 
 
-def _messages(exc: ValidationError, prefix: str) -> list[str]:
+def _messages(exc: ValidationError, prefix: str, model: type) -> list[str]:
     out = []
     for err in exc.errors(include_url=False):
         msg = err["msg"]
@@ -95,10 +106,42 @@ def _messages(exc: ValidationError, prefix: str) -> list[str]:
         if err["type"] == "missing":
             msg = "required key is missing"
         loc = tuple(err["loc"])
-        if err["type"] == "unknown_key":
-            loc += (err["ctx"]["key"],)  # name the offending key itself, not its parent
+        if err["type"] == "extra_forbidden":
+            owner = _model_at(model, loc[:-1])
+            msg = owner.unknown_key(str(loc[-1])) if owner else f"unknown key {loc[-1]!r}"
         out.append(f"{_format_loc(prefix, loc)}: {msg}")
     return out
+
+
+def _model_at(model: type, loc: tuple) -> type | None:
+    """The config model that the value at ``loc`` (inside ``model``) is validated as, or None."""
+    annotation: Any = model
+    for item in loc:
+        annotation = _unwrap(annotation, item)
+        if annotation is None:
+            return None
+    annotation = _unwrap(annotation, None)
+    return annotation if isinstance(annotation, type) and hasattr(annotation, "unknown_key") else None
+
+
+def _unwrap(annotation: Any, item: Any) -> Any:
+    """One step into an annotation: a model's field, a list's item, a dict's value, the model of an Optional."""
+    import typing
+
+    origin, args = typing.get_origin(annotation), typing.get_args(annotation)
+    if origin in (typing.Union, types.UnionType):
+        models = [a for a in args if isinstance(a, type) and hasattr(a, "model_fields")]
+        return _unwrap(models[0], item) if len(models) == 1 else None
+    if item is None:
+        return annotation
+    if isinstance(annotation, type) and hasattr(annotation, "model_fields"):
+        fields = {f.alias or name: f for name, f in annotation.model_fields.items()}
+        return fields[item].annotation if item in fields else None
+    if origin is list and args:
+        return args[0]
+    if origin is dict and len(args) == 2:
+        return args[1]
+    return None
 
 
 ALL_PARTS = ("sources", "sinks")
@@ -125,7 +168,7 @@ def _validate_components(section: str, entries: dict[str, dict], reg: registry.R
         try:
             cfg = cls.config_model.model_validate(raw)
         except ValidationError as exc:
-            problems.extend(_messages(exc, path))
+            problems.extend(_messages(exc, path, cls.config_model))
             broken.add(name)
             continue
         components[name] = Component(name, type_name, cls, cfg)
@@ -173,7 +216,8 @@ def parse_config(raw: Any, source: str = "", environ: dict[str, str] | None = No
     try:
         root = RootConfig.model_validate(expanded)
     except ValidationError as exc:
-        problems += [p for p in _messages(exc, "") if not _from_missing(p, missing_paths)]
+        problems += [p for p in _messages(exc, "", RootConfig) if not _from_missing(p, missing_paths)]
+        problems += [p for p in _component_problems(expanded) if not _from_missing(p, missing_paths)]
         raise ConfigError(problems, source) from None
 
     sources, source_problems, _ = _validate_components("sources", root.sources, registry.connectors)
@@ -190,6 +234,19 @@ def parse_config(raw: Any, source: str = "", environ: dict[str, str] | None = No
         raise ConfigError(problems, source)
     return Config(root=root, sources=sources, sinks=sinks, path=source, env_missing=[m.var for m in missing],
                   warnings=literal_secrets(raw, sources, sinks))
+
+
+def _component_problems(expanded: dict) -> list[str]:
+    """The sources' and sinks' own problems, found even when the rest of the file failed: every error at once."""
+    sources = expanded.get("sources")
+    alerts = expanded.get("alerts")
+    sinks = alerts.get("sinks") if isinstance(alerts, dict) else None
+    problems = []
+    for section, entries, reg in (("sources", sources, registry.connectors),
+                                  ("alerts.sinks", sinks, registry.sinks)):
+        if isinstance(entries, dict):
+            problems += _validate_components(section, entries, reg)[1]
+    return problems
 
 
 def _check_references(root: RootConfig, sinks: dict[str, Component], broken: set[str]) -> list[str]:
@@ -227,7 +284,10 @@ def load_config(path: str | os.PathLike = DEFAULT_CONFIG_PATH, environ: dict[str
                 needs: tuple[str, ...] = ALL_PARTS) -> Config:
     path = Path(path)
     try:
-        raw = read_yaml(path)
+        raw, lines = read_yaml_lines(path)
     except YamlProblem as exc:
         raise ConfigError([str(exc)], str(path)) from None
-    return parse_config(raw, str(path), environ, needs)
+    try:
+        return parse_config(raw, str(path), environ, needs)
+    except ConfigError as exc:
+        raise ConfigError(exc.problems, exc.source, lines) from None

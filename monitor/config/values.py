@@ -7,7 +7,7 @@ import re
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict
 from pydantic_core import PydanticCustomError
 
 _DURATION = re.compile(r"^(?:\d+(?:\.\d+)?(?:ms|s|m|h|d))+$|^\d+(?:\.\d+)?$")
@@ -50,20 +50,14 @@ TimeZoneName = Annotated[str, BeforeValidator(_check_timezone)]
 
 
 class StrictModel(BaseModel):
-    """Rejects unknown keys with a suggestion instead of ignoring typos."""
+    """Rejects unknown keys (each one, beside every other problem of the same entry) instead of ignoring typos;
+    ``unknown_key`` says what was probably meant."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
 
-    @model_validator(mode="before")
     @classmethod
-    def _reject_unknown_keys(cls, data: Any) -> Any:
-        if not isinstance(data, dict):
-            return data
-        allowed = set(cls.model_fields) | {f.alias for f in cls.model_fields.values() if f.alias}
-        unknown = [k for k in data if k not in allowed]
-        if unknown:
-            key = str(unknown[0])
-            close = difflib.get_close_matches(key, sorted(allowed), n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else f"; allowed: {', '.join(sorted(allowed))}"
-            raise PydanticCustomError("unknown_key", "unknown key '{key}'{hint}", {"key": key, "hint": hint})
-        return data
+    def unknown_key(cls, key: str) -> str:
+        allowed = sorted(set(cls.model_fields) | {f.alias for f in cls.model_fields.values() if f.alias})
+        close = difflib.get_close_matches(key, allowed, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else f"; allowed: {', '.join(allowed)}"
+        return f"unknown key {key!r}{hint}"

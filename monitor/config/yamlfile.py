@@ -16,6 +16,11 @@ class YamlProblem(Exception):
 
 
 def read_yaml(path: Path) -> Any:
+    return read_yaml_lines(path)[0]
+
+
+def read_yaml_lines(path: Path) -> tuple[Any, dict[str, int]]:
+    """The document, and the line each key path starts on ("alerts.routes[0].sink" -> 42)."""
     try:
         size = path.stat().st_size
         if size > MAX_CONFIG_BYTES:
@@ -28,17 +33,23 @@ def read_yaml(path: Path) -> Any:
         raise YamlProblem(f"{path} is not UTF-8 text (byte {exc.start})") from None
     except OSError as exc:
         raise YamlProblem(f"cannot read {path}: {exc.strerror}") from None
-    return parse_yaml(text)
+    return parse_yaml_lines(text)
 
 
 def parse_yaml(text: str) -> Any:
+    return parse_yaml_lines(text)[0]
+
+
+def parse_yaml_lines(text: str) -> tuple[Any, dict[str, int]]:
     loader = yaml.SafeLoader(text)
     try:
         node = loader.get_single_node()
         if node is None:
-            return None
+            return None, {}
         _check_expansion(node)
-        return loader.construct_document(node)
+        lines: dict[str, int] = {}
+        _key_lines(node, "", lines, set())
+        return loader.construct_document(node), lines
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
@@ -47,6 +58,23 @@ def parse_yaml(text: str) -> Any:
         raise YamlProblem("invalid YAML: nested too deeply") from None
     finally:
         loader.dispose()
+
+
+def _key_lines(node: yaml.Node, path: str, lines: dict[str, int], seen: set[int]) -> None:
+    """Where each key path of the document starts; an alias is walked once (its size is already bounded)."""
+    if id(node) in seen:
+        return
+    seen.add(id(node))
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            child = f"{path}.{key.value}" if path else str(key.value)
+            lines.setdefault(child, key.start_mark.line + 1)
+            _key_lines(value, child, lines, seen)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            child = f"{path}[{index}]"
+            lines.setdefault(child, item.start_mark.line + 1)
+            _key_lines(item, child, lines, seen)
 
 
 def _check_expansion(root: yaml.Node) -> None:
