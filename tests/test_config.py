@@ -401,3 +401,30 @@ def test_five_different_problems_come_in_one_run_each_with_its_line(tmp_path):
         "database.url (line 2)", "sources.feed.interval (line 10)", "sources.x.max_results (line 13)",
         "sources.x.batch_sise (line 14)", "alerts.sinks.console.colour (line 17)", "digest.time (line 19)"])
     assert "  sources.x.batch_sise (line 14): unknown key 'batch_sise' (did you mean 'batch_size'?)" in rendered
+
+
+@pytest.mark.parametrize("text, hint", [
+    ("alerts:\n  sinks: {slack: {token: ${SLACK_BOT_TOKEN}}}\n", "a ${VAR} reference must be quoted"),
+    ("brands: [{name: x, terms: [${TERM}]}]\n", "a ${VAR} reference must be quoted"),
+    ("brands:\n\t- name: x\n", "YAML indents with spaces, never tabs"),
+    ("digest:\n  note: sent at: 08:30\n", "needs quotes"),
+])
+def test_known_yaml_pitfalls_come_with_a_hint(tmp_path, text, hint):
+    from monitor.config import ConfigError, load_config
+
+    path = tmp_path / "c.yaml"
+    path.write_text(text)
+    with pytest.raises(ConfigError) as error:
+        load_config(path, environ={})
+    [problem] = error.value.problems
+    assert "invalid YAML" in problem and hint in problem
+
+
+def test_a_yaml_error_without_a_known_cause_gets_no_hint(tmp_path):
+    from monitor.config import ConfigError, load_config
+
+    path = tmp_path / "c.yaml"
+    path.write_text("brands: [1, 2\n")
+    with pytest.raises(ConfigError) as error:
+        load_config(path, environ={})
+    assert error.value.problems[0].endswith("invalid YAML: expected ',' or ']', but got '<stream end>'")

@@ -53,11 +53,25 @@ def parse_yaml_lines(text: str) -> tuple[Any, dict[str, int]]:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        raise YamlProblem(f"{where}invalid YAML: {getattr(exc, 'problem', None) or exc}") from None
+        line = text.splitlines()[mark.line] if mark and mark.line < len(text.splitlines()) else ""
+        problem = str(getattr(exc, "problem", None) or exc)
+        raise YamlProblem(f"{where}invalid YAML: {problem}{_hint(problem, line)}") from None
     except RecursionError:
         raise YamlProblem("invalid YAML: nested too deeply") from None
     finally:
         loader.dispose()
+
+
+def _hint(problem: str, line: str) -> str:
+    """What usually causes this parser error in a config file, judged from the message and the line."""
+    if "${" in line and ("{" in line.replace("${", "") or "[" in line):
+        return ("; inside { } or [ ] a ${VAR} reference must be quoted, e.g. {token: \"${SLACK_BOT_TOKEN}\"}, "
+                "or write the mapping one key a line")
+    if "'\\t'" in problem or "\t" in line[:len(line) - len(line.lstrip())]:
+        return "; YAML indents with spaces, never tabs"
+    if "mapping values are not allowed" in problem:
+        return "; a value holding ': ' (or a time like 08:30 after another key) needs quotes, e.g. time: \"08:30\""
+    return ""
 
 
 def _key_lines(node: yaml.Node, path: str, lines: dict[str, int], seen: set[int]) -> None:
