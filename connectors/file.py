@@ -45,7 +45,7 @@ class FileConnector(Connector):
     config_model = FileSourceConfig
 
     def describe(self) -> str:
-        return f"file {self.config.path}"
+        return f"file {self.config.path}" + (" (replayed as if live)" if self.config.shift_to_now else "")
 
     def _files(self) -> list[Path]:
         path = Path(self.config.path).expanduser()

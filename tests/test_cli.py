@@ -52,8 +52,11 @@ def test_run_once_prints_alert_then_reads_nothing_new(config_file):
 def test_check_config_shows_what_will_run(config_file):
     result = invoke(config_file, "check-config")
     assert result.exit_code == 0
-    for expected in ("configuration OK", "feed (file): enabled", "console (console): enabled",
-                     "daily at 07:30 Europe/London", "Pixelcart"):
+    feed = yaml.safe_load(config_file.read_text())["sources"]["feed"]["path"]
+    for expected in ("configuration OK", f"  feed (file): enabled, every 10 s; file {feed}\n",
+                     "console (console): enabled", "daily at 07:30 Europe/London", "Pixelcart",
+                     "alerts: complaints posted less than 1 day ago alert; older ones are stored and counted but "
+                     "held back", "delivery: every 10 s, dead-letter after 15 attempts"):
         assert expected in result.output
 
 

@@ -428,3 +428,12 @@ def test_a_yaml_error_without_a_known_cause_gets_no_hint(tmp_path):
     with pytest.raises(ConfigError) as error:
         load_config(path, environ={})
     assert error.value.problems[0].endswith("invalid YAML: expected ',' or ']', but got '<stream end>'")
+
+
+@pytest.mark.parametrize("seconds, said", [(0.5, "0.5 s"), (45, "45 s"), (60, "1 min"), (90, "1 min 30 s"),
+                                           (300, "5 min"), (5400, "1 h 30 min"), (86400, "1 day"),
+                                           (2 * 86400 + 3600, "2 days 1 h")])
+def test_durations_read_as_people_say_them(seconds, said):
+    from monitor.config.values import duration_text
+
+    assert duration_text(seconds) == said

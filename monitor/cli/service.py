@@ -51,6 +51,7 @@ def run(ctx: click.Context, once: bool) -> None:
 @click.pass_context
 def check_config(ctx: click.Context) -> None:
     """Validate the configuration and show what will run."""
+    from monitor.config.values import duration_text
     from monitor.store import make_url_safe
 
     config = load(ctx)
@@ -66,14 +67,15 @@ def check_config(ctx: click.Context) -> None:
     usage = _usage_this_month(config)
     for name, comp in config.sources.items():
         state = "enabled" if comp.config.enabled else "disabled"
-        every = f", every {comp.config.interval:g}s" if comp.config.enabled else ""
+        every = f", every {duration_text(comp.config.interval)}" if comp.config.enabled else ""
         budget = comp.config.monthly_post_budget
         metered = (usage or {}).get(name)  # only API sources count their reads per month
         reads = ""
         if metered is not None or budget:
             read = "unknown (database unreachable)" if usage is None else f"{(metered or {}).get('posts_read', 0):,}"
             reads = f"; API reads this month: {read}" + (f" of {budget:,}" if budget else "")
-        out.append(f"  {name} ({comp.type_name}): {state}{every}{reads}")
+        what = f"; {_reads(name, comp, config)}" if comp.config.enabled else ""
+        out.append(f"  {name} ({comp.type_name}): {state}{every}{what}{reads}")
     if not config.sources:
         out.append("  none: nothing will be polled")
     out.append("alert sinks:")
@@ -90,9 +92,25 @@ def check_config(ctx: click.Context) -> None:
     d = root.digest
     weekly = f", weekly on {d.weekly.capitalize()}s" if d.weekly else ""
     out.append(f"digest: {'daily at ' + d.time + ' ' + d.timezone + weekly if d.enabled else 'disabled'}")
-    out.append(f"delivery: every {root.delivery.interval:g}s, dead-letter after {root.delivery.max_attempts} attempts")
+    age = root.alerts.max_age
+    out.append("alerts: " + (f"complaints posted less than {duration_text(age)} ago alert; older ones are stored "
+                             "and counted but held back" if age else "every complaint alerts, whatever its age"))
+    out.append(f"delivery: every {duration_text(root.delivery.interval)}, dead-letter after "
+               f"{root.delivery.max_attempts} attempts")
     out += [f"warning: {warning}" for warning in config.warnings]
     click.echo("\n".join(out))
+
+
+def _reads(name: str, component, config) -> str:
+    """What the source reads, in its own words (building it opens no connection)."""
+    try:
+        connector = component.cls(name, component.config, config.brands)
+    except Exception as exc:  # noqa: BLE001 - the listing must go on; running it will say what is wrong
+        return f"cannot be built: {type(exc).__name__}: {exc}"[:200]
+    try:
+        return connector.describe()
+    finally:
+        connector.close()
 
 
 def _usage_this_month(config) -> dict | None:

@@ -49,6 +49,18 @@ def _check_timezone(value: str) -> str:
 TimeZoneName = Annotated[str, BeforeValidator(_check_timezone)]
 
 
+def duration_text(seconds: float) -> str:
+    """A duration as people say it: "45 s", "2 min", "1 h 30 min", "1 day"."""
+    if seconds < 60:
+        return f"{seconds:g} s"
+    parts, rest = [], round(seconds)
+    for unit, size in (("day", 86400), ("h", 3600), ("min", 60), ("s", 1)):
+        count, rest = divmod(rest, size)
+        if count:
+            parts.append(f"{count} {unit}s" if unit == "day" and count > 1 else f"{count} {unit}")
+    return " ".join(parts[:2])
+
+
 class StrictModel(BaseModel):
     """Rejects unknown keys (each one, beside every other problem of the same entry) instead of ignoring typos;
     ``unknown_key`` says what was probably meant."""
