@@ -119,7 +119,8 @@ def test_stats_alerts_and_digest(config_file):
     assert "Mentions (posts naming Pixelcart): 2 (feed 2)" in digest.output
     assert re.search(r"Complaints \(.*\): 1 \(50\.0% of mentions", digest.output)
     assert "Alerts: 1 delivered, 0 pending, 0 dead" in digest.output
-    assert '@ann (500, billing) "pixelcart still no refund, day 20" https://example.com/p/1' in digest.output
+    assert '@ann (reach 500, topic billing) "pixelcart still no refund, day 20" https://example.com/p/1' \
+        in digest.output
     assert "Northwind" not in digest.output  # --brand pixelcart
     empty = invoke(config_file, "digest", "--date", "2020-01-01", "--brand", "pixelcart")
     assert empty.exit_code == 1 and "no mentions of Pixelcart on 2020-01-01 (Europe/London)" in empty.output

@@ -102,3 +102,15 @@ def test_the_install_script_is_valid_bash():
     import subprocess
 
     assert subprocess.run(["bash", "-n", str(INSTALL)], capture_output=True, timeout=30).returncode == 0
+
+
+def test_every_variable_the_shipped_config_reads_is_in_the_readme():
+    import re
+
+    used = set()
+    for line in (ROOT / "config.yaml").read_text(encoding="utf-8").splitlines():
+        code = line.split("#", 1)[0]
+        used |= set(re.findall(r"\$\{([A-Z][A-Z0-9_]*)", code))
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    listed = readme.split("- **Environment variables**", 1)[1].split("\n\n", 1)[0]
+    assert used and {name for name in used if f"`{name}`" not in listed} == set()

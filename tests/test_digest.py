@@ -637,3 +637,13 @@ def test_topic_chart_marks_each_topics_usual_level(store):
     d = brand_day(store.db, "Pixelcart", DAY, TZ)
     assert topic_rows(d) == [("delivery", 5, 2.0, pytest.approx(5 / 6)), ("billing", 1, 0.0, 1.0)]
     assert png_size(topics_png(d)) == (800, 400)
+
+
+def test_the_phrase_driving_a_topic_never_names_the_brand():
+    from monitor.digest.movement import driving_words
+
+    texts = ["Acme Bank app down again, cannot log in", "acme bank app down since 9am",
+             "@acmebank Acme Bank's app down for everyone?", "acme bank app down and no word from them"]
+    phrase = driving_words(texts, brand="Acme Bank")
+    assert phrase == "app down" and not {"acme", "bank"} & set(phrase.split())
+    assert driving_words(texts) == "bank app down"  # what the headline said before: half the brand

@@ -116,7 +116,7 @@ def _headline(brand: str, m: Movement, texts_of_day, per: str) -> list[str]:
     news = sorted((t for t in m.topics if t.news), key=lambda t: (-(t.today - t.average), t.topic))[:3]
     lines = []
     for move in news:
-        move.words = driving_words(texts_of_day(move.topic))
+        move.words = driving_words(texts_of_day(move.topic), brand=brand)
         why = f", mostly '{move.words}'" if move.words else ""
         lines.append(f"Complaints about {move.topic} {move.today / max(move.average, 0.5):.1f}x the usual "
                      f"({move.today} vs {move.average:.0f} {per}){why}.")
@@ -132,13 +132,16 @@ def _headline(brand: str, m: Movement, texts_of_day, per: str) -> list[str]:
     return lines
 
 
-def driving_words(texts: list[str], size: int = 3) -> str:
+def driving_words(texts: list[str], size: int = 3, brand: str = "") -> str:
     """The phrase (3, else 2 words, no stopword at either end) most posts of ``texts`` share; '' if none
-    is shared by at least two posts and a fifth of them."""
+    is shared by at least two posts and a fifth of them. The brand's own name and @handles are left out:
+    every post names the brand, so it says nothing about what they complain of."""
+    own = set(_WORD.findall(brand.lower()))
     for n in (size, 2):
         counts: Counter = Counter()
         for text in texts:
-            words = [w for w in _WORD.findall(text.lower()) if not w.startswith("@")]
+            words = [w for w in _WORD.findall(text.lower())
+                     if not w.startswith("@") and w not in own and w.removesuffix("'s") not in own]
             grams = {tuple(words[i:i + n]) for i in range(len(words) - n + 1)}
             counts.update(g for g in grams if g[0] not in STOPWORDS and g[-1] not in STOPWORDS)
         if counts:

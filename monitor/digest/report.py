@@ -163,7 +163,7 @@ def render_text(d: BrandDay) -> str:
     for title, posts in sections + [("Most-read positive posts", d.top_positive)]:
         if posts:
             lines.append(f"  {title}:")
-            lines += [f"    @{p['author']} ({p['reach']:,}, {p['topic']}) {_quoted(p['text'], 100)} "
+            lines += [f"    @{p['author']} (reach {p['reach']:,}, topic {p['topic']}) {_quoted(p['text'], 100)} "
                       f"{p['url'] or ''}".rstrip() for p in posts]
     return "\n".join(lines) + "\n"
 
@@ -254,8 +254,8 @@ def _to_label_html(d: BrandDay) -> str:
     e = html.escape
     items = "".join(f"<li><code>{p['mention_id']}</code> ({e(p['why'])}): {e(p['text'][:280])} "
                     f"{_safe_link(p['url'], 'open')}</li>" for p in d.to_label)
-    return ("<h2>Worth a label</h2><p>Tell the detector: <code>monitor label ID complaint</code> or "
-            f"<code>monitor label ID not</code> (or the buttons in Slack).</p><ul>{items}</ul>")
+    return ("<h2>Worth a label</h2><p>Tell the detector: <code>monitor label ID complaint --as NAME</code> or "
+            f"<code>monitor label ID not --as NAME</code> (or the buttons in Slack).</p><ul>{items}</ul>")
 
 
 def report_names(d: BrandDay) -> tuple[str, str, str]:
