@@ -647,3 +647,38 @@ def test_the_phrase_driving_a_topic_never_names_the_brand():
     phrase = driving_words(texts, brand="Acme Bank")
     assert phrase == "app down" and not {"acme", "bank"} & set(phrase.split())
     assert driving_words(texts) == "bank app down"  # what the headline said before: half the brand
+
+
+def test_days_before_the_monitor_was_watching_are_no_data_not_zero(store):
+    # Watching for 12 days, 4 delivery complaints each; today 6. Counting the 16 unwatched days as zeros made
+    # the usual 1.7 a day and today "3.5x the usual"; against the 12 watched days it is an ordinary day.
+    seed_days(store, {back: [("delivery", f"pixelcart parcel late {back} {i}") for i in range(4)]
+                      for back in range(1, 13)})
+    seed_days(store, {0: [("delivery", f"pixelcart parcel late today {i}") for i in range(6)]}, first=900)
+    d = brand_day(store.db, "Pixelcart", DAY, TZ)
+    [delivery] = d.movement.topics
+    assert d.movement.history_days == 12
+    assert (delivery.today, delivery.average, delivery.mean28, delivery.spread28) == (6, 4.0, 4.0, 0.0)
+    assert d.movement.headline == ["A quiet day for Pixelcart: 6 complaint(s) against 4 a day usually; nothing "
+                                   "moved beyond its normal range."]
+
+
+@pytest.mark.parametrize("watched_days", [0, 3, 6])
+def test_the_first_week_claims_no_rise(store, watched_days):
+    history = {back: [("delivery", f"pixelcart parcel late {back}")] for back in range(1, watched_days + 1)}
+    seed_days(store, {**history, 0: [("delivery", f"pixelcart parcel never came {i}") for i in range(9)]})
+    d = brand_day(store.db, "Pixelcart", DAY, TZ)
+    assert d.movement.history_days == watched_days
+    assert d.movement.headline == [
+        f"First week of history for Pixelcart: 9 complaint(s) today; comparisons with the usual level start after "
+        f"7 days of history ({watched_days} so far)."]
+    assert "the usual" not in render_text(d).split("Top complaints")[0].replace("the usual level", "")
+
+
+def test_a_week_of_history_is_enough_to_compare(store):
+    history = {back: [("delivery", f"pixelcart parcel late {back}")] for back in range(1, 8)}
+    seed_days(store, {**history, 0: [("delivery", f"pixelcart tracking not updating {i}") for i in range(9)]})
+    d = brand_day(store.db, "Pixelcart", DAY, TZ)
+    assert d.movement.history_days == 7
+    assert d.movement.headline == [
+        "Complaints about delivery 9.0x the usual (9 vs 1 a day), mostly 'tracking not updating'."]

@@ -2,7 +2,9 @@
 level, and a headline naming the movements beyond normal variation.
 
 A movement is measured against the trailing 7 days (a weekly digest: the week before); whether it matters
-is tested against the mean and spread of the previous 28 days. A movement is news when today is at
+is tested against the mean and spread of the previous 28 days. Only days the monitor was watching count:
+a day that ended before the brand's first stored mention is "no data", not a day without complaints, and
+until there are FIRST_WEEK days of history the headline compares nothing. A movement is news when today is at
 least MIN_COUNT complaints, at least RATIO_NEWS times the average, and more than Z_NEWS standard deviations
 above it (the spread is floored at one complaint, so a topic that is usually at zero needs a real jump).
 """
@@ -22,6 +24,7 @@ from monitor.store.schema import mentions
 HISTORY_DAYS = 28
 TABLE_DAYS = 7
 MIN_COUNT, RATIO_NEWS, Z_NEWS = 5, 1.5, 2.0
+FIRST_WEEK = 7  # days of history before any "x the usual"
 _WORD = re.compile(r"[\w']+")
 STOPWORDS = frozenset(
     "a an the and or but to of in on at for with from by is are was were be been it its it's my me i i'm you your "
@@ -66,6 +69,7 @@ class Movement:
     headline: list[str] = field(default_factory=list)
     sentiment_by_day: list[dict[str, int]] = field(default_factory=list)  # oldest first, the digest day last
     complaints_by_day: list[int] = field(default_factory=list)
+    history_days: int = 0  # days before the period the monitor was watching (at most HISTORY_DAYS)
 
 
 def movement(db: Database, brand: str, day: date, edges: list, texts_of_day, kind, period_days: int = 1) -> Movement:
@@ -81,6 +85,7 @@ def movement(db: Database, brand: str, day: date, edges: list, texts_of_day, kin
     stmt = (select(bucket, kind, mentions.c.is_complaint, mentions.c.topic, func.count()).where(*window)
             .group_by(bucket, kind, mentions.c.is_complaint, mentions.c.topic))
     with db.engine.connect() as conn:
+        first_seen = conn.execute(select(func.min(mentions.c.fetched_at)).where(mentions.c.brand == brand)).scalar()
         for index, name, complaint, topic, count in conn.execute(stmt):
             volume[index] += count
             sentiment[index][name] = sentiment[index].get(name, 0) + count
@@ -95,12 +100,16 @@ def movement(db: Database, brand: str, day: date, edges: list, texts_of_day, kin
     table = TABLE_DAYS if period_days == 1 else 1  # a day against the 7 before; a week against the one before
     result.rate14 = _rate(complaints[-two_weeks:], volume[-two_weeks:])
     result.rate28 = _rate(complaints[-four_weeks:], volume[-four_weeks:])
-    history = complaints[:-1]
-    result.complaints_mean28, result.complaints_spread28 = statistics.fmean(history), statistics.pstdev(history)
+    # A period counts once the monitor was watching by its end: its first stored mention came before that.
+    watched = [i for i in range(today) if first_seen is not None and edges[i + 1] > first_seen]
+    recent = [i for i in watched if i >= today - table]
+    result.history_days = len(watched) * period_days
+    history = [complaints[i] for i in watched]
+    result.complaints_mean28, result.complaints_spread28 = _mean(history), _spread(history)
     for topic, counts in by_topic.items():
-        previous = counts[:-1]
-        move = TopicMove(topic, counts[today], statistics.fmean(counts[-table - 1:-1]),
-                         statistics.fmean(previous), statistics.pstdev(previous))
+        previous = [counts[i] for i in watched]
+        move = TopicMove(topic, counts[today], _mean([counts[i] for i in recent]), _mean(previous),
+                         _spread(previous))
         if move.today or move.average >= 0.5:
             result.topics.append(move)
     result.topics.sort(key=lambda m: (-abs(m.today - m.average), m.topic))
@@ -108,11 +117,23 @@ def movement(db: Database, brand: str, day: date, edges: list, texts_of_day, kin
     return result
 
 
+def _mean(values: list[int]) -> float:
+    return statistics.fmean(values) if values else 0.0
+
+
+def _spread(values: list[int]) -> float:
+    return statistics.pstdev(values) if values else 0.0
+
+
 def _rate(complaints: list[int], volume: list[int]) -> float | None:
     return sum(complaints) / sum(volume) if sum(volume) else None
 
 
 def _headline(brand: str, m: Movement, texts_of_day, per: str) -> list[str]:
+    if m.history_days < FIRST_WEEK:
+        when = "today" if per == "a day" else "this week"
+        return [f"First week of history for {brand}: {m.complaints_today} complaint(s) {when}; comparisons with "
+                f"the usual level start after {FIRST_WEEK} days of history ({m.history_days} so far)."]
     news = sorted((t for t in m.topics if t.news), key=lambda t: (-(t.today - t.average), t.topic))[:3]
     lines = []
     for move in news:
