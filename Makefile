@@ -4,11 +4,12 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 CONFIG ?= config.yaml
 
-.PHONY: run test lint lock once bench quality mutate clean help
+.PHONY: run test install lint lock once bench quality mutate clean help
 
 help:
 	@echo "make run     - install into $(VENV) and start the service ($(CONFIG))"
 	@echo "make test    - install with test extras and run the test suite"
+	@echo "make install - only install into $(VENV) (then .venv/bin/monitor init writes a config for your brand)"
 	@echo "make lint    - ruff over the whole tree (CI runs it before the tests)"
 	@echo "make lock    - re-resolve the hashed lock files from the ranges in pyproject.toml"
 	@echo "make quality - complaint detector precision/recall/F1 vs raw VADER"
@@ -38,6 +39,8 @@ $(VENV)/.installed-test: $(VENV)/.python-ok pyproject.toml $(TEST_LOCK)
 	$(BIN)/python -m pip install --quiet --require-hashes -r $(TEST_LOCK)
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	@touch $@ $(VENV)/.installed
+
+install: $(VENV)/.installed
 
 run: $(VENV)/.installed
 	@echo "==> starting the service with $(CONFIG) (Ctrl-C stops it)"

@@ -1,5 +1,15 @@
 """The `monitor` command: one module per family of commands, attached to the group in common.py."""
-from monitor.cli import cases, db, digest, inspect, labels, learn, scoring, service  # noqa: F401 - importing attaches the commands
+from monitor.cli import (  # noqa: F401 - importing attaches the commands
+    cases,
+    db,
+    digest,
+    init,
+    inspect,
+    labels,
+    learn,
+    scoring,
+    service,
+)
 from monitor.cli.common import cli
 
 
