@@ -488,3 +488,68 @@ def test_a_custom_term_is_labelled_as_one():
     scorer = ComplaintScorer(ScoringConfig(extra_terms={"meltdown": 1.2}))
     reasons = scorer.score("@acme another meltdown at checkout").reasons
     assert {"rule": "custom", "label": "custom term", "match": "meltdown"} in reasons
+
+
+@pytest.mark.parametrize("text", [
+    "the app is down again, can't log in to pay my bill before it's due",
+    "site's been down all morning so my refund request is just stuck",
+    "checkout page won't load, was trying to pay the invoice since 9",
+    "outage again?? cannot renew my subscription, do something",
+    "503 every time I try to add my card. every. time.",
+    "servers offline and my payment just hangs on the spinner lol",
+])
+def test_an_outage_outranks_the_payment_or_login_it_broke(scorer, text):
+    """With the default topics a post naming an outage and what it stopped (a payment, a login) is about the
+    outage: ties go to the topic listed first, and the outage leads."""
+    assert scorer.score(text).topic == "outage"
+
+
+@pytest.mark.parametrize("text", [
+    "Acme open-sources its fraud detection library",
+    "acme bank expands its fraud team to 200 people",
+    "Acme publishes its scam awareness report for 2026",
+    "acme upgrades its theft protection for cards",
+    "AcmeBank and its fraud prevention partners win an award",
+])
+def test_its_before_a_compound_noun_is_a_possessive_not_an_accusation(scorer, text):
+    result = scorer.score(text)
+    assert not result.is_complaint and "accusation" not in {r["rule"] for r in result.reasons}
+
+
+@pytest.mark.parametrize("text", [
+    "its fraud plain and simple, acme charged me twice",
+    "this is theft acme",
+    "it's a scam, acme kept my deposit",
+    "its robbery what acme charges for roaming",
+    "thats fraud @acme, you billed a closed account",
+])
+def test_it_is_fraud_still_accuses(scorer, text):
+    assert scorer.score(text).is_complaint
+
+
+@pytest.mark.parametrize("text", [
+    'acme replied "we\'re sorry, please DM us" - still waiting 3 days later',
+    'Their reply: "We are looking into it" ...that was two weeks ago and nothing',
+    '@acme said "we\'ll get back to you within 24h" on monday. still nothing',
+    'acme: "our team is on it". me, 5 days later, still no refund',
+    'support told me “we are investigating” 10 days ago and i still have no refund',
+])
+def test_a_customer_quoting_the_brands_reply_is_not_the_brand_speaking(scorer, text):
+    assert scorer.score(text).is_complaint
+
+
+@pytest.mark.parametrize("text", [
+    "We're sorry for the delay, please DM us your order number",
+    'We\'re sorry, "delivery" is delayed today. DM us and we\'ll check',
+    'we are looking into it, "sorry" does not cover it we know',
+])
+def test_the_brands_own_unquoted_reply_is_still_disarmed(scorer, text):
+    assert not scorer.score(text).is_complaint
+
+
+def test_quoted_tokens_are_those_between_a_pair_of_quotes():
+    from monitor.scoring.phrases import quoted_tokens, tokenize
+
+    text = 'acme said "we\'re on it" then “nothing”, and "unclosed'
+    tokens = tokenize(text)
+    assert [tokens[i] for i in sorted(quoted_tokens(text))] == ["we're", "on", "it", "nothing"]

@@ -53,12 +53,13 @@ class ScoringConfig(StrictModel):
 
 
 DEFAULT_TOPICS: dict[str, list[str]] = {
+    # Ties go to the topic listed first: an outage is usually why a payment or a login failed, so it leads.
+    "outage": ["down", "outage", "offline", "not loading", "won't load", "wont load", "503", "500 error",
+               "server", "servers", "no signal", "no internet", "connection", "service unavailable"],
     "billing": ["refund", "charged", "charge", "charges", "overcharged", "bill", "billed", "billing", "invoice",
                 "payment", "paid", "subscription", "renewal", "fee", "fees", "price", "money", "card", "credit"],
     "delivery": ["delivery", "delivered", "deliver", "shipping", "shipped", "package", "parcel", "courier",
                  "tracking", "driver", "arrived", "arrive", "order", "dispatch", "dispatched", "lost package"],
-    "outage": ["down", "outage", "offline", "not loading", "won't load", "wont load", "503", "500 error",
-               "server", "servers", "no signal", "no internet", "connection", "service unavailable"],
     "account": ["login", "log in", "logged out", "sign in", "password", "account", "locked out", "hacked",
                 "verification", "2fa", "verify"],
     "product quality": ["broken", "defective", "faulty", "damaged", "cracked", "quality", "battery", "screen",

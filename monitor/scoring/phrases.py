@@ -28,6 +28,22 @@ def tokenize(text: str) -> list[str]:
     return tokens
 
 
+_QUOTE = re.compile(r'["“”]')
+
+
+def quoted_tokens(text: str) -> set[int]:
+    """Indices (into ``tokenize(text)``) of the tokens between a pair of double quotes: words the writer
+    quotes from someone else. An unclosed quote quotes nothing."""
+    segments = _QUOTE.split(text)
+    inside, index = set(), 0
+    for number, segment in enumerate(segments):
+        count = len(tokenize(segment))
+        if number % 2 == 1 and number < len(segments) - 1:
+            inside.update(range(index, index + count))
+        index += count
+    return inside
+
+
 def _is_number(token: str) -> bool:
     return token.isdigit() or token in lx.NUMBER_WORDS
 

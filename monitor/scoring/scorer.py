@@ -17,7 +17,7 @@ from monitor.model import Score
 from monitor.scoring import clauses
 from monitor.scoring import implicit as im
 from monitor.scoring import lexicon as lx
-from monitor.scoring.phrases import Match, PhraseMatcher, tokenize
+from monitor.scoring.phrases import Match, PhraseMatcher, quoted_tokens, tokenize
 from monitor.scoring.priority import reach_priority
 from monitor.scoring.topics import TopicClassifier
 
@@ -150,6 +150,9 @@ class ComplaintScorer:
     def _evidence(self, text: str, tokens: list[str], found: list[Match], compound: float,
                   reasons: list[dict]) -> float:
         guards = [m for m in found if m.rule in GUARDS]
+        if '"' in text or "“" in text:  # the brand's words quoted by a customer are not the brand speaking
+            quoted = quoted_tokens(text)
+            guards = [g for g in guards if g.rule != "brand_voice" or not quoted.issuperset(range(g.start, g.end))]
         masked = {i for g in guards for i in _guarded_span(g)}
         context = clauses.post_context(text, tokens)
         cues = [m for m in found if m.rule in self._weights  # not guards, sarcasm or topic terms
