@@ -77,6 +77,14 @@ def _is_generic(match: Match, tokens: list[str]) -> bool:
         " ".join(tokens[match.start:match.end]) in im.GENERIC_PHRASES
 
 
+def _speaking_guards(text: str, guards: list[Match]) -> list[Match]:
+    """The guards, less the brand's words a customer quotes: those are not the brand speaking."""
+    if '"' not in text and "“" not in text:
+        return guards
+    quoted = quoted_tokens(text)
+    return [g for g in guards if g.rule != "brand_voice" or not quoted.issuperset(range(g.start, g.end))]
+
+
 def _span_masked(match: Match, masked: set[int]) -> bool:
     return any(i in masked for i in range(match.start, match.end))
 
@@ -149,10 +157,7 @@ class ComplaintScorer:
 
     def _evidence(self, text: str, tokens: list[str], found: list[Match], compound: float,
                   reasons: list[dict]) -> float:
-        guards = [m for m in found if m.rule in GUARDS]
-        if '"' in text or "“" in text:  # the brand's words quoted by a customer are not the brand speaking
-            quoted = quoted_tokens(text)
-            guards = [g for g in guards if g.rule != "brand_voice" or not quoted.issuperset(range(g.start, g.end))]
+        guards = _speaking_guards(text, [m for m in found if m.rule in GUARDS])
         masked = {i for g in guards for i in _guarded_span(g)}
         context = clauses.post_context(text, tokens)
         cues = [m for m in found if m.rule in self._weights  # not guards, sarcasm or topic terms
