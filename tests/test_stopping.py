@@ -11,6 +11,7 @@ from pathlib import Path
 
 import yaml
 
+from monitor import clock
 from monitor.ops.stopping import stop_within
 from monitor.service import MonitorService
 from tests.support import BRANDS, build_config, write_jsonl
@@ -60,7 +61,8 @@ def test_a_job_that_outlives_the_grace_is_left_behind(tmp_path, db_url):
         running.set()
         release.wait(30)
 
-    scheduler.add_job(stuck, id="stuck")
+    # An interval job: a one-off job is removed after it runs, racing the shutdown inside APScheduler.
+    scheduler.add_job(stuck, "interval", hours=1, next_run_time=clock.SYSTEM.utcnow(), id="stuck")
     scheduler.start()
     try:
         assert running.wait(10)
