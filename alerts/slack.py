@@ -51,6 +51,9 @@ FIX = {
                      "restart) and reinstall",
     "no_service": "the webhook URL is disabled or wrong: create a new incoming webhook",
     "action_prohibited": "an admin blocked this webhook",
+    "invalid_token": "the webhook URL's token is invalid: create a new incoming webhook",
+    "no_team": "the webhook's workspace no longer exists: create a new incoming webhook",
+    "team_disabled": "the webhook's workspace is disabled",
     "invalid_blocks": "Slack rejected the message layout",
 }
 PERMANENT = set(FIX) - {"invalid_blocks"}
@@ -153,7 +156,7 @@ class SlackSink(Sink):
 
     def __init__(self, name: str, config: SlackSinkConfig) -> None:
         super().__init__(name, config)
-        self.pacer = ChannelPacer(config.min_interval)
+        self.pacer = ChannelPacer(config.min_interval)  # about one message a second per channel: Slack's limit
         self._bolt = None
         if config.token:
             from slack_sdk import WebClient  # heavy: only when a Slack sink is enabled
@@ -166,6 +169,11 @@ class SlackSink(Sink):
 
             self.client = None
             self.webhook = WebhookClient(url=config.webhook_url.get_secret_value(), timeout=int(config.timeout))
+
+    def probe(self) -> str:
+        from alerts import _slack_probe
+
+        return (_slack_probe.probe_webhook if self.webhook is not None else _slack_probe.probe_bot)(self)
 
     def describe(self, channel: str | None) -> str:
         return "slack webhook" if self.webhook else f"slack -> {channel or self.config.default_channel}"
@@ -249,7 +257,7 @@ class SlackSink(Sink):
         if self.webhook is not None:
             return self._post(report.channel, message, None)  # webhooks cannot upload files
         target = self._channel(report.channel)
-        self._wait_turn(target)
+        self.pacer.wait_turn(target)
         posted = self._call(lambda: self.client.chat_postMessage(channel=target, **message))
         if report.images:
             uploads = [{"content": content, "filename": name, "title": title} for name, content, title in report.images]
@@ -291,12 +299,12 @@ class SlackSink(Sink):
               editable: bool = False) -> str | None:
         """Posts a message; an ``editable`` one's reference names its channel too ("C…:ts") for chat.update."""
         if self.webhook is not None:
-            self._wait_turn("webhook")
+            self.pacer.wait_turn("webhook")
             message = {k: v for k, v in message.items() if k != "metadata"}
             self._call(lambda: self.webhook.send(**message))
             return f"webhook:{int(clock.timestamp() * 1000)}"  # webhooks return no message id
         target = self._channel(channel)
-        self._wait_turn(target)
+        self.pacer.wait_turn(target)
         thread_ts = thread_ts.rpartition(":")[2] if thread_ts else None  # a reference may carry its channel
         response = self._call(lambda: self.client.chat_postMessage(
             channel=target, thread_ts=thread_ts, unfurl_links=False, unfurl_media=False, **message))
@@ -310,11 +318,8 @@ class SlackSink(Sink):
         self._call(lambda: self.client.chat_update(channel=ref_channel or self._channel(channel), ts=ts,
                                                    text=message["text"], blocks=message["blocks"]))
 
-    def _wait_turn(self, channel: str) -> None:
-        """About one message per second per channel: Slack's posting limit."""
-        self.pacer.wait_turn(channel)
-
-    def _call(self, request):
+    def _call(self, request, webhook_refusal: bool = True):
+        """The answer, or DeliveryError; ``webhook_refusal=False`` hands back a webhook's non-200 answer."""
         from slack_sdk.errors import SlackApiError, SlackRequestError
 
         try:
@@ -328,7 +333,7 @@ class SlackSink(Sink):
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             # slack_sdk reading an answer that lacks what it expects (e.g. an upload URL): retry later
             raise DeliveryError(f"Slack answered in an unexpected form: {type(exc).__name__}: {exc}"[:300]) from None
-        if self.webhook is not None and getattr(response, "status_code", 200) != 200:
+        if webhook_refusal and self.webhook is not None and getattr(response, "status_code", 200) != 200:
             raise self._error(response.status_code, response.headers or {}, (response.body or "").strip())
         return response
 

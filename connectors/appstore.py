@@ -88,8 +88,7 @@ class AppStoreConnector(AppReviewConnector):
         posts, rejected, top = [], 0, newest
         oldest = None if newest else utcnow() - timedelta(seconds=self.config.backfill)
         for page in range(1, self.config.max_pages + 1):
-            body = self.http.get_json(f"/{country}/rss/customerreviews/page={page}/id={app.id}/sortby=mostrecent/json")
-            found, bad = parse_reviews(body, app, country)
+            found, bad = self._page(app, country, page)
             self.meter.add(len(found) + bad)
             rejected += bad
             fresh = [p for p in found if int(p.external_id) > newest and not _before(p, oldest)]
@@ -98,3 +97,10 @@ class AppStoreConnector(AppReviewConnector):
             if len(fresh) < len(found) or len(found) + bad < PAGE_SIZE:
                 break  # reached what the last poll stored, or the last page
         yield from chunked(posts, {key: json.dumps({"newest": top})}, self.config.batch_size, rejected)
+
+    def first_page(self, app: ReviewAppConfig, country: str) -> list[RawPost]:
+        return self._page(app, country, 1)[0]
+
+    def _page(self, app: ReviewAppConfig, country: str, page: int) -> tuple[list[RawPost], int]:
+        body = self.http.get_json(f"/{country}/rss/customerreviews/page={page}/id={app.id}/sortby=mostrecent/json")
+        return parse_reviews(body, app, country)

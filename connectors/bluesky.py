@@ -94,6 +94,12 @@ class BlueskyConnector(Connector):
     def describe(self) -> str:
         return f"Bluesky search as {self.config.handle} for {len(self.brands)} brand(s)"
 
+    def probe(self) -> str:
+        # A sign-in (createSession) proves handle and app password; it counts against 30 per 5 minutes.
+        self._call(lambda: self.client.login(self.config.handle, self.config.app_password.get_secret_value(),
+                                             fetch_bsky_profile=False), signing_in=True)
+        return f"signed in as {getattr(self.client.me, 'handle', None) or self.config.handle}"
+
     def _session_changed(self, event, session) -> None:
         self._new_session = session.encode()
 

@@ -55,6 +55,19 @@ class FileConnector(Connector):
             return [path]
         raise SourceError(f"{path} does not exist (sources.{self.name}.path)")
 
+    def probe(self) -> str:
+        files = self._files()
+        if not files:
+            return f"{self.config.path} holds no {self.config.pattern} files yet"
+        for path in files:
+            try:
+                with path.open("rb") as handle:
+                    handle.read(1)
+            except OSError as exc:
+                raise SourceError(f"cannot read {path}: {exc.strerror or exc} (sources.{self.name}.path)") from None
+        size = sum(p.stat().st_size for p in files)
+        return f"{len(files)} file(s) readable, {size:,} bytes"
+
     def fetch(self, cursor: dict[str, str]) -> Iterator[Batch]:
         for path in self._files():
             yield from self._read(path, cursor)

@@ -107,10 +107,7 @@ class GooglePlayConnector(AppReviewConnector):
         at_newest = set(state.get("ids") or [])
         posts, rejected, token = [], 0, None
         for _ in range(self.config.max_pages):
-            response = self.http.get(f"/_/PlayStoreUi/data/batchexecute?hl={self.config.language}&gl={country}",
-                                     method="POST", data=request_body(app.id, self.config.page_size, token),
-                                     headers={"Content-Type": "application/x-www-form-urlencoded;charset=UTF-8"})
-            found, bad, token = parse_page(response.content.decode("utf-8", "replace"), app, country)
+            found, bad, token = self._page(app, country, token)
             self.meter.add(len(found) + bad)
             rejected += bad
             fresh = [p for p in found if p.created_at.timestamp() > newest
@@ -125,3 +122,12 @@ class GooglePlayConnector(AppReviewConnector):
         else:
             state = {"newest": newest, "ids": list(at_newest)}
         yield from chunked(posts, {key: json.dumps(state)}, self.config.batch_size, rejected)
+
+    def first_page(self, app: ReviewAppConfig, country: str) -> list[RawPost]:
+        return self._page(app, country, None)[0]
+
+    def _page(self, app: ReviewAppConfig, country: str, token: str | None) -> tuple[list[RawPost], int, str | None]:
+        response = self.http.get(f"/_/PlayStoreUi/data/batchexecute?hl={self.config.language}&gl={country}",
+                                 method="POST", data=request_body(app.id, self.config.page_size, token),
+                                 headers={"Content-Type": "application/x-www-form-urlencoded;charset=UTF-8"})
+        return parse_page(response.content.decode("utf-8", "replace"), app, country)

@@ -90,6 +90,14 @@ class HackerNewsConnector(Connector):
     def describe(self) -> str:
         return f"Hacker News {'+'.join(self.config.kinds)} search for {len(self.brands)} brand(s)"
 
+    def probe(self) -> str:
+        term = hn_query(self.brands[0].terms[0])
+        body = self.http.get_json("/search_by_date", {"query": term, "hitsPerPage": 1})
+        if not isinstance(body, dict) or not isinstance(body.get("hits"), list):
+            raise SourceError("Hacker News search answered, but not with a list of hits: check api_base_url")
+        total = body.get("nbHits") if isinstance(body.get("nbHits"), int) else "?"
+        return f"Hacker News search answered ({total} items match {term!r})"
+
     def fetch(self, cursor: dict[str, str]) -> Iterator[Batch]:
         for brand in self.brands:
             for term in dict.fromkeys(hn_query(t) for t in brand.terms):

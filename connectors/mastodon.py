@@ -98,6 +98,16 @@ class MastodonConnector(Connector):
         tags = sum(len(brand_tags(b, self.config.tags)) for b in self.brands)
         return f"Mastodon: {tags} hashtag(s) on {len(self.clients)} instance(s)"
 
+    def probe(self) -> str:
+        tag = next((t for b in self.brands for t in brand_tags(b, self.config.tags)), None)
+        if tag is None:
+            return "no hashtags to read: nothing to ask the instances"
+        answers = []
+        for url, client in self.clients.items():  # the token, when set, rides on the request
+            page = self._call(url, lambda c=client: c.timeline_hashtag(tag, limit=1))
+            answers.append(f"{url} (#{tag}: {len(page)} post(s))")
+        return "hashtag timelines readable on " + ", ".join(answers)
+
     def fetch(self, cursor: dict[str, str]) -> Iterator[Batch]:
         for url, client in self.clients.items():
             for brand in self.brands:

@@ -173,6 +173,14 @@ class RedditConnector(Connector):
         where = "+".join(self.config.subreddits) or "all"
         return f"Reddit search in r/{where} for {len(self.brands)} brand(s)"
 
+    def probe(self) -> str:
+        # The app-only token request (POST /api/v1/access_token) is exactly what client id and secret are for.
+        def token() -> Iterator[set[str]]:
+            yield self.reddit.auth.scopes()
+
+        scopes = next(self._guarded(token()))
+        return f"app credentials accepted (app-only token, scopes {', '.join(sorted(scopes)) or 'none'})"
+
     def fetch(self, cursor: dict[str, str]) -> Iterator[Batch]:
         where = "+".join(self.config.subreddits) or "all"
         for brand in self.brands:

@@ -115,6 +115,17 @@ class RssConnector(Connector):
     def describe(self) -> str:
         return f"{len(self.config.feeds)} RSS/Atom feed(s)"
 
+    def probe(self) -> str:
+        answers = []
+        for feed in self.config.feeds:
+            url = feed if isinstance(feed, str) else feed.url
+            response = self.http.get(url, method="HEAD", tolerate=(405, 501))
+            if response.status_code in (405, 501):  # a server that does not answer HEAD: read it once
+                response = self.http.get(url)
+            kind = response.headers.get("Content-Type", "no content type").split(";")[0]
+            answers.append(f"{urlsplit(url).netloc} ({response.status_code}, {kind})")
+        return "feeds answered: " + ", ".join(answers)
+
     def fetch(self, cursor: dict[str, str]) -> Iterator[Batch]:
         for feed in self.config.feeds:
             url, brand = (feed, None) if isinstance(feed, str) else (feed.url, feed.brand)

@@ -89,6 +89,14 @@ class XConnector(Connector):
     def describe(self) -> str:
         return f"X recent search for {len(self.brands)} brand(s)" + (" + mentions" if self.config.own_mentions else "")
 
+    def probe(self) -> str:
+        # /2/users/me refuses app-only bearer tokens, so the proof is the call the source lives on: one recent
+        # search of the smallest page, which also shows whether the app's X plan includes recent search.
+        body = self._call(lambda: self.client.search_recent_tweets(build_query(self.brands[0]), max_results=10))
+        found = body.get("data") if isinstance(body.get("data"), list) else []
+        return (f"bearer token accepted; recent search for {self.brands[0].name} answered with {len(found)} "
+                "post(s) (counted by X against the plan's monthly reads)")
+
     def fetch(self, cursor: dict[str, str]) -> Iterator[Batch]:
         for brand in self.brands:
             query = build_query(brand)

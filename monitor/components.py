@@ -109,6 +109,11 @@ class Connector(ABC):
     def describe(self) -> str:
         return self.type_name
 
+    def probe(self) -> str | None:
+        """One read-only request that proves the credentials and settings work (check-config --probe): what it
+        proved, or None when there is nothing remote to check. Raises SourceError saying what fails."""
+        return None
+
     def close(self) -> None:
         pass
 
@@ -131,6 +136,11 @@ class Sink(ABC):
     def __init__(self, name: str, config: SinkConfig) -> None:
         self.name = name
         self.config = config
+
+    def probe(self) -> str | None:
+        """One request that posts nothing and proves the credentials work (check-config --probe): what it
+        proved, or None when there is nothing remote to check. Raises DeliveryError saying what fails."""
+        return None
 
     @abstractmethod
     def send(self, alert: Alert) -> str | None:
@@ -232,6 +242,17 @@ class AppReviewConnector(Connector):
     @abstractmethod
     def read_app(self, app, country: str, cursor: dict[str, str]) -> Iterator[Batch]:
         """Batches of the reviews of ``app`` in ``country`` newer than its cursor."""
+
+    @abstractmethod
+    def first_page(self, app, country: str) -> list[RawPost]:
+        """The newest page of reviews of ``app`` in ``country``: one request."""
+
+    def probe(self) -> str:
+        counts = []
+        for app in self.config.apps:
+            counts.append(f"{app.id} ({len(self.first_page(app, app.countries[0]))} reviews on its first page "
+                          f"in {app.countries[0]})")
+        return f"{self.store_name} answered for " + ", ".join(counts)
 
     def close(self) -> None:
         self.http.close()

@@ -61,8 +61,9 @@ class HttpReader:
         self.session.headers["User-Agent"] = user_agent
 
     def get(self, path: str, params: dict | None = None, headers: dict | None = None,
-            method: str = "GET", data: bytes | None = None):
-        """The response of ``base_url + path`` (or an absolute URL) with status 2xx or 304, body read."""
+            method: str = "GET", data: bytes | None = None, tolerate: tuple[int, ...] = ()):
+        """The response of ``base_url + path`` (or an absolute URL) with status 2xx, 304 or one of
+        ``tolerate``, body read."""
         url = path if path.startswith(("http://", "https://")) else self.base_url + path
         try:
             with deadline(self.deadline):  # the capped read of the body too
@@ -72,6 +73,8 @@ class HttpReader:
         except requests.RequestException as exc:
             raise SourceError(f"cannot reach {self.service}: {type(exc).__name__}: {exc}"[:400]) from None
         response._content = body
+        if response.status_code in tolerate:
+            return response
         if response.status_code in (429, 503) or (response.status_code == 403 and _window_used(response)):
             wait = retry_after(response.headers) or 60.0
             raise SourceError(f"{self.service} rate limit reached ({response.status_code}); paused for "

@@ -466,7 +466,12 @@ class FakeSlack(FakeAPI):
         self.requests.append({"path": request.path})
         if self.failures:
             return self.failures.pop(0)
-        self.webhook_posts.append(request.get_json())
+        payload = request.get_json(silent=True)
+        if not isinstance(payload, dict):
+            return Response("invalid_payload", 400, content_type="text/html")
+        if not payload.get("text") and not payload.get("blocks"):
+            return Response("no_text", 400, content_type="text/html")  # what Slack answers to an empty message
+        self.webhook_posts.append(payload)
         return Response("ok", 200, content_type="text/html")
 
 

@@ -48,8 +48,10 @@ def run(ctx: click.Context, once: bool) -> None:
 
 
 @cli.command("check-config")
+@click.option("--probe", is_flag=True, help="Also make one read-only request per enabled source and sink, "
+              "and say which credential fails (exit 1 if any does).")
 @click.pass_context
-def check_config(ctx: click.Context) -> None:
+def check_config(ctx: click.Context, probe: bool) -> None:
     """Validate the configuration and show what will run."""
     from monitor.config.values import duration_text
     from monitor.store import make_url_safe
@@ -99,6 +101,12 @@ def check_config(ctx: click.Context) -> None:
                f"{root.delivery.max_attempts} attempts")
     out += [f"warning: {warning}" for warning in config.warnings]
     click.echo("\n".join(out))
+    if probe:
+        from monitor.cli.probe import probe_all
+
+        lines, failed = probe_all(config)
+        click.echo("\n".join(lines))
+        sys.exit(1 if failed else 0)
 
 
 def _reads(name: str, component, config) -> str:

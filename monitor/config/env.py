@@ -19,16 +19,20 @@ class EnvRef:
     var: str
 
 
-def expand_env(node: Any, path: str, missing: list[EnvRef], environ: dict[str, str]) -> Any:
+def expand_env(node: Any, path: str, missing: list[EnvRef], environ: dict[str, str],
+               used: list[EnvRef] | None = None) -> Any:
+    """``node`` with every reference replaced; unset ones go to ``missing``, every one to ``used``."""
     if isinstance(node, dict):
-        return {k: expand_env(v, f"{path}.{k}" if path else str(k), missing, environ) for k, v in node.items()}
+        return {k: expand_env(v, f"{path}.{k}" if path else str(k), missing, environ, used) for k, v in node.items()}
     if isinstance(node, list):
-        return [expand_env(v, f"{path}[{i}]", missing, environ) for i, v in enumerate(node)]
+        return [expand_env(v, f"{path}[{i}]", missing, environ, used) for i, v in enumerate(node)]
     if not isinstance(node, str) or "${" not in node:
         return node
 
     def substitute(match: re.Match) -> str:
         var, default = match.group(1), match.group(2)
+        if used is not None:
+            used.append(EnvRef(path, var))
         value = environ.get(var)
         if value in (None, "") and default is None:
             missing.append(EnvRef(path, var))

@@ -65,6 +65,7 @@ class Config:
     path: str = ""
     env_missing: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)  # accepted, but worth fixing (secrets in the file)
+    env_refs: dict[str, str] = field(default_factory=dict)  # key path -> the environment variable it names
 
     @property
     def brands(self) -> list[BrandConfig]:
@@ -207,7 +208,8 @@ def parse_config(raw: Any, source: str = "", environ: dict[str, str] | None = No
     if not isinstance(raw, dict):
         raise ConfigError([f"(top level): expected a mapping of sections, got {type(raw).__name__}"], source)
     missing: list[EnvRef] = []
-    expanded = expand_env(raw, "", missing, dict(os.environ if environ is None else environ))
+    used: list[EnvRef] = []
+    expanded = expand_env(raw, "", missing, dict(os.environ if environ is None else environ), used)
     relevant_missing = [m for m in missing if not _under_disabled(m.path, expanded)
                         and not _not_needed(m.path, needs)]
     problems = [f"{m.path}: environment variable {m.var} is not set" for m in relevant_missing]
@@ -233,7 +235,7 @@ def parse_config(raw: Any, source: str = "", environ: dict[str, str] | None = No
     if problems:
         raise ConfigError(problems, source)
     return Config(root=root, sources=sources, sinks=sinks, path=source, env_missing=[m.var for m in missing],
-                  warnings=literal_secrets(raw, sources, sinks))
+                  warnings=literal_secrets(raw, sources, sinks), env_refs={u.path: u.var for u in used})
 
 
 def _component_problems(expanded: dict) -> list[str]:

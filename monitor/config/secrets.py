@@ -62,3 +62,20 @@ def _literal(value: Any) -> bool:
 def _warning(path: str, var: str) -> str:
     return (f"{path}: a secret is written in the file; write ${{{var}}} there and set {var} in the environment "
             "(config files end up in backups and repositories)")
+
+
+def credentials(model: BaseModel, path: str, env_refs: dict[str, str]) -> list[str]:
+    """Where each secret of a component's config comes from: 'key from $VAR' or 'key written in the file'."""
+    found = []
+    for name, info in type(model).model_fields.items():
+        key, value = info.alias or name, getattr(model, name)
+        at = f"{path}.{key}"
+        if isinstance(value, SecretStr):
+            found.append(f"{at} from ${env_refs[at]}" if at in env_refs else f"{at} written in the file")
+        elif isinstance(value, BaseModel):
+            found += credentials(value, at, env_refs)
+        elif isinstance(value, list):
+            for i, item in enumerate(value):
+                if isinstance(item, BaseModel):
+                    found += credentials(item, f"{at}[{i}]", env_refs)
+    return found
