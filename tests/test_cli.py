@@ -166,7 +166,7 @@ def test_service_stops_cleanly_on_sigterm(config_file, tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("how", ["make run", "docker run"])
+@pytest.mark.parametrize("how", ["make run", "docker run", "monitor demo"])
 def test_shipped_config_runs_on_the_samples_on_any_day(tmp_path, how):
     """The demo as `make run` starts it (the checkout, --config config.yaml) and as the image's entry command
     does (config.yaml and samples/ copied into the working directory, MONITOR_CONFIG, `monitor run`). The
@@ -181,6 +181,9 @@ def test_shipped_config_runs_on_the_samples_on_any_day(tmp_path, how):
         shutil.copytree(ROOT / "samples", tmp_path / "samples")
         env["MONITOR_CONFIG"] = str(tmp_path / "config.yaml")
         command, cwd = ["run", "--once"], tmp_path
+    if how == "monitor demo":  # no config at all; run from elsewhere, it finds the checkout's samples
+        env["TMPDIR"] = str(tmp_path)
+        command, cwd = ["demo", "--once"], tmp_path
     out = subprocess.run([sys.executable, "-m", "monitor.cli", *command], capture_output=True, text=True, env=env,
                          cwd=cwd, timeout=120)
     assert out.returncode == 0, out.stderr
@@ -189,6 +192,19 @@ def test_shipped_config_runs_on_the_samples_on_any_day(tmp_path, how):
     alerts = int(re.search(r" alerts=(\d+)", out.stderr).group(1))
     complaints = int(re.search(r"complaints=(\d+)", out.stderr).group(1))
     assert held > 0 and alerts > 0 and held + alerts == complaints
+    if how == "monitor demo":
+        assert list(tmp_path.glob("monitor-demo-*")) == []  # its throwaway database is gone
+
+
+def test_demo_keeps_its_database_with_data_and_refuses_a_missing_file(tmp_path):
+    keep = tmp_path / "kept"
+    first = CliRunner().invoke(cli, ["demo", "--once", "--data", str(keep)])
+    assert first.exit_code == 0, first.output
+    assert (keep / "demo.db").is_file() and first.output.count("why: ") > 5
+    again = CliRunner().invoke(cli, ["demo", "--once", "--data", str(keep)])
+    assert again.exit_code == 0 and "why: " not in again.output  # the same posts are not read twice
+    missing = CliRunner().invoke(cli, ["demo", "--once", "--posts", str(tmp_path / "nope.jsonl")])
+    assert missing.exit_code == 2 and "no such file" in missing.output
 
 
 UNREACHABLE = "postgresql+psycopg://monitor:hunter2@127.0.0.1:1/monitor?connect_timeout=2"

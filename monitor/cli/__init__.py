@@ -2,6 +2,7 @@
 from monitor.cli import (  # noqa: F401 - importing attaches the commands
     cases,
     db,
+    demo,
     digest,
     init,
     inspect,

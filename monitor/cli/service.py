@@ -22,12 +22,17 @@ from monitor.cli.common import (
 @click.pass_context
 def run(ctx: click.Context, once: bool) -> None:
     """Run the service in the foreground (what systemd or a container runs)."""
+    serve(load(ctx), open_store(ctx), once)
+
+
+def serve(config, store, once: bool, before_exit=lambda: None) -> None:
+    """Runs the service until stopped (or one poll of each source with ``once``); ``before_exit`` runs however
+    it ends."""
     from sqlalchemy.exc import OperationalError
 
     from monitor.service import MonitorService
 
-    config = load(ctx)
-    service = MonitorService(config, open_store(ctx))
+    service = MonitorService(config, store)
     finished = True
     try:
         service.prepare()
@@ -40,6 +45,7 @@ def run(ctx: click.Context, once: bool) -> None:
         database_down(exc)
     finally:
         service.close()
+        before_exit()
     if not finished:
         # A job still in a library call would hold the interpreter's exit (it joins the scheduler's threads):
         # the grace is over, and everything stored was committed.
