@@ -485,18 +485,19 @@ def test_shares_add_up_to_100_by_largest_remainder(counts, percents):
     assert whole_percents(counts) == percents and sum(percents.values()) == 100
 
 
-def seed_days(store, per_day: dict[int, list[tuple[str, str]]], fetched_late: bool = False, first: int = 0) -> None:
+def seed_days(store, per_day: dict[int, list[tuple[str, str]]], fetched_late: bool = False, first: int = 0,
+              source: str = "x") -> None:
     """per_day: days before DAY -> (topic, text) complaints posted at 15:00 UTC that day."""
     rows, n = [], first
     for back, items in per_day.items():
         for topic, text in items:
             n += 1
-            r = row(1000 + n, f"{DAY - timedelta(days=back)}T15:00:00", "x", -0.3, topic, f"u{n}", 10)
+            r = row(1000 + n, f"{DAY - timedelta(days=back)}T15:00:00", source, -0.3, topic, f"u{n}", 10)
             r["text"] = text
             if fetched_late:
                 r["fetched_at"] = r["created_at"] + timedelta(days=3)
             rows.append(r)
-    store.mentions.store_batch("x", rows, [[] for _ in rows], {}, read=len(rows), rejected=0)
+    store.mentions.store_batch(source, rows, [[] for _ in rows], {}, read=len(rows), rejected=0)
 
 
 def test_headline_names_a_topic_beyond_its_usual_range_and_the_words_driving_it(store):
@@ -682,3 +683,25 @@ def test_a_week_of_history_is_enough_to_compare(store):
     assert d.movement.history_days == 7
     assert d.movement.headline == [
         "Complaints about delivery 9.0x the usual (9 vs 1 a day), mostly 'tracking not updating'."]
+
+
+@pytest.mark.parametrize("reddit_days, headline", [
+    # Reddit added 3 days ago: its complaints are shown apart, X alone is compared with X's usual level.
+    (3, ["A quiet day for Pixelcart: 2 complaint(s) against 2 a day usually; nothing moved beyond its normal range.",
+         "Not compared yet (under a week of history): reddit (6 complaint(s) today, watched 3 day(s))."]),
+    # With 10 days of its own history Reddit joins the comparison, against its own days: 8 against 2 + 6.
+    (10, ["A quiet day for Pixelcart: 8 complaint(s) against 8 a day usually; nothing moved beyond its normal "
+          "range."]),
+])
+def test_a_source_added_later_is_no_rise(store, reddit_days, headline):
+    """Four weeks of X at 2 a day, then Reddit at 6 a day: counting Reddit's missing weeks as zeros, or X's
+    usual level against both sources' today, would read 8 as '4.0x the usual'."""
+    seed_days(store, {back: [("delivery", f"pixelcart parcel late {back} {i}") for i in range(2)]
+                      for back in range(0, 29)})
+    seed_days(store, {back: [("delivery", f"pixelcart order missing {back} {i}") for i in range(6)]
+                      for back in range(0, reddit_days + 1)}, first=5000, source="reddit")
+    d = brand_day(store.db, "Pixelcart", DAY, TZ)
+    assert d.movement.headline == headline
+    assert d.movement.complaints_today == 8  # the day's own figures count every source
+    assert "the usual" not in " ".join(headline)
+

@@ -2,14 +2,17 @@
 level, and a headline naming the movements beyond normal variation.
 
 A movement is measured against the trailing 7 days (a weekly digest: the week before); whether it matters
-is tested against the mean and spread of the previous 28 days. Only days the monitor was watching count:
-a day that ended before the brand's first stored mention is "no data", not a day without complaints, and
-until there are FIRST_WEEK days of history the headline compares nothing. A movement is news when today is at
+is tested against the mean and spread of the previous 28 days. Only days a source was watching count: a
+day that ended before a source's first stored mention of the brand is "no data" for it, not a day without
+complaints. A source is compared once it has FIRST_WEEK days of history, each against its own days (the
+usual level is the sum of theirs), so adding a source is no rise; until one has, the headline compares
+nothing. A movement is news when today is at
 least MIN_COUNT complaints, at least RATIO_NEWS times the average, and more than Z_NEWS standard deviations
 above it (the spread is floored at one complaint, so a topic that is usually at zero needs a real jump).
 """
 from __future__ import annotations
 
+import math
 import re
 import statistics
 from collections import Counter
@@ -70,6 +73,8 @@ class Movement:
     sentiment_by_day: list[dict[str, int]] = field(default_factory=list)  # oldest first, the digest day last
     complaints_by_day: list[int] = field(default_factory=list)
     history_days: int = 0  # days before the period the monitor was watching (at most HISTORY_DAYS)
+    compared_today: int = 0  # today's complaints from sources with a week of history: what is compared
+    new_sources: dict[str, tuple[int, int]] = field(default_factory=dict)  # source -> (days watched, today's)
 
 
 def movement(db: Database, brand: str, day: date, edges: list, texts_of_day, kind, period_days: int = 1) -> Movement:
@@ -77,44 +82,86 @@ def movement(db: Database, brand: str, day: date, edges: list, texts_of_day, kin
     (HISTORY_DAYS + 2 instants). ``texts_of_day(topic)`` returns today's complaint texts of a topic; ``kind``
     is the SQL expression of a mention's sentiment class. One pass over the 29 days' mentions."""
     days = len(edges) - 1
-    bucket = day_bucket(mentions.c.created_at, edges)
-    window = (mentions.c.brand == brand, mentions.c.created_at >= edges[0], mentions.c.created_at < edges[-1])
-    volume, complaints = [0] * days, [0] * days
-    by_topic: dict[str, list[int]] = {}
-    sentiment: list[dict[str, int]] = [{} for _ in range(days)]
-    stmt = (select(bucket, kind, mentions.c.is_complaint, mentions.c.topic, func.count()).where(*window)
-            .group_by(bucket, kind, mentions.c.is_complaint, mentions.c.topic))
-    with db.engine.connect() as conn:
-        first_seen = conn.execute(select(func.min(mentions.c.fetched_at)).where(mentions.c.brand == brand)).scalar()
-        for index, name, complaint, topic, count in conn.execute(stmt):
-            volume[index] += count
-            sentiment[index][name] = sentiment[index].get(name, 0) + count
-            if complaint:
-                complaints[index] += count
-                topic_days = by_topic.setdefault(topic, [0] * days)
-                topic_days[index] += count
     today = days - 1
+    series = _source_series(db, brand, edges, kind, days)
+    volume = [sum(s.volume[i] for s in series.values()) for i in range(days)]
+    complaints = [sum(s.complaints[i] for s in series.values()) for i in range(days)]
+    sentiment: list[dict[str, int]] = [{} for _ in range(days)]
+    for s in series.values():
+        for i, counts in enumerate(s.sentiment):
+            for name, count in counts.items():
+                sentiment[i][name] = sentiment[i].get(name, 0) + count
     result = Movement(complaints_today=complaints[today], sentiment_by_day=sentiment,
                       complaints_by_day=complaints)
     two_weeks, four_weeks = 14 // period_days, HISTORY_DAYS // period_days
     table = TABLE_DAYS if period_days == 1 else 1  # a day against the 7 before; a week against the one before
     result.rate14 = _rate(complaints[-two_weeks:], volume[-two_weeks:])
     result.rate28 = _rate(complaints[-four_weeks:], volume[-four_weeks:])
-    # A period counts once the monitor was watching by its end: its first stored mention came before that.
-    watched = [i for i in range(today) if first_seen is not None and edges[i + 1] > first_seen]
-    recent = [i for i in watched if i >= today - table]
-    result.history_days = len(watched) * period_days
-    history = [complaints[i] for i in watched]
-    result.complaints_mean28, result.complaints_spread28 = _mean(history), _spread(history)
-    for topic, counts in by_topic.items():
-        previous = [counts[i] for i in watched]
-        move = TopicMove(topic, counts[today], _mean([counts[i] for i in recent]), _mean(previous),
-                         _spread(previous))
+    # A period counts for a source once it was watching by its end: its first stored mention came before that.
+    # Only sources with a week of history are compared, each against its own days, so adding a source is no rise.
+    for s in series.values():
+        s.watched = [i for i in range(today) if edges[i + 1] > s.first_seen]
+    result.history_days = max((len(s.watched) for s in series.values()), default=0) * period_days
+    compared = {name: s for name, s in series.items() if len(s.watched) * period_days >= FIRST_WEEK}
+    result.new_sources = {name: (len(s.watched) * period_days, s.complaints[today])
+                          for name, s in series.items() if name not in compared}
+    result.compared_today = sum(s.complaints[today] for s in compared.values())
+    result.complaints_mean28, result.complaints_spread28 = _combined(
+        [s.complaints[i] for i in s.watched] for s in compared.values())
+    for topic in sorted({t for s in series.values() for t in s.topics}):
+        mean28, spread28 = _combined([s.topic(topic)[i] for i in s.watched] for s in compared.values())
+        recent = sum(_mean([s.topic(topic)[i] for i in s.watched if i >= today - table]) for s in compared.values())
+        move = TopicMove(topic, sum(s.topic(topic)[today] for s in compared.values()), recent, mean28, spread28)
         if move.today or move.average >= 0.5:
             result.topics.append(move)
     result.topics.sort(key=lambda m: (-abs(m.today - m.average), m.topic))
     result.headline = _headline(brand, result, texts_of_day, "a day" if period_days == 1 else "a week")
     return result
+
+
+@dataclass
+class _Series:
+    """One source's daily counts for the brand, and since when it has been watching."""
+
+    first_seen: object
+    days: int
+    volume: list[int] = field(default_factory=list)
+    complaints: list[int] = field(default_factory=list)
+    sentiment: list[dict[str, int]] = field(default_factory=list)
+    topics: dict[str, list[int]] = field(default_factory=dict)
+    watched: list[int] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.volume, self.complaints = [0] * self.days, [0] * self.days
+        self.sentiment = [{} for _ in range(self.days)]
+
+    def topic(self, name: str) -> list[int]:
+        return self.topics.get(name) or [0] * self.days
+
+
+def _source_series(db: Database, brand: str, edges: list, kind, days: int) -> dict[str, _Series]:
+    bucket = day_bucket(mentions.c.created_at, edges)
+    window = (mentions.c.brand == brand, mentions.c.created_at >= edges[0], mentions.c.created_at < edges[-1])
+    stmt = (select(mentions.c.source, bucket, kind, mentions.c.is_complaint, mentions.c.topic, func.count())
+            .where(*window).group_by(mentions.c.source, bucket, kind, mentions.c.is_complaint, mentions.c.topic))
+    first = (select(mentions.c.source, func.min(mentions.c.fetched_at)).where(mentions.c.brand == brand)
+             .group_by(mentions.c.source))
+    with db.engine.connect() as conn:
+        series = {source: _Series(seen, days) for source, seen in conn.execute(first)}
+        for source, index, name, complaint, topic, count in conn.execute(stmt):
+            s = series[source]
+            s.volume[index] += count
+            s.sentiment[index][name] = s.sentiment[index].get(name, 0) + count
+            if complaint:
+                s.complaints[index] += count
+                s.topics.setdefault(topic, [0] * days)[index] += count
+    return series
+
+
+def _combined(per_source) -> tuple[float, float]:
+    """Mean and spread of a sum of sources, each over its own watched days (spreads add as variances)."""
+    histories = [h for h in per_source if h]
+    return sum(_mean(h) for h in histories), math.sqrt(sum(_spread(h) ** 2 for h in histories))
 
 
 def _mean(values: list[int]) -> float:
@@ -141,15 +188,20 @@ def _headline(brand: str, m: Movement, texts_of_day, per: str) -> list[str]:
         why = f", mostly '{move.words}'" if move.words else ""
         lines.append(f"Complaints about {move.topic} {move.today / max(move.average, 0.5):.1f}x the usual "
                      f"({move.today} vs {move.average:.0f} {per}){why}.")
-    overall_z = (m.complaints_today - m.complaints_mean28) / max(1.0, m.complaints_spread28)
-    if not lines and m.complaints_today >= MIN_COUNT and overall_z > Z_NEWS \
-            and m.complaints_today >= RATIO_NEWS * max(m.complaints_mean28, 0.5):
-        lines.append(f"Complaints about {brand} {m.complaints_today / max(m.complaints_mean28, 0.5):.1f}x the usual "
-                     f"({m.complaints_today} vs {m.complaints_mean28:.0f} {per}), spread over topics.")
+    today = m.compared_today
+    overall_z = (today - m.complaints_mean28) / max(1.0, m.complaints_spread28)
+    if not lines and today >= MIN_COUNT and overall_z > Z_NEWS and today >= RATIO_NEWS * max(m.complaints_mean28, 0.5):
+        lines.append(f"Complaints about {brand} {today / max(m.complaints_mean28, 0.5):.1f}x the usual "
+                     f"({today} vs {m.complaints_mean28:.0f} {per}), spread over topics.")
     if not lines:
         quiet = "day" if per == "a day" else "week"
-        lines.append(f"A quiet {quiet} for {brand}: {m.complaints_today} complaint(s) against "
+        lines.append(f"A quiet {quiet} for {brand}: {today} complaint(s) against "
                      f"{m.complaints_mean28:.0f} {per} usually; nothing moved beyond its normal range.")
+    if m.new_sources:
+        when = "today" if per == "a day" else "this week"
+        lines.append("Not compared yet (under a week of history): " + ", ".join(
+            f"{name} ({count} complaint(s) {when}, watched {days} day(s))"
+            for name, (days, count) in sorted(m.new_sources.items())) + ".")
     return lines
 
 
