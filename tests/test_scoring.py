@@ -553,3 +553,29 @@ def test_quoted_tokens_are_those_between_a_pair_of_quotes():
     text = 'acme said "we\'re on it" then “nothing”, and "unclosed'
     tokens = tokenize(text)
     assert [tokens[i] for i in sorted(quoted_tokens(text))] == ["we're", "on", "it", "nothing"]
+
+
+@pytest.mark.parametrize("text", [
+    "@acmebank put a block on my card after one online purchase and no one can say when it comes off",
+    "pixelcart restricted my seller account, three agents later nobody can explain why",
+    "Acme closed my account out of nowhere, the branch has no idea when I'll get my balance",
+    "my acme bank account is on hold since the 14th and every agent gives a different answer",
+    "acme froze my business account, can't tell me when it will be released, payroll is friday",
+    "acme put a hold on my account and can't say when it'll be lifted. rent is due tomorrow",
+])
+def test_an_account_frozen_with_no_answer_is_a_complaint(scorer, text):
+    """No angry word: the brand acted on the customer's account and nobody can say when or why."""
+    result = scorer.score(text)
+    assert result.is_complaint and "left_in_the_dark" in {r["rule"] for r in result.reasons}
+
+
+@pytest.mark.parametrize("text", [
+    "how do I freeze my acme card if I lose it?",
+    "acme bank unfroze my card within an hour, brilliant",
+    "Locked my own acme card in the app after losing my wallet, found it, unlocked it, great feature",
+    "acme's new app lets you put a hold on your card yourself",
+    "no date yet for the northwind summer schedule, will check back in march",
+    "nobody can tell the difference between pixelcart own brand and the big names, love it",
+])
+def test_freezing_words_without_a_grievance_are_not(scorer, text):
+    assert not scorer.score(text).is_complaint

@@ -20,7 +20,8 @@ IMPLICIT_RULES: dict[str, tuple[float, str, list[str]]] = {
         "{leaks|leaking|leaked|leak|rust|rusting|rusted|clunk|clunks|clunking|rattling|rattles|rattle|squeaking|squeaks|flickering|flickers}", "{knocking|grinding|buzzing|clicking|banging} {noise|noises|sound|sounds}", "doing {it|this|that} again",
         "{drains|draining|shakes|shaking|vibrates|peeling|shrunk|shrank|bobbled|faded|breaks|breaking|burnt|burned|scalding|scalded|pooling|flooding|flooded}",
         "{someone|somebody} else's", "{doesn't|don't|does not|didn't|never} exist", "{lost|losing} {my|our|all}",
-        "{blocked|froze|suspended|closed|cancelled|deactivated|restricted|capped|cut off} my", "and now {the|my|it|it's|nothing|everything|they|we|i|i'm|our}",
+        "{blocked|froze|suspended|closed|cancelled|deactivated|restricted|capped|cut off} my",
+        "{put|placed|slapped} a {hold|block|freeze|restriction|stop|flag} on my", "and now {the|my|it|it's|nothing|everything|they|we|i|i'm|our}",
         "since {the|my|it|they|you} * {updated|changed|moved|came|went|started|switched|installed|fitted|upgraded}", "{logging|logged|kicking|kicked|locking|locked} * {out|off}", "{logging|logged|kicking|kicked|locking|locked} * * {out|off}", "{gave|given|sold|let} {my|our} {seat|room|table|slot|booking|spot|place} {away|to}",
         "{came|come|coming|fell|falls|falling} {off|apart|loose|out}", "limp mode", "{warning|engine|fault} light",
         "error code", "{says|said|say|shows|show|showing|showed|reads|saying} {invalid|error|expired|unavailable|nothing|0|zero|declined}",
@@ -61,6 +62,13 @@ IMPLICIT_RULES: dict[str, tuple[float, str, list[str]]] = {
         "{please|kindly|pls} {assist|advise|expedite|respond|sort}", "{can|could|will|would} {you|someone|somebody|u|anyone} {please|pls|} {expedite|assist|call|ring|contact|reverse|check|sort|look into|get back}",
         "{need|needs|needed} {help|assistance|someone|somebody|support|this sorted|it sorted} {with|urgently|asap|now|please|today|before}",
         "{urgent|urgently|asap}", "{way to|how do i|how can i|can i|can you|could you} {recover|restore|retrieve|undo|get back}", "{sent|dm'd|dmed|dm|emailed} {you|a dm|a message|an email|the details}", "can {i|we} get {my|a|one|it} {refunded|back|replaced|fixed}",
+    ]),
+    "left_in_the_dark": (0.8, "no one can say when or why", [
+        "{nobody|no one|noone} {can|could|will|would|is able to|seems able to} {tell|explain|say|give|confirm|answer}",
+        "{can't|cannot|couldn't|won't|wouldn't|unable to|refuse to|refused to|refusing to} {tell|say|explain|confirm|give} "
+        "{me|us|} {when|why|how long|a date|a reason|a timeline|an answer|anything}",
+        "no {date|timeline|timeframe|time frame|end date|reason given}", "{has|have|had} no idea {when|why|how long}",
+        "{nobody|no one|noone} knows {when|why|anything|what}", "{different|conflicting} {answers|answer|story|stories}",
     ]),
     "unreachable": (0.9, "cannot reach a person", [
         "{how|where} do {i|we|you} {get hold of|reach|contact|talk to|speak to|get through to|get} {a|an|someone|anyone|somebody|actual|real} {real|actual|human|person|someone|body|out|}",
@@ -109,6 +117,7 @@ SERVICE_NOUNS = frozenset(
 SECOND_PERSON = frozenset({"you", "your", "you're", "you've", "you'll", "yourselves", "y'all", "ya"})
 # Rules whose wording is common outside any dealings with a company.
 GENERIC_RULES = frozenset({"repeat"})
-GENERIC_PHRASES = frozenset({"is frozen", "no idea", "no clue", "stuck in"})
+GENERIC_PHRASES = frozenset({"is frozen", "no idea", "no clue", "stuck in", "no date", "no timeline",
+                             "no timeframe", "no time frame"})
 GENERIC_HEADS = frozenset({"smh", "wtf", "ffs", "frozen", "nightmare", "mess", "chaos", "joke", "hate", "always",
                            "waiting", "why"})
