@@ -69,13 +69,13 @@ class MonitorService:
             self.model_version = version
             log.info("scoring with %s", f"learned model {version}" if version else "the rules alone")
 
-    def retrain(self) -> None:
-        """The scheduled learning run: only when labels came in since the last model."""
+    def retrain(self, at_least: int | None = None) -> None:
+        """A scheduled learning run: only when ``at_least`` labels came in since the last model."""
         from monitor.scoring.learning_run import retrain_if_new_labels
 
         try:
             retrain_if_new_labels(self.store.labels, self.store.models, self.config.root.scoring,
-                                  self.config.root.topics)
+                                  self.config.root.topics, at_least)
             self.load_model()
         except Exception as exc:  # noqa: BLE001 - scoring goes on with the model it has
             log.error("retraining failed: %s: %s", type(exc).__name__, exc)
@@ -125,7 +125,8 @@ class MonitorService:
                               id="sla", name="SLA reminders", next_run_time=now)
             self.job_watch.expect("sla", self.config.root.delivery.interval)
         scheduler.add_job(self.retrain, CronTrigger(hour=3, minute=30, timezone=self.config.root.digest.timezone),
-                          id="learn", name="retrain on new labels", misfire_grace_time=3600)
+                          id="learn", name="retrain on new labels", kwargs={"at_least": 1}, misfire_grace_time=3600)
+        scheduler.add_job(self.retrain, IntervalTrigger(minutes=10), id="learn-soon", name="retrain on a batch")
         scheduler.add_job(self.load_model, IntervalTrigger(minutes=5), id="model", name="use the active model")
         digest = self.config.root.digest
         hour, minute = (int(x) for x in digest.time.split(":"))

@@ -95,11 +95,16 @@ def test_the_stored_model_is_plain_arrays_and_a_foreign_layout_is_refused(svc):
     run_learning(svc.store.labels, svc.store.models, ScoringConfig(), None)
     _, data = svc.store.models.active()
     header = json.loads(data.partition(b"\n")[0])
-    assert header["format"] == 1 and header["dense"] == ["rules_confidence", "compound", "negative", "positive"]
+    assert header["format"] == 2 and header["dense"][:5] == ["rules_confidence", "rules_decision", "compound",
+                                                              "negative", "positive"]
+    assert {"rule:waiting", "rule:billing", "rule:left_in_the_dark", "rule:to_brand"} <= set(header["dense"])
     model = LearnedModel.from_bytes(data)
     assert LearnedModel.from_bytes(model.to_bytes()).coef.tobytes() == model.coef.tobytes()
     with pytest.raises(ValueError, match="another layout"):
         LearnedModel.from_bytes(data[:-4])
+    renamed = {**header, "dense": header["dense"][:-1] + ["rule:a_shape_since_removed"]}
+    with pytest.raises(ValueError, match="another layout"):  # the rules changed: its flags mean other shapes
+        LearnedModel.from_bytes(json.dumps(renamed).encode() + b"\n" + data.partition(b"\n")[2])
     header["char_ngrams"] = [3, 5]  # trained with other n-grams: its weights would mean other things
     with pytest.raises(ValueError, match="another layout"):
         LearnedModel.from_bytes(json.dumps(header).encode() + b"\n" + data.partition(b"\n")[2])
@@ -143,7 +148,7 @@ def test_top_terms_are_the_words_and_pairs_with_the_largest_weights(monkeypatch)
 
     from monitor.scoring import learned
 
-    coef = np.zeros(learned.WORD_FEATURES + learned.CHAR_FEATURES + len(learned.DENSE), dtype=np.float32)
+    coef = np.zeros(learned.WORD_FEATURES + learned.CHAR_FEATURES + len(learned.dense_names()), dtype=np.float32)
     for gram, weight in (("never arrived", 3.0), ("refund", 2.0), ("late", 1.0), ("my", -1.0)):
         coef[abs(murmurhash3_32(gram, seed=0)) % learned.WORD_FEATURES] = weight
     model = learned.LearnedModel(coef, 0.0)
@@ -251,3 +256,78 @@ def test_cross_validation_is_repeatable_and_uses_the_folds_asked_for():
     three = folds_of(3)
     assert [len(f) for f in three] == [20, 20, 20]
     assert folds_of(3) == three  # the same split every run: figures can be compared across runs
+
+
+def test_a_model_is_activated_only_when_its_gain_beats_its_fold_to_fold_spread():
+    from monitor.scoring.training import Evaluation, Figures
+
+    def evaluation(gains, model_f1=0.75):
+        return Evaluation(100, 40, Figures(0.7, 0.7, 0.7), Figures(model_f1, model_f1, model_f1), 5, gains)
+
+    steady = evaluation([0.04, 0.06, 0.05, 0.05, 0.05])
+    assert steady.better and steady.gain == pytest.approx(0.05)
+    noisy = evaluation([0.20, -0.10, 0.15, -0.05, 0.05])  # better on average, but within chance between folds
+    assert noisy.gain == pytest.approx(0.05) and noisy.spread > noisy.gain and not noisy.better
+    assert not evaluation([0.0] * 5, model_f1=0.7).better
+
+
+def test_the_threshold_is_tuned_on_representative_labels_only():
+    from monitor.scoring.training import tune_threshold
+
+    # Half the complaints sit at 0.4, the other posts at 0.1: any cut from 0.12 to 0.40 separates them all, and
+    # of those equally good cuts the one nearest 0.5 is kept.
+    probabilities = np.array([0.6] * 20 + [0.4] * 20 + [0.1] * 30)
+    truth = np.array([True] * 40 + [False] * 30)
+    assert tune_threshold(probabilities, truth) == pytest.approx(0.4)
+    assert tune_threshold(np.array([0.6] * 40 + [0.55] * 30), truth) == pytest.approx(0.56)  # 0.56-0.60 all do
+    assert tune_threshold(probabilities[:25], truth[:25]) == 0.5  # too few, and only one kind: untouched
+    from monitor.scoring.training import evaluate
+
+    texts = [r["text"] for r in HIDDEN + PRAISE]
+    labels = [r["complaint"] for r in HIDDEN + PRAISE]
+    none_fair, _ = evaluate(texts, labels, ComplaintScorer(), representative=[False] * 60)
+    assert none_fair.threshold == 0.5 and none_fair.representative == 0
+    all_fair, _ = evaluate(texts, labels, ComplaintScorer(), representative=[True] * 60)
+    assert all_fair.representative == 60
+
+
+def test_history_and_rollback_from_the_command_line(tmp_path, db_url, svc):
+    path = cli_config(tmp_path, db_url)
+    runner = CliRunner()
+    assert runner.invoke(cli, ["--config", str(path), "learn", "--history"]).stdout.startswith("no models yet")
+    import_labels(svc.store, HIDDEN + PRAISE)
+    first = run_learning(svc.store.labels, svc.store.models, ScoringConfig(), None)
+    import_labels(svc.store, [{"text": f"pixelcart my zorblax {i} again", "complaint": True} for i in range(10)])
+    second = run_learning(svc.store.labels, svc.store.models, ScoringConfig(), None)
+    assert first.activated and second.activated and svc.store.models.active()[0] == second.version
+    listed = runner.invoke(cli, ["--config", str(path), "learn", "--history"]).stdout.splitlines()
+    assert len(listed) == 2 and listed[0].startswith(f"model {first.version} ") and "60 labels" in listed[0]
+    assert listed[1].endswith("ACTIVE") and "70 labels" in listed[1] and "F1 1.000 vs rules" in listed[1]
+    back = runner.invoke(cli, ["--config", str(path), "learn", "--rollback"])
+    assert back.exit_code == 0 and f"model {first.version} is active again" in back.stdout
+    assert svc.store.models.active()[0] == first.version
+    rules = runner.invoke(cli, ["--config", str(path), "learn", "--rollback"])
+    assert "the rules alone score every post" in rules.stdout and svc.store.models.active() is None
+    assert runner.invoke(cli, ["--config", str(path), "learn", "--rollback"]).exit_code == 1
+
+
+def test_the_service_retrains_once_a_batch_of_labels_came_in(svc):
+    import_labels(svc.store, HIDDEN + PRAISE)
+    scoring = ScoringConfig(retrain_after_labels=20)
+    first = retrain_if_new_labels(svc.store.labels, svc.store.models, scoring, None, at_least=None)
+    assert first is not None and first.activated  # 60 new labels
+    import_labels(svc.store, [{"text": f"pixelcart zorblax number {i} dead", "complaint": True} for i in range(19)])
+    assert retrain_if_new_labels(svc.store.labels, svc.store.models, scoring, None, at_least=None) is None
+    import_labels(svc.store, [{"text": "pixelcart zorblax twenty dead", "complaint": True}])
+    again = retrain_if_new_labels(svc.store.labels, svc.store.models, scoring, None, at_least=None)
+    assert again is not None and again.evaluation.labels == 80
+
+
+def test_learn_prints_the_learning_curve(svc):
+    import_labels(svc.store, HIDDEN + PRAISE + [{"text": f"pixelcart my zorblax {i} again", "complaint": True}
+                                                for i in range(40)] + [
+        {"text": f"pixelcart order {i} came early, lovely", "complaint": False} for i in range(40)])
+    outcome = run_learning(svc.store.labels, svc.store.models, ScoringConfig(), None)
+    assert [n for n, _, _ in outcome.evaluation.curve] == [35, 70, 105, 140]
+    report = outcome.report()
+    assert "learning curve (labels: rules F1 / model F1): 35: " in report and "140: " in report

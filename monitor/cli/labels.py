@@ -32,12 +32,41 @@ def labels_group() -> None:
     """Import and export labels."""
 
 
+@labels_group.command("next")
+@click.option("--count", type=click.IntRange(1, 500), default=20, show_default=True, help="How many posts.")
+@click.option("--brand", help="Only this brand's posts.")
+@click.option("--source", help="Only posts from this source (a name under sources).")
+@click.pass_context
+def labels_next(ctx: click.Context, count: int, brand: str | None, source: str | None) -> None:
+    """The stored posts most worth labelling next, as JSON lines: mostly those the detector is least sure
+    about, one in four at random. Label them with `monitor label ID complaint|not --as NAME`."""
+    from monitor.cli.common import brand_names
+    from monitor.scoring.label_queue import pick_for_labelling
+    from monitor.scoring.learned import make_scorer
+
+    config = load(ctx, NOTHING)
+    names = brand_names(config, brand) if brand else [None]
+    store = open_store(ctx)
+    store.schema.upgrade()
+    active = store.models.active()
+    scorer = make_scorer(config.root.scoring, config.root.topics, active[1] if active else None)
+    threshold = getattr(scorer, "threshold", config.root.scoring.complaint_threshold)
+    candidates = store.labels.unlabelled(names[0], source)
+    picks = pick_for_labelling(candidates, scorer, threshold, count, (r["text"] for r in store.labels.newest()))
+    store.labels.record_picks([(p.mention_id, p.kind, p.confidence) for p in picks])
+    for pick in picks:
+        click.echo(json.dumps(pick.as_json(), ensure_ascii=False))
+    if not picks:
+        click.echo("nothing to label: every stored post that matches is labelled (or none is stored yet)", err=True)
+
+
 @labels_group.command("import")
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--as", "actor", default="import", show_default=True, help="Who the labels come from.")
 @click.pass_context
 def labels_import(ctx: click.Context, path: Path, actor: str) -> None:
-    """Import JSON lines of {"text", "complaint": true|false, "brand"?}: all of them, or none."""
+    """Import JSON lines of {"text", "complaint": true|false, "brand"?} or {"mention_id", "complaint"}: all of
+    them, or none."""
     from monitor.pipeline.label_file import LabelFileError, read_label_file
 
     load(ctx, NOTHING)
@@ -48,6 +77,13 @@ def labels_import(ctx: click.Context, path: Path, actor: str) -> None:
         sys.exit(EXIT_CONFIG)
     store = open_store(ctx)
     store.schema.upgrade()
+    ids = [r["mention_id"] for r in records if "mention_id" in r]
+    known = store.labels.known_mentions(ids) if ids else set()
+    unknown = [f"line {r['line']}: no stored post {r['mention_id']}" for r in records
+               if "mention_id" in r and r["mention_id"] not in known]
+    if unknown:
+        click.echo(f"nothing imported from {path}:\n{LabelFileError(unknown)}", err=True)
+        sys.exit(EXIT_CONFIG)
     count = store.labels.import_texts(records, actor)
     complaints = sum(r["complaint"] for r in records)
     click.echo(f"{count} label(s) imported: {complaints} complaint(s), {count - complaints} not")

@@ -44,6 +44,8 @@ class ScoringConfig(StrictModel):
     ignore_terms: list[str] = Field(default_factory=list, description="phrases that never count as complaints")
     reach_cap: int = Field(1_000_000, ge=1, description="reach at which priority stops growing")
     workers: int = Field(0, ge=0, le=64, description="scoring processes for large batches; 0 = one per CPU")
+    retrain_after_labels: int = Field(20, ge=1, description="retrain (checked every 10 minutes) once this many "
+                                      "labels came in since the last model; also nightly at 03:30 on any new label")
 
     @model_validator(mode="after")
     def _ordered(self) -> ScoringConfig:

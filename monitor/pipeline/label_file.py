@@ -1,5 +1,6 @@
-"""Reading a labels file: JSON lines of {"text": ..., "complaint": true|false, "brand": optional}. Every problem
-is reported with its line number and nothing is imported unless the whole file is good."""
+"""Reading a labels file: JSON lines of {"text": ..., "complaint": true|false, "brand": optional}, or of a stored
+post's id, {"mention_id": 12, "complaint": true}. Every problem is reported with its line number and nothing is
+imported unless the whole file is good."""
 from __future__ import annotations
 
 import json
@@ -33,7 +34,7 @@ def read_label_file(path: Path) -> list[dict]:
             if not line:
                 continue
             try:
-                records.append(_record(line))
+                records.append({**_record(line), "line": number})
             except ValueError as exc:
                 problems.append(f"line {number}: {exc}")
     if problems:
@@ -54,6 +55,8 @@ def _record(line: str) -> dict:
         raise ValueError('"complaint" is missing (true or false)')
     if not isinstance(data["complaint"], bool):
         raise ValueError(f'"complaint" must be true or false, got {json.dumps(data["complaint"])[:40]}')
+    if data.get("mention_id") is not None:  # an export's bare-text lines carry "mention_id": null
+        return {"mention_id": _mention_id(data["mention_id"]), "complaint": data["complaint"]}
     try:
         text = clean_text(data.get("text"))
     except Rejected as why:
@@ -62,3 +65,11 @@ def _record(line: str) -> dict:
     if brand is not None and (not isinstance(brand, str) or len(brand) > 128):
         raise ValueError('"brand" must be a name of at most 128 characters')
     return {"text": text, "complaint": data["complaint"], "brand": brand}
+
+
+def _mention_id(value) -> int:
+    from monitor.model import MAX_ROW_ID
+
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= MAX_ROW_ID:
+        raise ValueError(f'"mention_id" must be a stored post\'s number, got {json.dumps(value)[:40]}')
+    return value

@@ -13,8 +13,10 @@ from monitor.scoring.priority import reach_priority
 
 WORD_FEATURES = CHAR_FEATURES = 1 << 16
 WORD_NGRAMS, CHAR_NGRAMS = (1, 2), (3, 4)  # 5-character grams cost a third more time and added nothing measured
-DENSE = ("rules_confidence", "compound", "negative", "positive")
-FORMAT = 1
+# The rules' evidence, so a model trained on a few labels starts from the rules' quality: their confidence and
+# decision, VADER's scores, and one flag per shape that fired (the rule names, in a fixed order).
+BASE_DENSE = ("rules_confidence", "rules_decision", "compound", "negative", "positive")
+FORMAT = 2
 GRAM_CACHE = 50_000  # word and word-pair weights kept: a few MB per scoring process
 
 
@@ -28,9 +30,29 @@ def _vectorizers():
     return words, chars
 
 
+def _rule_names() -> tuple[str, ...]:
+    from monitor.scoring import clauses
+    from monitor.scoring.scorer import GUARDS, RULES
+
+    return tuple(sorted(set(RULES) | set(clauses.STRUCTURAL_RULES) | set(GUARDS) | {"to_brand", "sarcasm"}))
+
+
+def dense_names() -> tuple[str, ...]:
+    return BASE_DENSE + tuple(f"rule:{name}" for name in _rule_names())
+
+
 def dense_features(scores: list[Score]) -> np.ndarray:
     """What the rules and VADER say about each post, as numbers the classifier weighs."""
-    return np.array([[s.confidence, s.compound, s.negative, s.positive] for s in scores], dtype=np.float64)
+    names = _rule_names()
+    column = {name: i for i, name in enumerate(names, len(BASE_DENSE))}
+    rows = np.zeros((len(scores), len(BASE_DENSE) + len(names)), dtype=np.float64)
+    for row, s in zip(rows, scores, strict=True):
+        row[:len(BASE_DENSE)] = (s.confidence, float(s.is_complaint), s.compound, s.negative, s.positive)
+        for reason in s.reasons:
+            index = column.get(reason.get("rule"))
+            if index is not None:
+                row[index] = 1.0
+    return rows
 
 
 def _blocks(texts: list[str], dense: np.ndarray, vectorizers=None) -> list:
@@ -47,9 +69,10 @@ def features(texts: list[str], dense: np.ndarray, vectorizers=None):
 
 
 class LearnedModel:
-    def __init__(self, coef: np.ndarray, intercept: float) -> None:
+    def __init__(self, coef: np.ndarray, intercept: float, threshold: float = 0.5) -> None:
         self.coef = np.asarray(coef, dtype=np.float32)
         self.intercept = float(intercept)
+        self.threshold = float(threshold)  # the probability from which a post is a complaint
         self._vectorizers = _vectorizers()
         self._words = self._vectorizers[0].build_analyzer()  # built once: top_terms runs for every complaint
         self._weights: dict[str, float] = {}  # word or word pair -> its coefficient
@@ -94,7 +117,8 @@ class LearnedModel:
     def to_bytes(self) -> bytes:
         header = json.dumps({"format": FORMAT, "word_features": WORD_FEATURES, "char_features": CHAR_FEATURES,
                              "word_ngrams": list(WORD_NGRAMS), "char_ngrams": list(CHAR_NGRAMS),
-                             "dense": list(DENSE), "intercept": self.intercept}).encode()
+                             "dense": list(dense_names()), "intercept": self.intercept,
+                             "threshold": self.threshold}).encode()
         return header + b"\n" + self.coef.astype("<f4").tobytes()
 
     @classmethod
@@ -102,12 +126,13 @@ class LearnedModel:
         header, _, body = data.partition(b"\n")
         meta = json.loads(header)
         expected = meta["word_features"] + meta["char_features"] + len(meta["dense"])
-        if meta.get("format") != FORMAT or list(meta["dense"]) != list(DENSE) or \
+        if meta.get("format") != FORMAT or list(meta["dense"]) != list(dense_names()) or \
                 (meta["word_features"], meta["char_features"]) != (WORD_FEATURES, CHAR_FEATURES) \
                 or (meta.get("word_ngrams"), meta.get("char_ngrams")) != (list(WORD_NGRAMS), list(CHAR_NGRAMS)) \
                 or len(body) != 4 * expected:
-            raise ValueError("stored model has another layout: run `monitor learn` again")
-        return cls(np.frombuffer(body, dtype="<f4"), meta["intercept"])
+            raise ValueError("stored model has another layout (the detector's rules changed): run `monitor "
+                             "learn` again")
+        return cls(np.frombuffer(body, dtype="<f4"), meta["intercept"], meta.get("threshold", 0.5))
 
 
 class BlendedScorer:
@@ -116,6 +141,7 @@ class BlendedScorer:
 
     def __init__(self, rules, model: LearnedModel) -> None:
         self.rules, self.model, self.config = rules, model, rules.config
+        self.threshold = model.threshold
 
     def score(self, text: str, reach: int = 0, rating: int | None = None) -> Score:
         return self.score_many([(text, reach, rating)])[0]
@@ -134,10 +160,11 @@ class BlendedScorer:
 
     def _blend(self, score: Score, p: float, text: str, reach: int) -> Score:
         reason: dict = {"rule": "model", "label": "learned from the team's labels", "score": round(p, 4)}
-        if p >= 0.5:
+        complaint = p >= self.threshold
+        if complaint:
             reason["terms"] = self.model.top_terms(text)
         return Score(compound=score.compound, positive=score.positive, neutral=score.neutral,
-                     negative=score.negative, is_complaint=p >= 0.5, confidence=round(p, 4),
+                     negative=score.negative, is_complaint=complaint, confidence=round(p, 4),
                      reasons=[r for r in score.reasons if r["rule"] != "vader"] + [reason]
                      + [r for r in score.reasons if r["rule"] == "vader"],
                      topic=score.topic, priority=reach_priority(p, score.compound, reach, self.config.reach_cap))

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from sqlalchemy import insert, select
+from sqlalchemy import exists, insert, select
 
 from monitor.clock import utcnow
 from monitor.store.database import Database
-from monitor.store.schema import labels, mentions
+from monitor.store.schema import label_picks, labels, mentions
 
 
 class LabelRepository:
@@ -26,14 +26,53 @@ class LabelRepository:
         return True
 
     def import_texts(self, records: list[dict], actor: str, origin: str = "import") -> int:
-        """Bare-text labels ({text, complaint, brand}), all in one transaction: a file goes in whole or not."""
+        """Labels from a file, all in one transaction: a file goes in whole or not. A record is a bare text
+        ({text, complaint, brand}) or a stored mention's id ({mention_id, complaint}); the ids must exist."""
         now = utcnow()
-        rows = [{"text": r["text"], "brand": r.get("brand"), "is_complaint": r["complaint"], "actor": actor,
-                 "origin": origin, "at": now} for r in records]
+        ids = [r["mention_id"] for r in records if r.get("mention_id") is not None]
         with self.db.engine.begin() as conn:
+            brands: dict[int, str] = {}
+            for start in range(0, len(ids), 1000):
+                brands.update(conn.execute(select(mentions.c.id, mentions.c.brand)
+                                           .where(mentions.c.id.in_(ids[start:start + 1000]))).all())
+            rows = [{"mention_id": r["mention_id"], "text": None, "brand": brands[r["mention_id"]]}
+                    if r.get("mention_id") is not None else {"mention_id": None, "text": r["text"],
+                                                              "brand": r.get("brand")} for r in records]
+            rows = [{**row, "is_complaint": r["complaint"], "actor": actor, "origin": origin, "at": now}
+                    for row, r in zip(rows, records, strict=True)]
             for start in range(0, len(rows), 1000):
                 conn.execute(insert(labels), rows[start:start + 1000])
         return len(rows)
+
+    def unlabelled(self, brand: str | None = None, source: str | None = None, limit: int = 3000) -> list[dict]:
+        """The newest stored mentions nobody has labelled: the labelling queue's candidates."""
+        stmt = (select(mentions.c.id, mentions.c.text, mentions.c.brand, mentions.c.source)
+                .where(~exists().where(labels.c.mention_id == mentions.c.id))
+                .order_by(mentions.c.id.desc()).limit(limit))
+        if brand:
+            stmt = stmt.where(mentions.c.brand == brand)
+        if source:
+            stmt = stmt.where(mentions.c.source == source)
+        with self.db.engine.connect() as conn:
+            return [{"mention_id": r.id, "text": r.text, "brand": r.brand, "source": r.source}
+                    for r in conn.execute(stmt)]
+
+    def record_picks(self, picks: list[tuple[int, str, float]]) -> None:
+        """(mention_id, kind, confidence) of what the queue asked about, so a label can say how it was chosen."""
+        now = utcnow()
+        with self.db.engine.begin() as conn:
+            if picks:
+                conn.execute(insert(label_picks), [{"mention_id": m, "kind": k, "confidence": c, "picked_at": now}
+                                                   for m, k, c in picks])
+
+    def known_mentions(self, ids: list[int]) -> set[int]:
+        """Which of ``ids`` are stored mentions."""
+        found: set[int] = set()
+        with self.db.engine.connect() as conn:
+            for start in range(0, len(ids), 1000):
+                chunk = ids[start:start + 1000]
+                found.update(conn.execute(select(mentions.c.id).where(mentions.c.id.in_(chunk))).scalars())
+        return found
 
     def newest(self) -> Iterator[dict]:
         """The label that counts for each mention and each bare text, oldest first."""
@@ -41,6 +80,8 @@ class LabelRepository:
                 .outerjoin(mentions, mentions.c.id == labels.c.mention_id).order_by(labels.c.id))
         latest: dict[tuple, dict] = {}
         with self.db.engine.connect() as conn:
+            random_picks = set(conn.execute(select(label_picks.c.mention_id).where(label_picks.c.kind == "random"))
+                               .scalars())
             for row in conn.execute(stmt):
                 m = row._mapping
                 key = ("mention", m["mention_id"]) if m["mention_id"] is not None else ("text", m["text"])
@@ -48,5 +89,7 @@ class LabelRepository:
                 latest[key] = {"id": m["id"], "text": m["mention_text"] if m["mention_id"] is not None else m["text"],
                                "complaint": m["is_complaint"], "brand": m["brand"], "mention_id": m["mention_id"],
                                "source": m["source"], "external_id": m["external_id"], "by": m["actor"],
-                               "origin": m["origin"], "at": m["at"].isoformat()}
+                               "origin": m["origin"], "at": m["at"].isoformat(),
+                               # chosen blind to the detector: a fair sample (queue's random picks, bulk imports)
+                               "representative": m["mention_id"] in random_picks or m["origin"] == "import"}
         yield from latest.values()

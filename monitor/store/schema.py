@@ -229,6 +229,18 @@ labels = Table(
     Index(None, "mention_id", "at"),
 )
 
+# What the labelling queue asked about (`monitor labels next`): a "random" pick keeps the labelled set a fair
+# sample, for tuning the model's threshold; an "uncertain" one sits near the decision boundary.
+label_picks = Table(
+    "label_picks", metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("mention_id", Id, ForeignKey("mentions.id", ondelete="CASCADE"), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("confidence", Float, nullable=False),  # the verdict's confidence when it was picked
+    Column("picked_at", UTCDateTime, nullable=False),
+    Index(None, "mention_id"),
+)
+
 # Classifiers learned from the labels: every trained version with its figures; at most one is active, and every
 # instance scores with that one.
 models = Table(
