@@ -3,6 +3,7 @@ n-grams plus the rules' confidence and VADER's scores. Stored as plain arrays (n
 comes out of the database), predicted with one sparse dot product per post."""
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterable
 
@@ -30,6 +31,7 @@ def _vectorizers():
     return words, chars
 
 
+@functools.cache
 def _rule_names() -> tuple[str, ...]:
     from monitor.scoring import clauses
     from monitor.scoring.scorer import GUARDS, RULES
@@ -41,11 +43,15 @@ def dense_names() -> tuple[str, ...]:
     return BASE_DENSE + tuple(f"rule:{name}" for name in _rule_names())
 
 
+@functools.cache
+def _rule_columns() -> dict[str, int]:
+    return {name: i for i, name in enumerate(_rule_names(), len(BASE_DENSE))}
+
+
 def dense_features(scores: list[Score]) -> np.ndarray:
     """What the rules and VADER say about each post, as numbers the classifier weighs."""
-    names = _rule_names()
-    column = {name: i for i, name in enumerate(names, len(BASE_DENSE))}
-    rows = np.zeros((len(scores), len(BASE_DENSE) + len(names)), dtype=np.float64)
+    column = _rule_columns()
+    rows = np.zeros((len(scores), len(BASE_DENSE) + len(column)), dtype=np.float64)
     for row, s in zip(rows, scores, strict=True):
         row[:len(BASE_DENSE)] = (s.confidence, float(s.is_complaint), s.compound, s.negative, s.positive)
         for reason in s.reasons:
