@@ -209,10 +209,7 @@ class MonitorService:
     def run_digest(self, day: date | None = None, force: bool = False, out=None, weekly: bool = False) -> int:
         """The scheduled digest: yesterday (digest timezone), or the 7 days up to yesterday when ``weekly``, every
         configured target, once per brand and period."""
-        from monitor.digest.runner import DigestRunner
-
-        return DigestRunner(self.config, self.sinks, db=self.store.db, mentions=self.store.mentions,
-                            runs=self.store.digest_runs).run(day=day, force=force, out=out, weekly=weekly)
+        return digest_runner(self.config, self.store, self.sinks).run(day=day, force=force, out=out, weekly=weekly)
 
     def close(self) -> None:
         if self.ops_server is not None:
@@ -224,3 +221,13 @@ class MonitorService:
                 log.warning("closing %s: %s", component.name, exc)
         self.engine.close()
         self.store.close()
+
+
+def digest_runner(config, store, sinks):
+    """The digest over this store, its "worth a label" items from the labelling queue."""
+    from monitor.digest.runner import DigestRunner
+    from monitor.pipeline.labelling import LabellingQueue
+
+    queue = LabellingQueue(store, config.root.scoring, config.root.topics)
+    return DigestRunner(config, sinks, db=store.db, mentions=store.mentions, runs=store.digest_runs,
+                        worth_a_label=queue.for_digest)

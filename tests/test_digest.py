@@ -705,3 +705,32 @@ def test_a_source_added_later_is_no_rise(store, reddit_days, headline):
     assert d.movement.complaints_today == 8  # the day's own figures count every source
     assert "the usual" not in " ".join(headline)
 
+
+
+def test_the_service_digest_asks_the_labelling_queue_what_is_worth_a_label(seeded, tmp_path):
+    """The same queue as `monitor labels next`: the day's unlabelled posts of the brand, the least certain first,
+    every fourth at random, each pick recorded."""
+    import io
+
+    from monitor.service import digest_runner
+    from monitor.store.schema import label_picks
+
+    words = ["parcel", "refund", "courier", "checkout", "voucher", "basket", "invoice", "tracking", "driver", "box",
+             "app", "login", "delivery", "return", "discount", "receipt"]
+    with seeded.db.engine.begin() as conn:  # the seeded posts differ only by number: copies of each other
+        day_ids = sorted(conn.execute(sa.select(mentions.c.id).where(mentions.c.brand == "Pixelcart")).scalars())
+        for mention_id, word in zip(day_ids, words, strict=False):
+            conn.execute(sa.update(mentions).where(mentions.c.id == mention_id)
+                         .values(text=f"pixelcart {word} question"))
+    labelled = day_ids[0]
+    seeded.labels.label_mention(labelled, True, "ann", "cli")
+    config = build_config(tmp_path, digest={"timezone": TZ, "targets": ["stdout"]})
+    out = io.StringIO()
+    assert digest_runner(config, seeded, {}).run(day=DAY, brands=["Pixelcart"], out=out) == 1
+    with seeded.db.engine.connect() as conn:
+        picked = conn.execute(sa.select(label_picks.c.mention_id, label_picks.c.kind)).all()
+    assert 0 < len(picked) <= 5 and labelled not in {m for m, _ in picked}
+    assert [k for _, k in picked][:3] == ["uncertain"] * 3 and (len(picked) < 4 or picked[3][1] == "random")
+    text = out.getvalue()
+    for mention_id, kind in picked:
+        assert f"  {mention_id} ({'random pick' if kind == 'random' else 'unsure ('}" in text

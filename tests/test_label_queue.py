@@ -48,7 +48,7 @@ def test_uncertain_posts_come_first_and_every_fourth_pick_is_random():
     assert picks[0].why == "the detector is unsure: confidence 0.49 against its threshold 0.50"
     assert picks[0].as_json() == {"mention_id": 9, "text": "post i conf=0.49", "brand": "Pixelcart",
                                   "source": "feed", "verdict": "not", "confidence": 0.49, "pick": "uncertain",
-                                  "why": picks[0].why}
+                                  "why": picks[0].why, "url": None}
 
 
 def test_random_picks_are_spread_over_the_whole_pool():
@@ -105,7 +105,7 @@ def test_labels_next_from_the_command_line_skips_what_is_labelled_and_records_it
     assert result.exit_code == 0, result.output
     picks = [json.loads(line) for line in result.stdout.splitlines()]
     assert len(picks) == 8 and [p["pick"] for p in picks][3] == "random" and picks[0]["pick"] == "uncertain"
-    assert set(picks[0]) == {"mention_id", "text", "brand", "source", "verdict", "confidence", "pick", "why"}
+    assert set(picks[0]) == {"mention_id", "text", "brand", "source", "verdict", "confidence", "pick", "why", "url"}
     # Nine posts name a brand (@northwindair is not the term "northwind"); one is labelled: the other eight.
     assert sorted(p["text"] for p in picks) == sorted(t for t in ids if t != "@pixelcart where is my order")
     only = [json.loads(line) for line in run(path, "labels", "next", "--brand", "northwind air",

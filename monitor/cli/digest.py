@@ -21,7 +21,8 @@ from monitor.cli.common import EXIT_CONFIG, NOTHING, brand_names, cli, load, ope
 @click.pass_context
 def digest(ctx: click.Context, day, brand: str | None, targets: tuple[str, ...], force: bool, weekly: bool) -> None:
     """The daily digest per brand: on stdout, as an HTML report + CSV under data/digests/, or to Slack."""
-    from monitor.digest.runner import DigestRunner, yesterday
+    from monitor.digest.runner import yesterday
+    from monitor.service import digest_runner
 
     config = load(ctx, ("sinks",) if "slack" in targets else NOTHING)
     names = brand_names(config, brand)
@@ -39,7 +40,7 @@ def digest(ctx: click.Context, day, brand: str | None, targets: tuple[str, ...],
     if not _has_mentions(store, names, when, tz, 7 if weekly else 1):
         sys.exit(1)
     chosen = list(targets) or ["stdout"]
-    runner = DigestRunner(config, sinks, db=store.db, mentions=store.mentions, runs=store.digest_runs)
+    runner = digest_runner(config, store, sinks)
     sent = runner.run(day=when, brands=names, targets=chosen, force=force, out=sys.stdout, weekly=weekly)
     expected = len(names) * len(chosen)
     if sent < expected:

@@ -41,19 +41,13 @@ def labels_next(ctx: click.Context, count: int, brand: str | None, source: str |
     """The stored posts most worth labelling next, as JSON lines: mostly those the detector is least sure
     about, one in four at random. Label them with `monitor label ID complaint|not --as NAME`."""
     from monitor.cli.common import brand_names
-    from monitor.scoring.label_queue import pick_for_labelling
-    from monitor.scoring.learned import make_scorer
+    from monitor.pipeline.labelling import LabellingQueue
 
     config = load(ctx, NOTHING)
     names = brand_names(config, brand) if brand else [None]
     store = open_store(ctx)
     store.schema.upgrade()
-    active = store.models.active()
-    scorer = make_scorer(config.root.scoring, config.root.topics, active[1] if active else None)
-    threshold = getattr(scorer, "threshold", config.root.scoring.complaint_threshold)
-    candidates = store.labels.unlabelled(names[0], source)
-    picks = pick_for_labelling(candidates, scorer, threshold, count, (r["text"] for r in store.labels.newest()))
-    store.labels.record_picks([(p.mention_id, p.kind, p.confidence) for p in picks])
+    picks = LabellingQueue(store, config.root.scoring, config.root.topics).next(count, names[0], source)
     for pick in picks:
         click.echo(json.dumps(pick.as_json(), ensure_ascii=False))
     if not picks:

@@ -24,10 +24,13 @@ def yesterday(tz: str) -> date:
 
 class DigestRunner:
     def __init__(self, config: Config, sinks: dict[str, Sink], *, db: Database, mentions: MentionRepository,
-                 runs: DigestRunRepository) -> None:
+                 runs: DigestRunRepository, worth_a_label=None) -> None:
+        """``worth_a_label(brand, start, end)``: the day's posts the labelling queue would ask about; without
+        it the digest lists possible misses and uncertain alerts from the stored scores."""
         self.config = config
         self.sinks = sinks
         self.db, self.mentions, self.runs = db, mentions, runs
+        self.worth_a_label = worth_a_label
 
     def run(self, day: date | None = None, brands: list[str] | None = None,
             targets: list[str] | None = None, force: bool = False, out: IO[str] | None = None,
@@ -43,6 +46,8 @@ class DigestRunner:
         for name in names:
             figures = brand_day(self.db, name, day, cfg.timezone, scoring.negative_threshold,
                                 scoring.positive_threshold, slas=slas, days=7 if weekly else 1)
+            if self.worth_a_label is not None:
+                figures.to_label = self._worth_a_label(name, day)
             charts: dict[str, bytes] = {}
             for target in targets or cfg.targets:
                 run = f"weekly:{target}" if weekly else target
@@ -62,6 +67,13 @@ class DigestRunner:
                     self.runs.finish(name, day, run, detail or "")
                 sent += 1
         return sent
+
+    def _worth_a_label(self, brand: str, day: date) -> list[dict]:
+        try:
+            return self.worth_a_label(brand, *day_bounds(day, self.config.root.digest.timezone))
+        except Exception as exc:  # noqa: BLE001 - the digest goes out without the label hints
+            log.error("labelling queue failed for the digest of %s: %s: %s", brand, type(exc).__name__, exc)
+            return []
 
     def _charts(self, figures: BrandDay, charts: dict[str, bytes]) -> dict[str, bytes]:
         if not charts:

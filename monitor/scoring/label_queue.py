@@ -29,11 +29,12 @@ class Pick:
     confidence: float
     kind: str  # "uncertain" or "random"
     why: str
+    url: str | None = None
 
     def as_json(self) -> dict:
         return {"mention_id": self.mention_id, "text": self.text, "brand": self.brand, "source": self.source,
                 "verdict": "complaint" if self.complaint else "not", "confidence": round(self.confidence, 4),
-                "pick": self.kind, "why": self.why}
+                "pick": self.kind, "why": self.why, "url": self.url}
 
 
 def pick_for_labelling(candidates: list[dict], scorer, threshold: float, count: int, labelled_texts,
@@ -73,4 +74,4 @@ def _pick(candidate: dict, score, threshold: float, kind: str) -> Pick:
     else:
         why = (f"the detector is unsure: confidence {score.confidence:.2f} against its threshold {threshold:.2f}")
     return Pick(candidate["mention_id"], candidate["text"], candidate["brand"], candidate["source"],
-                score.is_complaint, score.confidence, kind, why)
+                score.is_complaint, score.confidence, kind, why, candidate.get("url"))

@@ -44,17 +44,21 @@ class LabelRepository:
                 conn.execute(insert(labels), rows[start:start + 1000])
         return len(rows)
 
-    def unlabelled(self, brand: str | None = None, source: str | None = None, limit: int = 3000) -> list[dict]:
-        """The newest stored mentions nobody has labelled: the labelling queue's candidates."""
-        stmt = (select(mentions.c.id, mentions.c.text, mentions.c.brand, mentions.c.source)
+    def unlabelled(self, brand: str | None = None, source: str | None = None, limit: int = 3000,
+                   posted: tuple | None = None) -> list[dict]:
+        """The newest stored mentions nobody has labelled (posted within ``posted`` = (start, end) when given):
+        the labelling queue's candidates."""
+        stmt = (select(mentions.c.id, mentions.c.text, mentions.c.brand, mentions.c.source, mentions.c.url)
                 .where(~exists().where(labels.c.mention_id == mentions.c.id))
                 .order_by(mentions.c.id.desc()).limit(limit))
         if brand:
             stmt = stmt.where(mentions.c.brand == brand)
         if source:
             stmt = stmt.where(mentions.c.source == source)
+        if posted:
+            stmt = stmt.where(mentions.c.created_at >= posted[0], mentions.c.created_at < posted[1])
         with self.db.engine.connect() as conn:
-            return [{"mention_id": r.id, "text": r.text, "brand": r.brand, "source": r.source}
+            return [{"mention_id": r.id, "text": r.text, "brand": r.brand, "source": r.source, "url": r.url}
                     for r in conn.execute(stmt)]
 
     def record_picks(self, picks: list[tuple[int, str, float]]) -> None:
