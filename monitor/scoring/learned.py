@@ -87,7 +87,9 @@ class LearnedModel:
     def fit(cls, texts: list[str], dense: np.ndarray, labels: list[bool]) -> LearnedModel:
         from sklearn.linear_model import LogisticRegression
 
-        classifier = LogisticRegression(C=4.0, class_weight="balanced", max_iter=2000)
+        # C=16: best or tied in 5-fold cross-validation on the dev split at 50 to 714 labels (C 2-16 tried).
+        # liblinear: a few labels are often separable, and lbfgs then runs to max_iter; this is 5x faster.
+        classifier = LogisticRegression(C=16.0, class_weight="balanced", solver="liblinear", max_iter=3000)
         classifier.fit(features(texts, dense), np.array(labels, dtype=bool))
         return cls(classifier.coef_[0], classifier.intercept_[0])
 
