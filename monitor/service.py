@@ -219,6 +219,7 @@ class MonitorService:
                 component.close()
             except Exception as exc:  # noqa: BLE001 - closing must not mask the real exit status
                 log.warning("closing %s: %s", component.name, exc)
+        self.pipeline.let_go(self.connectors.values())
         self.engine.close()
         self.store.close()
 

@@ -100,13 +100,23 @@ class Pipeline:
                 self._read_source(connector, result, lease)
             finally:
                 result.held_until = clock.timestamp()
-                self.leases.release(lease, self.owner)
+                if not getattr(connector, "streaming", False):  # a stream stays with its instance until it dies
+                    self.leases.release(lease, self.owner)
             self.health.succeeded(connector.name)
         except Exception as exc:  # noqa: BLE001 - any failure is contained to this source
             result.error = self.health.failed(connector, exc)
         result.seconds = time.monotonic() - started
         self._log_result(result)
         return result
+
+    def let_go(self, connectors) -> None:
+        """Releases the streams this instance held, so another can take them over at once."""
+        for connector in connectors:
+            if getattr(connector, "streaming", False):
+                try:
+                    self.leases.release(f"poll:{connector.name}", self.owner)
+                except Exception as exc:  # noqa: BLE001 - the lease expires by itself
+                    log.warning("source=%s: could not release its lease: %s", connector.name, exc)
 
     def _read_source(self, connector: Connector, result: PollResult, lease: str) -> None:
         """Batch k is scored by the workers while batch k+1 is read and batch k-1 stored."""

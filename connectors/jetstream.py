@@ -1,0 +1,243 @@
+"""Bluesky's Jetstream: every public post on the network as JSON over a WebSocket, pushed as it happens.
+
+A reader thread holds the socket (``websockets``' sync client) and keeps the posts that name a brand, matched
+locally with the same term matcher as every other source (the stream carries the whole network, some 25-40
+posts a second, so a post that names no brand costs one regular-expression search). The service drains what
+arrived every ``interval`` (a quarter second by default): micro-batches that are scored, stored and alerted
+at once, no poll schedule in between.
+
+Every event carries ``time_us``, the stream's clock; the newest seen is the source's cursor in the database.
+After a dropped socket, a server close or a restart the reader resumes from that cursor minus ``rewind``
+(Jetstream's own advice when reconnecting: a few seconds, so nothing falls in the gap); the posts read twice
+are dropped by their URI like any duplicate. Failed connections back off with jitter; ``max_reconnects``
+failures in a row make the source unhealthy (/readyz, the ops channel) while it keeps trying. A frame that is
+not an event is counted and skipped, the connection kept; one larger than ``max_frame`` closes it (a server
+that sends one is not Jetstream) and the reader reconnects.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import random
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+from pydantic import Field, field_validator
+
+from monitor.components import Connector, SourceError, chunked
+from monitor.config import BrandConfig, Duration, SourceConfig
+from monitor.model import Batch, RawPost
+from monitor.registry import connectors
+from monitor.terms import term_pattern
+
+log = logging.getLogger(__name__)
+
+DEFAULT_URL = "wss://jetstream2.us-east.bsky.network/subscribe"
+POST = "app.bsky.feed.post"
+CURSOR_KEY = "time_us"
+SAVE_IDLE_CURSOR = 5.0   # seconds between cursor saves when no post names a brand
+MAX_BUFFER = 50_000      # posts held for the next drain at most; past it the oldest go (and are counted)
+ABANDONED = 120.0        # seconds without a drain (another instance holds the source): the reader stops
+
+
+class JetstreamSourceConfig(SourceConfig):
+    url: str = Field(DEFAULT_URL, description="the Jetstream instance's subscribe URL (wss://)")
+    interval: Duration = Field(0.25, ge=0.01, le=60, description="how often the posts that arrived are scored, "
+                               "stored and alerted")
+    batch_size: int = Field(100, ge=1, le=10_000, description="posts stored per transaction")
+    rewind: Duration = Field(5.0, ge=0, le=3600, description="on reconnect, resume this far before the last "
+                             "event seen (duplicates are dropped)")
+    max_reconnects: int = Field(5, ge=1, le=1000, description="failed connections in a row before the source is "
+                                "reported unhealthy (it keeps trying)")
+    idle_timeout: Duration = Field(30.0, ge=0.1, le=3600, description="no event for this long: reconnect")
+    open_timeout: Duration = Field(10.0, ge=0.1, le=120, description="the longest a connection may take to open")
+    max_frame: int = Field(1 << 20, ge=1024, le=64 << 20, description="largest frame accepted, in bytes")
+
+    @field_validator("url")
+    @classmethod
+    def _websocket(cls, value: str) -> str:
+        if urlsplit(value).scheme not in ("ws", "wss"):
+            raise ValueError(f"expected a ws:// or wss:// URL, got {value!r}")
+        return value
+
+
+def post_of(event: dict, brands: list[tuple[str, Any]]) -> RawPost | None:
+    """A Jetstream create event of a post that names a brand, as a post; None for anything else."""
+    commit = event.get("commit")
+    record = commit.get("record") if isinstance(commit, dict) else None
+    if not isinstance(record, dict) or commit.get("operation") != "create" or commit.get("collection") != POST:
+        return None
+    text, did, rkey = record.get("text"), event.get("did"), commit.get("rkey")
+    if not isinstance(text, str) or not isinstance(did, str) or not isinstance(rkey, str):
+        return None
+    brand = next((name for name, pattern in brands if pattern.search(text)), None)
+    if brand is None:
+        return None
+    reply = record.get("reply") if isinstance(record.get("reply"), dict) else {}
+    parent = reply.get("parent") if isinstance(reply.get("parent"), dict) else {}
+    langs = record.get("langs") if isinstance(record.get("langs"), list) else []
+    return RawPost(external_id=f"at://{did}/{POST}/{rkey}", text=text, author=did, author_reach=0,
+                   url=f"https://bsky.app/profile/{did}/post/{rkey}", language=langs[0] if langs else None,
+                   created_at=record.get("createdAt"), brand=brand, ref=f"bluesky:{rkey}",
+                   in_reply_to=parent.get("uri") if isinstance(parent.get("uri"), str) else None)
+
+
+class StreamReader(threading.Thread):
+    """Holds the socket and buffers the brands' posts until the next drain."""
+
+    def __init__(self, name: str, config: JetstreamSourceConfig, brands: list[BrandConfig],
+                 resume_us: int | None) -> None:
+        super().__init__(name=f"jetstream-{name}", daemon=True)
+        self.config = config
+        self.brands = [(b.name, term_pattern(b.terms)) for b in brands if term_pattern(b.terms)]
+        self.lock = threading.Lock()
+        self.stopping = threading.Event()
+        self.posts: list[RawPost] = []
+        self.last_us = resume_us
+        self.failures, self.last_error = 0, ""
+        self.retry_at = 0.0  # when the next connection attempt is due (monotonic)
+        self.malformed = self.dropped = self.connections = 0
+        self.drained_at = time.monotonic()
+        self._socket = None
+
+    def drain(self) -> tuple[list[RawPost], int | None]:
+        """The posts buffered since the last drain and the newest event time seen, taken together."""
+        with self.lock:
+            posts, self.posts = self.posts, []
+            self.drained_at = time.monotonic()
+            return posts, self.last_us
+
+    def stop(self) -> None:
+        self.stopping.set()
+        socket = self._socket
+        if socket is not None:
+            socket.close()  # wakes a blocked recv at once
+
+    def run(self) -> None:
+        while not self.stopping.is_set():
+            if time.monotonic() - self.drained_at > ABANDONED:
+                log.info("%s: nobody drained it for %.0fs (another instance holds the source): disconnecting",
+                         self.name, ABANDONED)
+                return
+            try:
+                self._session()
+            except Exception as exc:  # noqa: BLE001 - every failure means: back off, reconnect
+                if self.stopping.is_set():
+                    return
+                self.failures += 1
+                self.last_error = f"{type(exc).__name__}: {exc}"[:300]
+                log.warning("%s: connection failed (%d in a row): %s", self.name, self.failures, self.last_error)
+            self._back_off()
+
+    def _url(self) -> str:
+        query = [("wantedCollections", POST)]
+        if self.last_us:
+            query.append(("cursor", str(max(0, self.last_us - int(self.config.rewind * 1_000_000)))))
+        separator = "&" if "?" in self.config.url else "?"
+        return f"{self.config.url}{separator}{urlencode(query)}"
+
+    def _session(self) -> None:
+        from websockets.sync.client import connect
+
+        with connect(self._url(), open_timeout=self.config.open_timeout, close_timeout=1,
+                     max_size=self.config.max_frame) as socket:
+            self._socket = socket
+            self.connections += 1
+            try:
+                while not self.stopping.is_set():
+                    if time.monotonic() - self.drained_at > ABANDONED:
+                        return
+                    try:
+                        frame = socket.recv(timeout=self.config.idle_timeout)
+                    except TimeoutError:
+                        raise TimeoutError(f"no event for {self.config.idle_timeout:g}s") from None
+                    self._event(frame)
+                    self.failures = 0  # a working connection: the next failure starts the count again
+            finally:
+                self._socket = None
+
+    def _event(self, frame: str | bytes) -> None:
+        try:
+            event = json.loads(frame)
+        except ValueError:
+            event = None
+        stamp = event.get("time_us") if isinstance(event, dict) else None
+        if not isinstance(stamp, int) or isinstance(stamp, bool):
+            self.malformed += 1
+            if self.malformed in (1, 10, 100) or self.malformed % 1000 == 0:
+                log.warning("%s: skipped %d frame(s) that are not Jetstream events", self.name, self.malformed)
+            return
+        post = post_of(event, self.brands)
+        with self.lock:
+            self.last_us = max(self.last_us or 0, stamp)
+            if post is not None:
+                self.posts.append(post)
+                if len(self.posts) > MAX_BUFFER:
+                    del self.posts[0]
+                    self.dropped += 1
+
+    def _back_off(self) -> None:
+        if self.stopping.is_set() or not self.failures:
+            return
+        wait = min(30.0, 0.5 * 2 ** min(self.failures - 1, 6)) * random.uniform(0.5, 1.5)  # noqa: S311 - jitter
+        self.retry_at = time.monotonic() + wait
+        while time.monotonic() < self.retry_at and not self.stopping.is_set():
+            time.sleep(0.05)  # short sleeps: a stop is seen at once, and no timed wait (see README, Time)
+
+
+@connectors.register("jetstream")
+class JetstreamConnector(Connector):
+    config_model = JetstreamSourceConfig
+    streaming = True  # the service keeps this source's lease: one instance holds the stream
+
+    def __init__(self, name: str, config: JetstreamSourceConfig, brands: list[BrandConfig]) -> None:
+        super().__init__(name, config, brands)
+        self.reader: StreamReader | None = None
+        self._saved_at = 0.0
+        self._saved_us: int | None = None
+
+    def describe(self) -> str:
+        return f"Bluesky Jetstream {urlsplit(self.config.url).netloc}, live, for {len(self.brands)} brand(s)"
+
+    def probe(self) -> str:
+        from websockets.sync.client import connect
+
+        try:
+            with connect(f"{self.config.url}?wantedCollections={POST}", open_timeout=self.config.open_timeout,
+                         close_timeout=1, max_size=self.config.max_frame) as socket:
+                frame = socket.recv(timeout=self.config.idle_timeout)
+        except Exception as exc:  # noqa: BLE001 - the probe's answer
+            raise SourceError(f"cannot read {self.config.url}: {type(exc).__name__}: {exc}"[:300]) from None
+        return f"stream open, first event {len(frame):,} bytes"
+
+    def fetch(self, cursor: dict[str, str]) -> Iterator[Batch]:
+        reader = self._running(cursor)
+        posts, last_us = reader.drain()
+        if reader.failures >= self.config.max_reconnects:
+            # Reported once per failed attempt: the drains pause until the reader's next try.
+            raise SourceError(f"Jetstream at {self.config.url}: {reader.failures} connections failed in a row "
+                              f"(last: {reader.last_error}); still retrying", unhealthy=True, pause_reason="reconnect",
+                              retry_after=max(self.config.interval, reader.retry_at - time.monotonic()))
+        self.meter.add(len(posts))
+        saved = {CURSOR_KEY: str(last_us)} if last_us else {}
+        due = time.monotonic() - self._saved_at >= SAVE_IDLE_CURSOR
+        if posts or (saved and last_us != self._saved_us and due):
+            self._saved_at, self._saved_us = time.monotonic(), last_us
+            yield from chunked(posts, saved, self.config.batch_size)
+
+    def _running(self, cursor: dict[str, str]) -> StreamReader:
+        if self.reader is None or not self.reader.is_alive():
+            stored = cursor.get(CURSOR_KEY)
+            seen = (self.reader.last_us or 0) if self.reader else 0  # a reader that stopped knows where it was
+            resume = max(int(stored) if stored and stored.isdigit() else 0, seen) or None
+            self.reader = StreamReader(self.name, self.config, self.brands, resume)
+            self.reader.start()
+        return self.reader
+
+    def close(self) -> None:
+        if self.reader is not None:
+            self.reader.stop()
+            self.reader.join(timeout=1.0)
