@@ -2,10 +2,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 MAX_ROW_ID = 2**63 - 1  # the largest id a database row can have: a larger number names nothing
+# A post read within this of its publication came in live: only those say how fast alerts are (a backfill's or
+# an import's delay says when it ran).
+LIVE_READ = timedelta(hours=1)
 
 
 @dataclass(slots=True)

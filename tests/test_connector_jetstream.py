@@ -174,3 +174,22 @@ def test_only_created_posts_that_name_a_brand_become_posts(event):
 def test_the_url_must_be_a_websocket(tmp_path):
     with pytest.raises(ConfigError, match="sources.live.url.*ws:// or wss://"):
         build_config(tmp_path, sources={"live": {"type": "jetstream", "url": "https://example.com/subscribe"}})
+
+
+def test_a_streamed_complaint_is_alerted_and_its_time_to_alert_measured(tmp_path, db_url, stream):
+    from monitor.ops import metrics
+    from tests.support import RecordingSink
+
+    RecordingSink.sent.clear()
+    before = metrics.REGISTRY.get_sample_value("monitor_time_to_alert_seconds_count", {"source": "live"}) or 0
+    svc = service(tmp_path, db_url, stream)
+    connected(svc, stream)
+    stream.post("@pixelcart charged me twice and nobody answers, 3 emails now")
+    drain_until(svc, lambda: len(stored_mentions(svc)) == 1)
+    svc.delivery.kick()
+    assert until(lambda: len(RecordingSink.sent["rec"]) == 1)
+    after = metrics.REGISTRY.get_sample_value("monitor_time_to_alert_seconds_count", {"source": "live"})
+    assert after == before + 1
+    seen = svc.store.stats.summary()["time_to_alert_last_hour"]
+    assert list(seen) == ["live"] and seen["live"]["alerts"] == 1 and 0 <= seen["live"]["p95"] < 10
+    svc.close()

@@ -734,3 +734,36 @@ def test_the_service_digest_asks_the_labelling_queue_what_is_worth_a_label(seede
     text = out.getvalue()
     for mention_id, kind in picked:
         assert f"  {mention_id} ({'random pick' if kind == 'random' else 'unsure ('}" in text
+
+
+def test_time_from_post_to_alert_by_source_for_posts_read_live(store):
+    """p50 and p95 per source, nearest rank, from publication to the sink accepting the alert; a backfilled post's
+    delay says when the backfill ran and is left out."""
+    delays = {"x": [60, 120, 600], "live": [1, 2, 3, 2]}
+    for source, seconds in delays.items():
+        seed_days(store, {0: [("delivery", f"pixelcart late {source} {i}") for i in range(len(seconds))]},
+                  source=source, first=1000 * len(source))
+    seed_days(store, {0: [("delivery", "pixelcart late backfilled")]}, fetched_late=True, first=9000)
+    with store.db.engine.begin() as conn:
+        rows = conn.execute(sa.select(mentions.c.id, mentions.c.text, mentions.c.created_at)).all()
+        for mention_id, text, created in rows:
+            source, _, index = text.rpartition(" ")
+            source = source.rsplit(" ", 1)[-1]
+            delay = 7200 if text.endswith("backfilled") else delays[source][int(index)]
+            conn.execute(sa.insert(outbox).values(mention_id=mention_id, route="support", sink="rec",
+                                                  status="delivered", attempts=1, next_attempt_at=created,
+                                                  created_at=created, delivered_at=created + timedelta(seconds=delay)))
+    d = brand_day(store.db, "Pixelcart", DAY, TZ)
+    assert d.alert_delay_by_source == {"live": (4, 2, 3), "x": (3, 120, 600)}
+    assert ("Time from post to alert by source (p50 / p95, posts read live): live 2 s / 3 s (4 alerts), "
+            "x 2 min / 10 min (3 alerts)") in render_text(d)
+
+
+@pytest.mark.parametrize("values, p, expected", [
+    ([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 50, 5), ([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 95, 10), ([7.5], 95, 7.5),
+    ([3, 1, 2], 50, 2), ([1, 2], 50, 1), ([1, 2], 51, 2),
+])
+def test_percentiles_are_nearest_rank(values, p, expected):
+    from monitor.store.stats import nearest_rank
+
+    assert nearest_rank(values, p) == expected

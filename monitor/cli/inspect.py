@@ -46,6 +46,9 @@ def stats(ctx: click.Context, as_json: bool) -> None:
         click.echo(
             "complaint topics: " + ", ".join(f"{t['topic']} {t['complaints']}" for t in figures["complaint_topics"])
         )
+    for source, t in figures["time_to_alert_last_hour"].items():
+        click.echo(f"time to alert, last hour: {source} p50 {t['p50']:.1f} s, p95 {t['p95']:.1f} s "
+                   f"({t['alerts']} alert(s) of posts read live)")
     for source, used in sorted(figures["usage_this_month"].items()):
         click.echo(f"API usage this month: {source} {used['posts_read']:,} posts in {used['requests']:,} requests")
     click.echo("sources:")

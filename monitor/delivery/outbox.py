@@ -12,7 +12,7 @@ from monitor.clock import utcnow
 from monitor.components import DeliveryError, Sink
 from monitor.config import DeliveryConfig
 from monitor.delivery.bursts import BurstGrouper
-from monitor.model import Alert
+from monitor.model import LIVE_READ, Alert
 from monitor.ops import metrics
 from monitor.store.bursts import BurstRepository
 from monitor.store.cases import CaseRepository
@@ -145,7 +145,10 @@ class OutboxDelivery:
             counter = self._sent_ok[alert.sink] = metrics.ALERTS_SENT.labels(alert.sink, "ok")
         counter.inc()
         if alert.stored_at:
-            metrics.DELIVERY_SECONDS.observe(max(0.0, (utcnow() - alert.stored_at).total_seconds()))
+            now = utcnow()
+            metrics.DELIVERY_SECONDS.observe(max(0.0, (now - alert.stored_at).total_seconds()))
+            if alert.created_at and alert.stored_at - alert.created_at <= LIVE_READ:  # a backfill says nothing of speed
+                metrics.TIME_TO_ALERT.labels(alert.source).observe(max(0.0, (now - alert.created_at).total_seconds()))
         return True
 
     def _failed(self, alert: Alert, exc: DeliveryError, results: _Results) -> None:

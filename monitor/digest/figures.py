@@ -17,13 +17,14 @@ from monitor.config.sections import SlaConfig
 from monitor.digest.movement import Movement, history_edges, movement
 from monitor.digest.responses import ResponseFigures, response_figures
 from monitor.digest.to_label import posts_to_label
+from monitor.model import LIVE_READ
 from monitor.store.database import Database
 from monitor.store.schema import bursts, mentions, outbox
+from monitor.store.stats import nearest_rank
 
 SENTIMENTS = ("positive", "neutral", "negative")
 TREND_DAYS = 14
 BASELINE_DAYS = 7
-LIVE = timedelta(hours=1)  # read within this of its publication: the post came in live
 
 
 @dataclass
@@ -59,6 +60,7 @@ class BrandDay:
     alerts_pending: int = 0
     alerts_dead: int = 0
     median_alert_delay: float | None = None  # seconds from publication to alert, posts read live only
+    alert_delay_by_source: dict[str, tuple[int, float, float]] = field(default_factory=dict)  # alerts, p50, p95
     trend: list[DayPoint] = field(default_factory=list)
     responses: ResponseFigures | None = None
     to_label: list[dict] = field(default_factory=list)  # possible misses and uncertain alerts, unlabelled
@@ -186,17 +188,19 @@ def _history(result: BrandDay) -> None:
 
 
 def _delivery(db: Database, result: BrandDay, start: datetime, end: datetime) -> None:
-    stmt = (select(outbox.c.status, outbox.c.delivered_at, mentions.c.created_at, mentions.c.fetched_at)
+    stmt = (select(outbox.c.status, outbox.c.delivered_at, mentions.c.created_at, mentions.c.fetched_at,
+                   mentions.c.source)
             .join(mentions, mentions.c.id == outbox.c.mention_id)
             .where(mentions.c.brand == result.brand, mentions.c.created_at >= start, mentions.c.created_at < end))
-    delays = []
+    delays, by_source = [], {}
     with db.engine.connect() as conn:
-        for status, delivered_at, created_at, fetched_at in conn.execute(stmt):
+        for status, delivered_at, created_at, fetched_at, source in conn.execute(stmt):
             if status == "delivered":
                 result.alerts_delivered += 1
                 # Only posts read live: a backfill's or an import's delay says when it ran, not how fast we are.
-                if delivered_at and created_at and fetched_at and fetched_at - created_at <= LIVE:
+                if delivered_at and created_at and fetched_at and fetched_at - created_at <= LIVE_READ:
                     delays.append(max(0.0, (delivered_at - created_at).total_seconds()))
+                    by_source.setdefault(source, []).append(delays[-1])
             elif status == "folded":
                 result.alerts_delivered += 1  # reached the team inside a burst's spike, not as its own message
             elif status == "dead":
@@ -204,6 +208,8 @@ def _delivery(db: Database, result: BrandDay, start: datetime, end: datetime) ->
             else:
                 result.alerts_pending += 1
     result.median_alert_delay = statistics.median(delays) if delays else None
+    result.alert_delay_by_source = {source: (len(d), nearest_rank(d, 50), nearest_rank(d, 95))
+                                    for source, d in sorted(by_source.items())}
 
 
 def _spikes(db: Database, result: BrandDay, start: datetime, end: datetime) -> None:

@@ -85,6 +85,10 @@ def summary_lines(d: BrandDay) -> list[str]:
                      f"(route {s['route']})")
     lines.append(f"Alerts: {d.alerts_delivered} delivered, {d.alerts_pending} pending, {d.alerts_dead} dead; "
                  f"median time from post to alert {_delay(d.median_alert_delay)} (posts read live)")
+    if d.alert_delay_by_source:
+        lines.append("Time from post to alert by source (p50 / p95, posts read live): " + ", ".join(
+            f"{source} {_delay(p50)} / {_delay(p95)} ({n} alert{'s' if n != 1 else ''})"
+            for source, (n, p50, p95) in d.alert_delay_by_source.items()))
     return lines + response_lines(d)
 
 

@@ -38,6 +38,12 @@ DELIVERY_SECONDS = Histogram(
     registry=REGISTRY,
 )
 
+TIME_TO_ALERT = Histogram(
+    "monitor_time_to_alert_seconds",
+    "Time from a complaint's publication to its alert being accepted by the sink, by source (posts read live)",
+    ["source"], buckets=(0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600, 1800, 3600), registry=REGISTRY,
+)
+
 
 class StoreCollector:
     """Outbox state, source health and monthly API usage, read from the database on each scrape."""

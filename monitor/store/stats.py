@@ -1,12 +1,16 @@
 """The figures `monitor stats` prints and the metrics endpoint reports, read across the tables."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import case, func, select
 
+from monitor.clock import utcnow
+from monitor.model import LIVE_READ
 from monitor.store.cases import CaseRepository
 from monitor.store.database import Database
 from monitor.store.outbox import OutboxRepository
-from monitor.store.schema import mentions
+from monitor.store.schema import mentions, outbox
 from monitor.store.sources import SourceRepository
 from monitor.store.usage import UsageRepository
 
@@ -36,4 +40,26 @@ class StatsReader:
             "complaint_topics": [{"topic": t, "complaints": n} for t, n in topics],
             "sources": self.sources.health(),
             "usage_this_month": self.usage.month(),
+            "time_to_alert_last_hour": self.time_to_alert(timedelta(hours=1)),
         }
+
+    def time_to_alert(self, within: timedelta) -> dict[str, dict]:
+        """Per source, seconds from publication to the sink accepting the alert, for the alerts delivered
+        within the last ``within`` of posts read live: how many, p50 and p95 (nearest rank)."""
+        since = utcnow() - within
+        stmt = (select(mentions.c.source, mentions.c.created_at, mentions.c.fetched_at, outbox.c.delivered_at)
+                .join(mentions, mentions.c.id == outbox.c.mention_id)
+                .where(outbox.c.status == "delivered", outbox.c.delivered_at >= since))
+        delays: dict[str, list[float]] = {}
+        with self.db.engine.connect() as conn:
+            for source, created, fetched, delivered in conn.execute(stmt):
+                if created and fetched and delivered and fetched - created <= LIVE_READ:
+                    delays.setdefault(source, []).append(max(0.0, (delivered - created).total_seconds()))
+        return {source: {"alerts": len(d), "p50": round(nearest_rank(d, 50), 3), "p95": round(nearest_rank(d, 95), 3)}
+                for source, d in sorted(delays.items())}
+
+
+def nearest_rank(values: list[float], p: float) -> float:
+    """The p-th percentile by nearest rank: a value that really occurred."""
+    ordered = sorted(values)
+    return ordered[max(0, min(len(ordered) - 1, -(-len(ordered) * p // 100) - 1))]
