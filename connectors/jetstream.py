@@ -122,9 +122,15 @@ class StreamReader(threading.Thread):
                 log.info("%s: nobody drained it for %.0fs (another instance holds the source): disconnecting",
                          self.name, ABANDONED)
                 return
+            from websockets.exceptions import ConnectionClosedOK
+
             try:
                 self._session()
-            except Exception as exc:  # noqa: BLE001 - every failure means: back off, reconnect
+            except ConnectionClosedOK as closed:  # the server ended the stream (a restart, a deploy): resume
+                log.info("%s: the server closed the stream (%s); resuming", self.name, closed)
+                self._pause(0.2)
+                continue
+            except Exception as exc:  # noqa: BLE001 - every other failure means: back off, reconnect
                 if self.stopping.is_set():
                     return
                 self.failures += 1
@@ -182,8 +188,10 @@ class StreamReader(threading.Thread):
     def _back_off(self) -> None:
         if self.stopping.is_set() or not self.failures:
             return
-        wait = min(30.0, 0.5 * 2 ** min(self.failures - 1, 6)) * random.uniform(0.5, 1.5)  # noqa: S311 - jitter
-        self.retry_at = time.monotonic() + wait
+        self._pause(min(30.0, 0.5 * 2 ** min(self.failures - 1, 6)) * random.uniform(0.5, 1.5))  # noqa: S311 - jitter
+
+    def _pause(self, seconds: float) -> None:
+        self.retry_at = time.monotonic() + seconds
         while time.monotonic() < self.retry_at and not self.stopping.is_set():
             time.sleep(0.05)  # short sleeps: a stop is seen at once, and no timed wait (see README, Time)
 

@@ -35,8 +35,9 @@ class FakeJetstream:
         self.serial += 1
         self.clock_us += step_us
         rkey = f"3l{self.serial:011d}"
-        record = {"$type": "app.bsky.feed.post", "text": text, "createdAt": clock.utcnow().strftime(
-            "%Y-%m-%dT%H:%M:%S.000Z"), "langs": ["en"]}
+        now = clock.utcnow()
+        record = {"$type": "app.bsky.feed.post", "text": text, "langs": ["en"],
+                  "createdAt": now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z"}
         if reply_to:
             record["reply"] = {"root": {"uri": reply_to, "cid": "bafy"}, "parent": {"uri": reply_to, "cid": "bafy"}}
         self.events.append({"did": did, "time_us": self.clock_us, "kind": "commit", "commit": {
