@@ -64,6 +64,15 @@ class JetstreamSourceConfig(SourceConfig):
         return value
 
 
+def deleted_uri(event: dict) -> str | None:
+    """The at:// URI of the post a delete event removes, or None."""
+    commit = event.get("commit")
+    if not isinstance(commit, dict) or commit.get("operation") != "delete" or commit.get("collection") != POST:
+        return None
+    did, rkey = event.get("did"), commit.get("rkey")
+    return f"at://{did}/{POST}/{rkey}" if isinstance(did, str) and isinstance(rkey, str) else None
+
+
 def post_of(event: dict, brands: list[tuple[str, Any]]) -> RawPost | None:
     """A Jetstream create event of a post that names a brand, as a post; None for anything else."""
     commit = event.get("commit")
@@ -96,6 +105,7 @@ class StreamReader(threading.Thread):
         self.lock = threading.Lock()
         self.stopping = threading.Event()
         self.posts: list[RawPost] = []
+        self.deleted: list[str] = []  # URIs of deleted posts: most were never stored, the store looks them up
         self.last_us = resume_us
         self.failures, self.last_error = 0, ""
         self.retry_at = 0.0  # when the next connection attempt is due (monotonic)
@@ -103,12 +113,12 @@ class StreamReader(threading.Thread):
         self.drained_at = time.monotonic()
         self._socket = None
 
-    def drain(self) -> tuple[list[RawPost], int | None]:
-        """The posts buffered since the last drain and the newest event time seen, taken together."""
+    def drain(self) -> tuple[list[RawPost], list[str], int | None]:
+        """The posts and deletions buffered since the last drain and the newest event time seen, together."""
         with self.lock:
-            posts, self.posts = self.posts, []
+            posts, deleted, self.posts, self.deleted = self.posts, self.deleted, [], []
             self.drained_at = time.monotonic()
-            return posts, self.last_us
+            return posts, deleted, self.last_us
 
     def stop(self) -> None:
         self.stopping.set()
@@ -177,8 +187,11 @@ class StreamReader(threading.Thread):
                 log.warning("%s: skipped %d frame(s) that are not Jetstream events", self.name, self.malformed)
             return
         post = post_of(event, self.brands)
+        gone = deleted_uri(event) if post is None else None
         with self.lock:
             self.last_us = max(self.last_us or 0, stamp)
+            if gone is not None and len(self.deleted) < MAX_BUFFER:
+                self.deleted.append(gone)
             if post is not None:
                 self.posts.append(post)
                 if len(self.posts) > MAX_BUFFER:
@@ -223,7 +236,7 @@ class JetstreamConnector(Connector):
 
     def fetch(self, cursor: dict[str, str]) -> Iterator[Batch]:
         reader = self._running(cursor)
-        posts, last_us = reader.drain()
+        posts, deleted, last_us = reader.drain()
         if reader.failures >= self.config.max_reconnects:
             # Reported once per failed attempt: the drains pause until the reader's next try.
             raise SourceError(f"Jetstream at {self.config.url}: {reader.failures} connections failed in a row "
@@ -234,7 +247,11 @@ class JetstreamConnector(Connector):
         due = time.monotonic() - self._saved_at >= SAVE_IDLE_CURSOR
         if posts or (saved and last_us != self._saved_us and due):
             self._saved_at, self._saved_us = time.monotonic(), last_us
-            yield from chunked(posts, saved, self.config.batch_size)
+            batches = list(chunked(posts, saved, self.config.batch_size))
+            batches[-1].deleted = deleted  # with the last batch: after every post of this drain is stored
+            yield from batches
+        elif deleted:
+            yield Batch([], {}, deleted=deleted)
 
     def _running(self, cursor: dict[str, str]) -> StreamReader:
         if self.reader is None or not self.reader.is_alive():

@@ -112,6 +112,7 @@ class Batch:
     posts: list[RawPost]
     cursor: dict[str, str] = field(default_factory=dict)
     rejected: int = 0  # records the connector could not even parse (already logged)
+    deleted: list[str] = field(default_factory=list)  # external ids their authors deleted at the source
 
 
 @dataclass(slots=True)

@@ -45,6 +45,13 @@ class FakeJetstream:
             "record": record, "cid": f"bafyrei{self.serial:020d}"}})
         return f"at://{did}/app.bsky.feed.post/{rkey}"
 
+    def delete(self, uri: str) -> None:
+        """The author deletes a post: a commit with operation delete and no record."""
+        did, _, rkey = uri.removeprefix("at://").partition("/app.bsky.feed.post/")
+        self.clock_us += 1000
+        self.events.append({"did": did, "time_us": self.clock_us, "kind": "commit", "commit": {
+            "rev": f"3l{self.serial}d", "operation": "delete", "collection": "app.bsky.feed.post", "rkey": rkey}})
+
     def other(self, kind: str = "identity") -> None:
         """An event that is not a post (identity, account, a like): it moves the clock, nothing else."""
         self.clock_us += 1000

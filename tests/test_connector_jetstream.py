@@ -193,3 +193,30 @@ def test_a_streamed_complaint_is_alerted_and_its_time_to_alert_measured(tmp_path
     seen = svc.store.stats.summary()["time_to_alert_last_hour"]
     assert list(seen) == ["live"] and seen["live"]["alerts"] == 1 and 0 <= seen["live"]["p95"] < 10
     svc.close()
+
+
+def test_a_deleted_post_loses_its_text_and_its_pending_alert_and_its_case_says_so(tmp_path, db_url, stream):
+    import sqlalchemy as sa
+
+    from monitor.store.mentions import DELETED_TEXT
+    from monitor.store.schema import case_events, cases, mentions, outbox
+
+    svc = service(tmp_path, db_url, stream)
+    connected(svc, stream)
+    kept = stream.post("@pixelcart parcel never came, 3 weeks now")
+    gone = stream.post("@pixelcart you charged me twice, refund it now")
+    drain_until(svc, lambda: len(stored_mentions(svc)) == 2)  # stored, alerts pending (nothing delivered yet)
+    stream.delete(gone)
+    stream.delete("at://did:plc:someone/app.bsky.feed.post/3lneverstored")  # most deletions are of others' posts
+    drain_until(svc, lambda: stored_mentions(svc)[gone].text == DELETED_TEXT)
+    with svc.store.db.engine.connect() as conn:
+        by_id = {r.external_id: r.id for r in conn.execute(sa.select(mentions.c.id, mentions.c.external_id))}
+        status = dict(conn.execute(sa.select(outbox.c.mention_id, outbox.c.status)).all())
+        events = conn.execute(sa.select(cases.c.mention_id, case_events.c.action, case_events.c.origin)
+                              .join(cases, cases.c.id == case_events.c.case_id)
+                              .where(case_events.c.action == "post_deleted")).all()
+    assert status == {by_id[kept]: "pending", by_id[gone]: "cancelled"}
+    assert [(m, a, o) for m, a, o in events] == [(by_id[gone], "post_deleted", "auto")]
+    assert stored_mentions(svc)[kept].text == "@pixelcart parcel never came, 3 weeks now"
+    assert svc.store.outbox.counts()["cancelled"] == 1
+    svc.close()

@@ -39,7 +39,7 @@ def test_transient_failure_is_retried_then_delivered_once(tmp_path, db_url):
     # The first send failed and blocked the sink for the rest of that sweep.
     assert RecordingSink.sent["rec"] == []
     assert svc.store.stats.summary()["outbox"] == {"pending": 3, "sending": 0, "delivered": 0, "folded": 0,
-                                                   "dead": 0}
+                                                   "dead": 0, "cancelled": 0}
     assert svc.delivery.deliver_due() == (2, 0)  # the others go; the failed one waits out its backoff
     assert svc.delivery.deliver_due() == (0, 0)
     assert sweep_later(svc) == (1, 0)
@@ -136,11 +136,11 @@ def test_alerts_for_a_sink_removed_from_the_config_dead_letter_without_blocking_
     assert sorted(a.external_id for a in RecordingSink.sent["rec"]) == ["0", "1", "2"]
     # Never stuck in "sending": retried with backoff (the sink may be configured again), then dead-lettered.
     assert after.store.stats.summary()["outbox"] == {"pending": 3, "sending": 0, "delivered": 3, "folded": 0,
-                                                     "dead": 0}
+                                                     "dead": 0, "cancelled": 0}
     # An hour on, one sweep makes attempts 2 and 3 (each backoff is seconds); max_attempts is 3.
     assert sweep_later(after) == (0, 6)
     assert after.store.stats.summary()["outbox"] == {"pending": 0, "sending": 0, "delivered": 3, "folded": 0,
-                                                     "dead": 3}
+                                                     "dead": 3, "cancelled": 0}
     dead = after.store.outbox.dead_alerts()
     assert [d["route"] for d in dead] == ["legacy"] * 3 and all(d["attempts"] == 3 for d in dead)
     assert [d["id"] for d in dead] == sorted(d["id"] for d in dead)  # oldest first, as `alerts dead` lists them

@@ -197,7 +197,7 @@ def test_kill_mid_delivery_then_restart_posts_no_duplicate(tmp_path, db_url, htt
     ids = sorted(m["metadata"]["event_payload"]["outbox_id"] for m in fake_slack.messages)
     assert ids == [1, 2, 3]  # each exactly once
     assert restarted.store.stats.summary()["outbox"] == {"pending": 0, "sending": 0, "delivered": 3, "folded": 0,
-                                                         "dead": 0}
+                                                         "dead": 0, "cancelled": 0}
     restarted.close()
 
 

@@ -38,7 +38,8 @@ def stats(ctx: click.Context, as_json: bool) -> None:
                    f"complaints{held}")
     o = figures["outbox"]
     click.echo(f"alerts: {o['delivered']} delivered, {o['folded']} folded into a burst's spike, "
-               f"{o['pending']} pending, {o['dead']} dead")
+               f"{o['pending']} pending, {o['dead']} dead"
+               + (f", {o['cancelled']} cancelled (post deleted)" if o["cancelled"] else ""))
     c = figures["cases"]
     click.echo(f"cases: {c['open']} open, {c['claimed']} claimed, {c['resolved']} resolved, "
                f"{c['dismissed']} not complaints")

@@ -205,6 +205,8 @@ def _delivery(db: Database, result: BrandDay, start: datetime, end: datetime) ->
                 result.alerts_delivered += 1  # reached the team inside a burst's spike, not as its own message
             elif status == "dead":
                 result.alerts_dead += 1
+            elif status == "cancelled":
+                continue  # its post was deleted before the alert went out: nothing pending
             else:
                 result.alerts_pending += 1
     result.median_alert_delay = statistics.median(delays) if delays else None

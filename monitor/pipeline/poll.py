@@ -39,6 +39,7 @@ class PollResult:
     complaints: int = 0
     alerts: int = 0
     held_back: int = 0  # complaints too old to alert (alerts.max_age)
+    deleted: int = 0    # stored posts their authors deleted, forgotten
     batches: int = 0
     error: str | None = None
     skipped: str | None = None
@@ -218,6 +219,8 @@ class Pipeline:
             self.on_stored()
         if prepared.replies and self.on_public_reply:
             self.on_public_reply(prepared.replies)  # after the store: the answered post may be in this batch
+        if batch.deleted:  # after the store too: a post may be created and deleted within one batch
+            result.deleted += self.mentions.forget(source, batch.deleted)
 
     @staticmethod
     def _count_repairs(source: str, ref: str, repairs: list[str], result: PollResult) -> None:

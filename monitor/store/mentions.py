@@ -6,16 +6,17 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, update
 
 from monitor.clock import utcnow
 from monitor.model import Route
 from monitor.store.cases import open_cases
 from monitor.store.database import Database
-from monitor.store.schema import mentions, outbox
+from monitor.store.schema import case_events, cases, mentions, outbox
 from monitor.store.sources import SourceRepository
 
 ID_CHUNK = 500  # ids per IN (...) list: well under every backend's parameter limit
+DELETED_TEXT = "[deleted by its author]"
 
 
 @dataclass(slots=True)
@@ -30,6 +31,30 @@ class MentionRepository:
     def __init__(self, db: Database, sources: SourceRepository) -> None:
         self.db = db
         self.sources = sources
+
+    def forget(self, source: str, external_ids: list[str]) -> int:
+        """Posts their authors deleted: the text goes (the row stays, so counts and figures hold), an alert not
+        yet sent is cancelled, and each case records it. Returns how many stored posts were forgotten."""
+        now = utcnow()
+        forgotten = 0
+        with self.db.engine.begin() as conn:
+            for start in range(0, len(external_ids), ID_CHUNK):
+                chunk = external_ids[start:start + ID_CHUNK]
+                ids = list(conn.execute(select(mentions.c.id).where(
+                    mentions.c.source == source, mentions.c.external_id.in_(chunk),
+                    mentions.c.text != DELETED_TEXT)).scalars())
+                if not ids:
+                    continue
+                forgotten += len(ids)
+                conn.execute(update(mentions).where(mentions.c.id.in_(ids)).values(text=DELETED_TEXT))
+                conn.execute(update(outbox).where(outbox.c.mention_id.in_(ids), outbox.c.status == "pending")
+                             .values(status="cancelled", last_error="the post was deleted by its author"))
+                for case_id, status in conn.execute(select(cases.c.id, cases.c.status)
+                                                    .where(cases.c.mention_id.in_(ids))):
+                    conn.execute(insert(case_events).values(case_id=case_id, action="post_deleted", actor="author",
+                                                            origin="auto", from_status=status, to_status=status,
+                                                            at=now))
+        return forgotten
 
     def known_ids(self, source: str, external_ids: Iterable[str]) -> set[str]:
         ids = list(external_ids)

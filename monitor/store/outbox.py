@@ -14,7 +14,8 @@ from monitor.store.database import Database
 from monitor.store.schema import cases, mentions, outbox
 
 # folded: a burst's complaint beyond the ones its thread carries; counted in the spike, not posted on its own.
-STATUSES = ("pending", "sending", "delivered", "folded", "dead")
+# cancelled: its post was deleted by its author before the alert went out.
+STATUSES = ("pending", "sending", "delivered", "folded", "dead", "cancelled")
 
 # Executed with many parameter sets at once: one statement per batch of results.
 _DELIVERED = update(outbox).where(outbox.c.id == bindparam("oid")).values(
