@@ -95,10 +95,10 @@ def post_of(event: dict, brands: list[tuple[str, Any]]) -> RawPost | None:
 
 
 class StreamReader(threading.Thread):
-    """Holds the socket and buffers the brands' posts until the next drain."""
+    """Holds the socket and buffers the brands' posts until the next drain. ``position``: where the stream is
+    (Jetstream's newest ``time_us``), saved as the cursor and used to resume."""
 
-    def __init__(self, name: str, config: JetstreamSourceConfig, brands: list[BrandConfig],
-                 resume_us: int | None) -> None:
+    def __init__(self, name: str, config, brands: list[BrandConfig], resume: int | str | None) -> None:
         super().__init__(name=f"jetstream-{name}", daemon=True)
         self.config = config
         self.brands = [(b.name, term_pattern(b.terms)) for b in brands if term_pattern(b.terms)]
@@ -106,7 +106,7 @@ class StreamReader(threading.Thread):
         self.stopping = threading.Event()
         self.posts: list[RawPost] = []
         self.deleted: list[str] = []  # URIs of deleted posts: most were never stored, the store looks them up
-        self.last_us = resume_us
+        self.position = resume
         self.failures, self.last_error = 0, ""
         self.retry_at = 0.0  # when the next connection attempt is due (monotonic)
         self.malformed = self.dropped = self.connections = 0
@@ -118,7 +118,11 @@ class StreamReader(threading.Thread):
         with self.lock:
             posts, deleted, self.posts, self.deleted = self.posts, self.deleted, [], []
             self.drained_at = time.monotonic()
-            return posts, deleted, self.last_us
+            return posts, deleted, self.position
+
+    def wait_left(self) -> float:
+        """Seconds until the next connection attempt."""
+        return max(0.0, self.retry_at - time.monotonic())
 
     def stop(self) -> None:
         self.stopping.set()
@@ -150,8 +154,8 @@ class StreamReader(threading.Thread):
 
     def _url(self) -> str:
         query = [("wantedCollections", POST)]
-        if self.last_us:
-            query.append(("cursor", str(max(0, self.last_us - int(self.config.rewind * 1_000_000)))))
+        if self.position:
+            query.append(("cursor", str(max(0, self.position - int(self.config.rewind * 1_000_000)))))
         separator = "&" if "?" in self.config.url else "?"
         return f"{self.config.url}{separator}{urlencode(query)}"
 
@@ -159,9 +163,10 @@ class StreamReader(threading.Thread):
         from websockets.sync.client import connect
 
         with connect(self._url(), open_timeout=self.config.open_timeout, close_timeout=1,
-                     max_size=self.config.max_frame) as socket:
+                     max_size=self.config.max_frame, additional_headers=self._headers()) as socket:
             self._socket = socket
             self.connections += 1
+            self._opened(socket)
             try:
                 while not self.stopping.is_set():
                     if time.monotonic() - self.drained_at > ABANDONED:
@@ -175,6 +180,27 @@ class StreamReader(threading.Thread):
             finally:
                 self._socket = None
 
+    def _headers(self) -> dict[str, str]:
+        return {}
+
+    def _opened(self, socket) -> None:
+        """Called once the socket is open, before its first frame is read."""
+
+    def _keep(self, post: RawPost | None, deleted: str | None = None) -> None:
+        with self.lock:
+            if deleted is not None and len(self.deleted) < MAX_BUFFER:
+                self.deleted.append(deleted)
+            if post is not None:
+                self.posts.append(post)
+                if len(self.posts) > MAX_BUFFER:
+                    del self.posts[0]
+                    self.dropped += 1
+
+    def _skipped(self) -> None:
+        self.malformed += 1
+        if self.malformed in (1, 10, 100) or self.malformed % 1000 == 0:
+            log.warning("%s: skipped %d frame(s) that are not events", self.name, self.malformed)
+
     def _event(self, frame: str | bytes) -> None:
         try:
             event = json.loads(frame)
@@ -182,21 +208,12 @@ class StreamReader(threading.Thread):
             event = None
         stamp = event.get("time_us") if isinstance(event, dict) else None
         if not isinstance(stamp, int) or isinstance(stamp, bool):
-            self.malformed += 1
-            if self.malformed in (1, 10, 100) or self.malformed % 1000 == 0:
-                log.warning("%s: skipped %d frame(s) that are not Jetstream events", self.name, self.malformed)
+            self._skipped()
             return
         post = post_of(event, self.brands)
-        gone = deleted_uri(event) if post is None else None
+        self._keep(post, deleted_uri(event) if post is None else None)  # kept before the position moves past it
         with self.lock:
-            self.last_us = max(self.last_us or 0, stamp)
-            if gone is not None and len(self.deleted) < MAX_BUFFER:
-                self.deleted.append(gone)
-            if post is not None:
-                self.posts.append(post)
-                if len(self.posts) > MAX_BUFFER:
-                    del self.posts[0]
-                    self.dropped += 1
+            self.position = max(self.position or 0, stamp)
 
     def _back_off(self) -> None:
         if self.stopping.is_set() or not self.failures:
@@ -236,17 +253,17 @@ class JetstreamConnector(Connector):
 
     def fetch(self, cursor: dict[str, str]) -> Iterator[Batch]:
         reader = self._running(cursor)
-        posts, deleted, last_us = reader.drain()
+        posts, deleted, position = reader.drain()
         if reader.failures >= self.config.max_reconnects:
             # Reported once per failed attempt: the drains pause until the reader's next try.
             raise SourceError(f"Jetstream at {self.config.url}: {reader.failures} connections failed in a row "
                               f"(last: {reader.last_error}); still retrying", unhealthy=True, pause_reason="reconnect",
-                              retry_after=max(self.config.interval, reader.retry_at - time.monotonic()))
+                              retry_after=max(self.config.interval, reader.wait_left()))
         self.meter.add(len(posts))
-        saved = {CURSOR_KEY: str(last_us)} if last_us else {}
+        saved = {CURSOR_KEY: str(position)} if position else {}
         due = time.monotonic() - self._saved_at >= SAVE_IDLE_CURSOR
-        if posts or (saved and last_us != self._saved_us and due):
-            self._saved_at, self._saved_us = time.monotonic(), last_us
+        if posts or (saved and position != self._saved_us and due):
+            self._saved_at, self._saved_us = time.monotonic(), position
             batches = list(chunked(posts, saved, self.config.batch_size))
             batches[-1].deleted = deleted  # with the last batch: after every post of this drain is stored
             yield from batches
@@ -256,7 +273,7 @@ class JetstreamConnector(Connector):
     def _running(self, cursor: dict[str, str]) -> StreamReader:
         if self.reader is None or not self.reader.is_alive():
             stored = cursor.get(CURSOR_KEY)
-            seen = (self.reader.last_us or 0) if self.reader else 0  # a reader that stopped knows where it was
+            seen = (self.reader.position or 0) if self.reader else 0  # a reader that stopped knows where it was
             resume = max(int(stored) if stored and stored.isdigit() else 0, seen) or None
             self.reader = StreamReader(self.name, self.config, self.brands, resume)
             self.reader.start()
