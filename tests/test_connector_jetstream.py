@@ -136,6 +136,8 @@ def test_a_silent_server_is_timed_out_retried_and_reported_unhealthy(tmp_path, d
     assert len(stream.sessions) >= 2 and not results[0].error
     # Reported once per failed attempt: until the reader's next try the drains wait instead of failing again.
     assert svc.pipeline.poll(svc.connectors["live"]).skipped.startswith("paused until")
+    [health] = [h for h in svc.store.sources.health() if h["source"] == "live"]
+    assert health["unhealthy"] and "connections failed in a row" in health["last_error"]  # what /readyz reads
     stream.silent = False
     sessions = len(stream.sessions)
     assert until(lambda: len(stream.sessions) > sessions, 40)  # the reader's next try (it never saw an event, so
@@ -220,3 +222,21 @@ def test_a_deleted_post_loses_its_text_and_its_pending_alert_and_its_case_says_s
     assert stored_mentions(svc)[kept].text == "@pixelcart parcel never came, 3 weeks now"
     assert svc.store.outbox.counts()["cancelled"] == 1
     svc.close()
+
+
+def test_one_instance_holds_the_stream(tmp_path, db_url, stream):
+    """Two instances on one database: the first to drain keeps the source's lease, the other never connects; when
+    the first stops, it lets go and the other takes over from the stored cursor."""
+    first = service(tmp_path, db_url, stream)
+    second = service(tmp_path, db_url, stream)
+    connected(first, stream)
+    skipped = second.pipeline.poll(second.connectors["live"])
+    assert skipped.skipped == "being polled by another instance" and second.connectors["live"].reader is None
+    post = stream.post("pixelcart my order vanished")
+    drain_until(first, lambda: len(stored_mentions(first)) == 1)
+    first.close()
+    later = stream.post("pixelcart refund still missing")
+    drain_until(second, lambda: len(stored_mentions(second)) == 2)
+    assert set(stored_mentions(second)) == {post, later} and len(stream.sessions) == 2
+    assert "cursor" in stream.sessions[1]  # the second resumed from the first's cursor
+    second.close()
