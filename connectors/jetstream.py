@@ -55,6 +55,10 @@ class JetstreamSourceConfig(SourceConfig):
     idle_timeout: Duration = Field(30.0, ge=0.1, le=3600, description="no event for this long: reconnect")
     open_timeout: Duration = Field(10.0, ge=0.1, le=120, description="the longest a connection may take to open")
     max_frame: int = Field(1 << 20, ge=1024, le=64 << 20, description="largest frame accepted, in bytes")
+    resolve_handles: bool = Field(False, description="look up each brand post's author (handle and followers) "
+                                  "in Bluesky's public AppView; cached, and the DID stays when it cannot answer")
+    appview_url: str = Field("https://public.api.bsky.app", description="the AppView asked for profiles")
+    timeout: Duration = Field(5.0, ge=0.1, le=60, description="HTTP timeout of a profile lookup")
 
     @field_validator("url")
     @classmethod
@@ -234,6 +238,7 @@ class JetstreamConnector(Connector):
     def __init__(self, name: str, config: JetstreamSourceConfig, brands: list[BrandConfig]) -> None:
         super().__init__(name, config, brands)
         self.reader: StreamReader | None = None
+        self.profiles = ProfileCache(config) if config.resolve_handles else None
         self._saved_at = 0.0
         self._saved_us: int | None = None
 
@@ -260,6 +265,9 @@ class JetstreamConnector(Connector):
                               f"(last: {reader.last_error}); still retrying", unhealthy=True, pause_reason="reconnect",
                               retry_after=max(self.config.interval, reader.wait_left()))
         self.meter.add(len(posts))
+        if self.profiles is not None:
+            for post in posts:
+                self.profiles.fill(post)
         saved = {CURSOR_KEY: str(position)} if position else {}
         due = time.monotonic() - self._saved_at >= SAVE_IDLE_CURSOR
         if posts or (saved and position != self._saved_us and due):
@@ -283,3 +291,40 @@ class JetstreamConnector(Connector):
         if self.reader is not None:
             self.reader.stop()
             self.reader.join(timeout=1.0)
+        if self.profiles is not None:
+            self.profiles.http.close()
+
+
+class ProfileCache:
+    """DID -> (handle, followers) from the public AppView (app.bsky.actor.getProfile), remembered for an hour;
+    only brand posts are looked up (about 1 in 100 of the stream), and a failed lookup leaves the DID."""
+
+    TTL, SIZE = 3600.0, 10_000
+
+    def __init__(self, config: JetstreamSourceConfig) -> None:
+        from monitor.http_clients import HttpReader
+
+        self.http = HttpReader("Bluesky AppView", config.appview_url, config.timeout, config.timeout * 2)
+        self.known: dict[str, tuple[float, str, int]] = {}
+
+    def fill(self, post: RawPost) -> None:
+        found = self.known.get(post.author)
+        if found is None or time.monotonic() - found[0] > self.TTL:
+            found = self._look_up(post.author)
+        if found is not None:
+            post.author, post.author_reach = found[1], found[2]
+
+    def _look_up(self, did: str) -> tuple[float, str, int] | None:
+        try:
+            profile = self.http.get_json("/xrpc/app.bsky.actor.getProfile", {"actor": did})
+        except SourceError as exc:
+            log.info("no profile for %s: %s", did, exc)
+            return None
+        handle = profile.get("handle") if isinstance(profile, dict) else None
+        if not isinstance(handle, str) or not handle:
+            return None
+        followers = profile.get("followersCount")
+        if len(self.known) >= self.SIZE:
+            self.known.clear()  # bounded: refills with the authors in use
+        self.known[did] = (time.monotonic(), handle, followers if isinstance(followers, int) else 0)
+        return self.known[did]

@@ -240,3 +240,33 @@ def test_one_instance_holds_the_stream(tmp_path, db_url, stream):
     assert set(stored_mentions(second)) == {post, later} and len(stream.sessions) == 2
     assert "cursor" in stream.sessions[1]  # the second resumed from the first's cursor
     second.close()
+
+
+def test_authors_are_looked_up_once_when_asked_and_the_did_stays_when_the_appview_cannot(tmp_path, db_url, stream,
+                                                                                       httpserver):
+    import json as jsonlib
+
+    from werkzeug import Response
+
+    asked = []
+
+    def profile(request):
+        asked.append(request.args["actor"])
+        if request.args["actor"] == "did:plc:ann123":
+            return Response(jsonlib.dumps({"did": "did:plc:ann123", "handle": "ann.bsky.social",
+                                           "followersCount": 321, "followsCount": 5, "postsCount": 40}),
+                            200, content_type="application/json")
+        return Response(jsonlib.dumps({"error": "InvalidRequest", "message": "Profile not found"}), 400,
+                        content_type="application/json")
+    httpserver.expect_request("/xrpc/app.bsky.actor.getProfile").respond_with_handler(profile)
+    svc = service(tmp_path, db_url, stream, resolve_handles=True, appview_url=httpserver.url_for("").rstrip("/"))
+    connected(svc, stream)
+    first = stream.post("pixelcart parcel lost")
+    second = stream.post("pixelcart refund missing")
+    unknown = stream.post("pixelcart app down", did="did:plc:gone")
+    drain_until(svc, lambda: len(stored_mentions(svc)) == 3)
+    rows = stored_mentions(svc)
+    assert (rows[first].author, rows[first].author_reach) == ("ann.bsky.social", 321)
+    assert rows[second].author == "ann.bsky.social" and rows[unknown].author == "did:plc:gone"
+    assert sorted(asked) == ["did:plc:ann123", "did:plc:gone"]  # one lookup per author
+    svc.close()
