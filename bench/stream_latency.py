@@ -15,7 +15,6 @@ alerts, shown apart.
 from __future__ import annotations
 
 import argparse
-import json
 import multiprocessing
 import os
 import sys
@@ -23,27 +22,13 @@ import tempfile
 import threading
 import time
 from datetime import datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 TARGET_P95 = 2.0
-
-
-class SlackStub(BaseHTTPRequestHandler):
-    def do_POST(self):  # noqa: N802 - http.server's naming
-        self.rfile.read(int(self.headers["Content-Length"]))
-        payload = json.dumps({"ok": True, "channel": "C0SUPPORT", "ts": f"{time.time():.6f}"}).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
-
-    def log_message(self, *args):
-        pass
 
 
 def rss_mb() -> float:
@@ -95,6 +80,8 @@ def stand_in(pipe, rate: int, seconds: float, share: float) -> None:
 
 
 def build(url: str, sink: str):
+    from slack_latency import SlackStub  # the Slack stand-in of bench/slack_latency.py
+
     from monitor.config import parse_config
 
     server = None

@@ -18,8 +18,6 @@ from __future__ import annotations
 
 import json
 import logging
-import random
-import threading
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -27,11 +25,11 @@ from urllib.parse import urlencode, urlsplit
 
 from pydantic import Field, field_validator
 
+from connectors._stream import StreamReader, StreamSourceConfig
 from monitor.components import Connector, SourceError, chunked
-from monitor.config import BrandConfig, Duration, SourceConfig
+from monitor.config import BrandConfig, Duration
 from monitor.model import Batch, RawPost
 from monitor.registry import connectors
-from monitor.terms import term_pattern
 
 log = logging.getLogger(__name__)
 
@@ -39,22 +37,12 @@ DEFAULT_URL = "wss://jetstream2.us-east.bsky.network/subscribe"
 POST = "app.bsky.feed.post"
 CURSOR_KEY = "time_us"
 SAVE_IDLE_CURSOR = 5.0   # seconds between cursor saves when no post names a brand
-MAX_BUFFER = 50_000      # posts held for the next drain at most; past it the oldest go (and are counted)
-ABANDONED = 120.0        # seconds without a drain (another instance holds the source): the reader stops
 
 
-class JetstreamSourceConfig(SourceConfig):
+class JetstreamSourceConfig(StreamSourceConfig):
     url: str = Field(DEFAULT_URL, description="the Jetstream instance's subscribe URL (wss://)")
-    interval: Duration = Field(0.25, ge=0.01, le=60, description="how often the posts that arrived are scored, "
-                               "stored and alerted")
-    batch_size: int = Field(100, ge=1, le=10_000, description="posts stored per transaction")
     rewind: Duration = Field(5.0, ge=0, le=3600, description="on reconnect, resume this far before the last "
                              "event seen (duplicates are dropped)")
-    max_reconnects: int = Field(5, ge=1, le=1000, description="failed connections in a row before the source is "
-                                "reported unhealthy (it keeps trying)")
-    idle_timeout: Duration = Field(30.0, ge=0.1, le=3600, description="no event for this long: reconnect")
-    open_timeout: Duration = Field(10.0, ge=0.1, le=120, description="the longest a connection may take to open")
-    max_frame: int = Field(1 << 20, ge=1024, le=64 << 20, description="largest frame accepted, in bytes")
     resolve_handles: bool = Field(False, description="look up each brand post's author (handle and followers) "
                                   "in Bluesky's public AppView; cached, and the DID stays when it cannot answer")
     appview_url: str = Field("https://public.api.bsky.app", description="the AppView asked for profiles")
@@ -98,112 +86,13 @@ def post_of(event: dict, brands: list[tuple[str, Any]]) -> RawPost | None:
                    in_reply_to=parent.get("uri") if isinstance(parent.get("uri"), str) else None)
 
 
-class StreamReader(threading.Thread):
-    """Holds the socket and buffers the brands' posts until the next drain. ``position``: where the stream is
-    (Jetstream's newest ``time_us``), saved as the cursor and used to resume."""
-
-    def __init__(self, name: str, config, brands: list[BrandConfig], resume: int | str | None) -> None:
-        super().__init__(name=f"jetstream-{name}", daemon=True)
-        self.config = config
-        self.brands = [(b.name, term_pattern(b.terms)) for b in brands if term_pattern(b.terms)]
-        self.lock = threading.Lock()
-        self.stopping = threading.Event()
-        self.posts: list[RawPost] = []
-        self.deleted: list[str] = []  # URIs of deleted posts: most were never stored, the store looks them up
-        self.position = resume
-        self.failures, self.last_error = 0, ""
-        self.retry_at = 0.0  # when the next connection attempt is due (monotonic)
-        self.malformed = self.dropped = self.connections = 0
-        self.drained_at = time.monotonic()
-        self._socket = None
-
-    def drain(self) -> tuple[list[RawPost], list[str], int | None]:
-        """The posts and deletions buffered since the last drain and the newest event time seen, together."""
-        with self.lock:
-            posts, deleted, self.posts, self.deleted = self.posts, self.deleted, [], []
-            self.drained_at = time.monotonic()
-            return posts, deleted, self.position
-
-    def wait_left(self) -> float:
-        """Seconds until the next connection attempt."""
-        return max(0.0, self.retry_at - time.monotonic())
-
-    def stop(self) -> None:
-        self.stopping.set()
-        socket = self._socket
-        if socket is not None:
-            socket.close()  # wakes a blocked recv at once
-
-    def run(self) -> None:
-        while not self.stopping.is_set():
-            if time.monotonic() - self.drained_at > ABANDONED:
-                log.info("%s: nobody drained it for %.0fs (another instance holds the source): disconnecting",
-                         self.name, ABANDONED)
-                return
-            from websockets.exceptions import ConnectionClosedOK
-
-            try:
-                self._session()
-            except ConnectionClosedOK as closed:  # the server ended the stream (a restart, a deploy): resume
-                log.info("%s: the server closed the stream (%s); resuming", self.name, closed)
-                self._pause(0.2)
-                continue
-            except Exception as exc:  # noqa: BLE001 - every other failure means: back off, reconnect
-                if self.stopping.is_set():
-                    return
-                self.failures += 1
-                self.last_error = f"{type(exc).__name__}: {exc}"[:300]
-                log.warning("%s: connection failed (%d in a row): %s", self.name, self.failures, self.last_error)
-            self._back_off()
-
+class JetstreamReader(StreamReader):
     def _url(self) -> str:
         query = [("wantedCollections", POST)]
         if self.position:
             query.append(("cursor", str(max(0, self.position - int(self.config.rewind * 1_000_000)))))
         separator = "&" if "?" in self.config.url else "?"
         return f"{self.config.url}{separator}{urlencode(query)}"
-
-    def _session(self) -> None:
-        from websockets.sync.client import connect
-
-        with connect(self._url(), open_timeout=self.config.open_timeout, close_timeout=1,
-                     max_size=self.config.max_frame, additional_headers=self._headers()) as socket:
-            self._socket = socket
-            self.connections += 1
-            self._opened(socket)
-            try:
-                while not self.stopping.is_set():
-                    if time.monotonic() - self.drained_at > ABANDONED:
-                        return
-                    try:
-                        frame = socket.recv(timeout=self.config.idle_timeout)
-                    except TimeoutError:
-                        raise TimeoutError(f"no event for {self.config.idle_timeout:g}s") from None
-                    self._event(frame)
-                    self.failures = 0  # a working connection: the next failure starts the count again
-            finally:
-                self._socket = None
-
-    def _headers(self) -> dict[str, str]:
-        return {}
-
-    def _opened(self, socket) -> None:
-        """Called once the socket is open, before its first frame is read."""
-
-    def _keep(self, post: RawPost | None, deleted: str | None = None) -> None:
-        with self.lock:
-            if deleted is not None and len(self.deleted) < MAX_BUFFER:
-                self.deleted.append(deleted)
-            if post is not None:
-                self.posts.append(post)
-                if len(self.posts) > MAX_BUFFER:
-                    del self.posts[0]
-                    self.dropped += 1
-
-    def _skipped(self) -> None:
-        self.malformed += 1
-        if self.malformed in (1, 10, 100) or self.malformed % 1000 == 0:
-            log.warning("%s: skipped %d frame(s) that are not events", self.name, self.malformed)
 
     def _event(self, frame: str | bytes) -> None:
         try:
@@ -219,16 +108,6 @@ class StreamReader(threading.Thread):
         with self.lock:
             self.position = max(self.position or 0, stamp)
 
-    def _back_off(self) -> None:
-        if self.stopping.is_set() or not self.failures:
-            return
-        self._pause(min(30.0, 0.5 * 2 ** min(self.failures - 1, 6)) * random.uniform(0.5, 1.5))  # noqa: S311 - jitter
-
-    def _pause(self, seconds: float) -> None:
-        self.retry_at = time.monotonic() + seconds
-        while time.monotonic() < self.retry_at and not self.stopping.is_set():
-            time.sleep(0.05)  # short sleeps: a stop is seen at once, and no timed wait (see README, Time)
-
 
 @connectors.register("jetstream")
 class JetstreamConnector(Connector):
@@ -237,7 +116,7 @@ class JetstreamConnector(Connector):
 
     def __init__(self, name: str, config: JetstreamSourceConfig, brands: list[BrandConfig]) -> None:
         super().__init__(name, config, brands)
-        self.reader: StreamReader | None = None
+        self.reader: JetstreamReader | None = None
         self.profiles = ProfileCache(config) if config.resolve_handles else None
         self._saved_at = 0.0
         self._saved_us: int | None = None
@@ -278,12 +157,12 @@ class JetstreamConnector(Connector):
         elif deleted:
             yield Batch([], {}, deleted=deleted)
 
-    def _running(self, cursor: dict[str, str]) -> StreamReader:
+    def _running(self, cursor: dict[str, str]) -> JetstreamReader:
         if self.reader is None or not self.reader.is_alive():
             stored = cursor.get(CURSOR_KEY)
             seen = (self.reader.position or 0) if self.reader else 0  # a reader that stopped knows where it was
             resume = max(int(stored) if stored and stored.isdigit() else 0, seen) or None
-            self.reader = StreamReader(self.name, self.config, self.brands, resume)
+            self.reader = JetstreamReader(self.name, self.config, self.brands, resume)
             self.reader.start()
         return self.reader
 

@@ -18,10 +18,10 @@ from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator
 
-from connectors.jetstream import StreamReader
+from connectors._stream import StreamReader, StreamSourceConfig
 from connectors.mastodon import brand_tags, status_post
 from monitor.components import Connector, SourceError, chunked
-from monitor.config import BrandConfig, Duration, SourceConfig
+from monitor.config import BrandConfig, Duration
 from monitor.model import Batch
 from monitor.registry import connectors
 from monitor.terms import term_pattern
@@ -32,7 +32,7 @@ REMEMBERED_IDS = 20_000  # status id -> URI of posts stored in this run, for del
 CATCH_UP_PAGES = 10      # pages of 40 per hashtag read after a reconnect
 
 
-class MastodonStreamConfig(SourceConfig):
+class MastodonStreamConfig(StreamSourceConfig):
     instance: str = Field(description="instance base URL, e.g. https://mastodon.social")
     access_token: SecretStr | None = Field(None, description="most instances stream only to a signed-in app: "
                                            "write ${MASTODON_TOKEN}")
@@ -42,15 +42,8 @@ class MastodonStreamConfig(SourceConfig):
                          "the brands' terms")
     streaming_url: str | None = Field(None, description="the instance's streaming host when it is not the "
                                       "instance's own (wss://...)")
-    interval: Duration = Field(0.25, ge=0.01, le=60, description="how often the statuses that arrived are "
-                               "scored, stored and alerted")
-    batch_size: int = Field(100, ge=1, le=10_000, description="posts stored per transaction")
-    max_reconnects: int = Field(5, ge=1, le=1000, description="failed connections in a row before the source "
-                                "is reported unhealthy (it keeps trying)")
-    idle_timeout: Duration = Field(90.0, ge=0.1, le=3600, description="no frame for this long: reconnect (the "
-                                   "server sends a heartbeat comment every few seconds only over SSE)")
-    open_timeout: Duration = Field(10.0, ge=0.1, le=120, description="the longest a connection may take to open")
-    max_frame: int = Field(1 << 20, ge=1024, le=64 << 20, description="largest frame accepted, in bytes")
+    idle_timeout: Duration = Field(90.0, ge=0.1, le=3600, description="no frame for this long: reconnect (quiet "
+                                   "hashtags are common: a longer wait than Jetstream's)")
     timeout: Duration = Field(20.0, description="HTTP timeout of the catch-up reads")
 
     @field_validator("instance")

@@ -106,3 +106,15 @@ def stored_mentions(svc) -> dict:
 
     with svc.store.db.engine.connect() as conn:
         return {r.external_id: r for r in conn.execute(sa.select(mentions))}
+
+
+def until(condition, seconds: float = 10.0) -> bool:
+    """Polls ``condition`` every 20 ms (short sleeps, no timed waits) until it holds or ``seconds`` pass."""
+    import time
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.02)
+    return False

@@ -14,7 +14,7 @@ from connectors.jetstream import post_of
 from monitor.config import ConfigError
 from monitor.terms import term_pattern
 from tests.fake_jetstream import FakeJetstream
-from tests.support import build_config, start_service, stored_mentions
+from tests.support import build_config, start_service, stored_mentions, until
 
 pytestmark = pytest.mark.timed_waits
 
@@ -28,15 +28,6 @@ def stream():
 
 def service(tmp_path, db_url, fake, **options):
     return start_service(tmp_path, db_url, {"live": {"type": "jetstream", "url": fake.url, **options}})
-
-
-def until(condition, seconds: float = 10.0):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.02)
-    return False
 
 
 def drain_until(svc, condition, seconds: float = 10.0):

@@ -10,7 +10,7 @@ import pytest
 from monitor.store.mentions import DELETED_TEXT
 from tests.fake_mastodon_stream import FakeMastodonStream
 from tests.fake_sources import FakeMastodon
-from tests.support import start_service, stored_mentions
+from tests.support import start_service, stored_mentions, until
 
 pytestmark = pytest.mark.timed_waits
 
@@ -33,15 +33,6 @@ def service(tmp_path, db_url, httpserver, stream, **options):
     source = {"type": "mastodon_stream", "instance": httpserver.url_for("").rstrip("/"), "streaming_url": stream.url,
               "access_token": "${MASTODON_TOKEN}", **options}
     return start_service(tmp_path, db_url, {"toots": source}, environ={"MASTODON_TOKEN": "stream-token"})
-
-
-def until(condition, seconds: float = 10.0) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.02)
-    return False
 
 
 def drain_until(svc, condition, seconds: float = 10.0) -> None:
