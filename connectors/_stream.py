@@ -10,6 +10,7 @@ import time
 
 from pydantic import Field
 
+from monitor.components import Connector, SourceError
 from monitor.config import BrandConfig, Duration, SourceConfig
 from monitor.model import RawPost
 from monitor.terms import term_pattern
@@ -148,3 +149,38 @@ class StreamReader(threading.Thread):
         self.retry_at = time.monotonic() + seconds
         while time.monotonic() < self.retry_at and not self.stopping.is_set():
             time.sleep(0.05)  # short sleeps: a stop is seen at once, and no timed wait (see README, Time)
+
+
+class StreamConnector(Connector):
+    """A source fed by a StreamReader: the service drains it every ``interval`` and keeps its lease."""
+
+    streaming = True  # the service keeps this source's lease: one instance holds the stream
+    reader: StreamReader | None = None
+
+    def _new_reader(self, cursor: dict[str, str]) -> StreamReader:
+        """A reader resuming where the stored cursor (or the reader that stopped) left the stream."""
+        raise NotImplementedError
+
+    def _stream_name(self) -> str:
+        """The stream as the operator configured it, for messages."""
+        raise NotImplementedError
+
+    def _drain(self, cursor: dict[str, str]) -> tuple[list[RawPost], list[str], int | str | None]:
+        """What arrived since the last drain, starting the reader when it is not running."""
+        if self.reader is None or not self.reader.is_alive():
+            self.reader = self._new_reader(cursor)
+            self.reader.start()
+        reader = self.reader
+        drained = reader.drain()
+        if reader.failures >= self.config.max_reconnects:
+            # Reported once per failed attempt: the drains pause until the reader's next try.
+            raise SourceError(f"{self._stream_name()}: {reader.failures} connections failed in a row (last: "
+                              f"{reader.last_error}); still retrying", unhealthy=True, pause_reason="reconnect",
+                              retry_after=max(self.config.interval, reader.wait_left()))
+        self.meter.add(len(drained[0]))
+        return drained
+
+    def close(self) -> None:
+        if self.reader is not None:
+            self.reader.stop()
+            self.reader.join(timeout=1.0)

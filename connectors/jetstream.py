@@ -25,8 +25,8 @@ from urllib.parse import urlencode, urlsplit
 
 from pydantic import Field, field_validator
 
-from connectors._stream import StreamReader, StreamSourceConfig
-from monitor.components import Connector, SourceError, chunked
+from connectors._stream import StreamConnector, StreamReader, StreamSourceConfig
+from monitor.components import SourceError, chunked
 from monitor.config import BrandConfig, Duration
 from monitor.model import Batch, RawPost
 from monitor.registry import connectors
@@ -110,13 +110,11 @@ class JetstreamReader(StreamReader):
 
 
 @connectors.register("jetstream")
-class JetstreamConnector(Connector):
+class JetstreamConnector(StreamConnector):
     config_model = JetstreamSourceConfig
-    streaming = True  # the service keeps this source's lease: one instance holds the stream
 
     def __init__(self, name: str, config: JetstreamSourceConfig, brands: list[BrandConfig]) -> None:
         super().__init__(name, config, brands)
-        self.reader: JetstreamReader | None = None
         self.profiles = ProfileCache(config) if config.resolve_handles else None
         self._saved_at = 0.0
         self._saved_us: int | None = None
@@ -136,14 +134,7 @@ class JetstreamConnector(Connector):
         return f"stream open, first event {len(frame):,} bytes"
 
     def fetch(self, cursor: dict[str, str]) -> Iterator[Batch]:
-        reader = self._running(cursor)
-        posts, deleted, position = reader.drain()
-        if reader.failures >= self.config.max_reconnects:
-            # Reported once per failed attempt: the drains pause until the reader's next try.
-            raise SourceError(f"Jetstream at {self.config.url}: {reader.failures} connections failed in a row "
-                              f"(last: {reader.last_error}); still retrying", unhealthy=True, pause_reason="reconnect",
-                              retry_after=max(self.config.interval, reader.wait_left()))
-        self.meter.add(len(posts))
+        posts, deleted, position = self._drain(cursor)
         if self.profiles is not None:
             for post in posts:
                 self.profiles.fill(post)
@@ -157,19 +148,17 @@ class JetstreamConnector(Connector):
         elif deleted:
             yield Batch([], {}, deleted=deleted)
 
-    def _running(self, cursor: dict[str, str]) -> JetstreamReader:
-        if self.reader is None or not self.reader.is_alive():
-            stored = cursor.get(CURSOR_KEY)
-            seen = (self.reader.position or 0) if self.reader else 0  # a reader that stopped knows where it was
-            resume = max(int(stored) if stored and stored.isdigit() else 0, seen) or None
-            self.reader = JetstreamReader(self.name, self.config, self.brands, resume)
-            self.reader.start()
-        return self.reader
+    def _stream_name(self) -> str:
+        return f"Jetstream at {self.config.url}"
+
+    def _new_reader(self, cursor: dict[str, str]) -> JetstreamReader:
+        stored = cursor.get(CURSOR_KEY)
+        seen = (self.reader.position or 0) if self.reader else 0  # a reader that stopped knows where it was
+        resume = max(int(stored) if stored and stored.isdigit() else 0, seen) or None
+        return JetstreamReader(self.name, self.config, self.brands, resume)
 
     def close(self) -> None:
-        if self.reader is not None:
-            self.reader.stop()
-            self.reader.join(timeout=1.0)
+        super().close()
         if self.profiles is not None:
             self.profiles.http.close()
 

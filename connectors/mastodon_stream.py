@@ -18,9 +18,9 @@ from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator
 
-from connectors._stream import StreamReader, StreamSourceConfig
+from connectors._stream import StreamConnector, StreamReader, StreamSourceConfig
 from connectors.mastodon import brand_tags, status_post
-from monitor.components import Connector, SourceError, chunked
+from monitor.components import SourceError, chunked
 from monitor.config import BrandConfig, Duration
 from monitor.model import Batch
 from monitor.registry import connectors
@@ -136,9 +136,8 @@ class MastodonStreamReader(StreamReader):
 
 
 @connectors.register("mastodon_stream")
-class MastodonStreamConnector(Connector):
+class MastodonStreamConnector(StreamConnector):
     config_model = MastodonStreamConfig
-    streaming = True  # the service keeps this source's lease: one instance holds the stream
 
     def __init__(self, name: str, config: MastodonStreamConfig, brands: list[BrandConfig]) -> None:
         super().__init__(name, config, brands)
@@ -148,7 +147,6 @@ class MastodonStreamConnector(Connector):
             for tag in self.tags:
                 self.tags[tag] = next((b.name for b in brands if term_pattern(b.terms)
                                        and term_pattern(b.terms).search(tag)), self.tags[tag])
-        self.reader: MastodonStreamReader | None = None
 
     def describe(self) -> str:
         public = " + the public stream" if self.config.public else ""
@@ -168,25 +166,16 @@ class MastodonStreamConnector(Connector):
             raise SourceError(f"{self.config.instance} refused the hashtag timeline: {exc}"[:300]) from None
         return f"{self.config.instance} answers (#{tag}: {len(page)} post(s))"
 
+    def _stream_name(self) -> str:
+        return f"Mastodon stream of {self.config.instance}"
+
+    def _new_reader(self, cursor: dict[str, str]) -> MastodonStreamReader:
+        seen = self.reader.position if self.reader else None  # a reader that stopped knows where it was
+        return MastodonStreamReader(self.name, self.config, self.brands, self.tags, seen or cursor.get(CURSOR_KEY))
+
     def fetch(self, cursor: dict[str, str]) -> Iterator[Batch]:
-        if self.reader is None or not self.reader.is_alive():
-            seen = self.reader.position if self.reader else None
-            self.reader = MastodonStreamReader(self.name, self.config, self.brands, self.tags,
-                                               seen or cursor.get(CURSOR_KEY))
-            self.reader.start()
-        reader = self.reader
-        posts, deleted, last_id = reader.drain()
-        if reader.failures >= self.config.max_reconnects:
-            raise SourceError(f"Mastodon stream of {self.config.instance}: {reader.failures} connections failed in "
-                              f"a row (last: {reader.last_error}); still retrying", unhealthy=True,
-                              pause_reason="reconnect", retry_after=max(self.config.interval, reader.wait_left()))
-        self.meter.add(len(posts))
+        posts, deleted, last_id = self._drain(cursor)
         if posts:
             yield from chunked(posts, {CURSOR_KEY: str(last_id)} if last_id else {}, self.config.batch_size)
         if deleted:
             yield Batch([], {}, deleted=deleted)
-
-    def close(self) -> None:
-        if self.reader is not None:
-            self.reader.stop()
-            self.reader.join(timeout=1.0)
