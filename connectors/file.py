@@ -19,6 +19,7 @@ import os
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 
@@ -38,6 +39,9 @@ class FileSourceConfig(SourceConfig):
     interval: Duration = Field(10.0, ge=0.01, description="time between checks for new lines")
     shift_to_now: bool = Field(False, description="replay a recorded file as if live: move every post's time by "
                                "one amount so the file's newest post is an hour old when it is first read")
+    platform: Literal["x", "reddit", "bluesky", "mastodon", "googleplay", "appstore"] | None = Field(
+        None, description="the network the file's posts were exported from (their id and url as that network "
+        "gives them), so agents can answer them there; empty: posts from a file cannot be answered")
 
 
 @connectors.register("file")

@@ -1,4 +1,4 @@
-"""The two small interfaces the core knows components by: Connector and Sink."""
+"""The small interfaces the core knows components by: Connector, Sink and Replier."""
 from __future__ import annotations
 
 import json
@@ -10,16 +10,37 @@ from monitor.config import BrandConfig, SinkConfig, SourceConfig
 from monitor.model import (
     ActionResult,
     Alert,
+    ApprovalRequest,
     Batch,
     CaseAction,
     LabelAction,
     RawPost,
+    ReplyForm,
+    ReplyRequest,
+    ReplyResult,
+    ReplyTarget,
     Report,
+    SentReply,
     Spike,
 )
 
 #: what a sink calls when an agent acts from it (a case button, a label button); the core applies it
 ActionHandler = Callable[[CaseAction | LabelAction], ActionResult]
+
+
+class ReplyHandler(Protocol):
+    """What a sink calls to let agents answer posts in public from it (the core's reply desk)."""
+
+    def form(self, case_id: int) -> ReplyForm | str:
+        """What the agent needs to write the reply, or why the case cannot be answered."""
+
+    def count(self, case_id: int, text: str) -> str:
+        """The draft's length as the network counts it, against its limit."""
+
+    def handle(self, request: ReplyRequest) -> ReplyResult:
+        """Send, preview, approve, reject, or record an answer given off-platform."""
+
+
 #: an HTTP endpoint a sink serves on the ops server: (body, headers) -> (status, body, headers)
 HttpRoute = Callable[[bytes, dict], "tuple[int, bytes, dict]"]
 
@@ -169,6 +190,23 @@ class Sink(ABC):
         """Show ``alert.case``'s new state on the delivered message ``alert.message_ref``. Sinks that cannot
         edit a message do nothing."""
 
+    def ask_approval(self, alert: Alert, request: ApprovalRequest) -> str | None:
+        """Show a draft reply that waits for an approver under the alert; returns the message's reference.
+        Sinks without buttons say how to approve it from the command line."""
+        return self.remind(alert, f"Draft reply {request.reply_id} by {request.author}, to be posted as "
+                                  f"{request.account}, waits for an approver: {request.text}\nApprove with: monitor "
+                                  f"case {request.case_id} approve --as NAME (or reject)")
+
+    def settle_approval(self, message_ref: str, request: ApprovalRequest, outcome: str) -> None:
+        """Replace the approval request's buttons with what became of the draft."""
+
+    def member_of(self, user: str, group: str) -> bool:
+        """Whether the sink's user ``user`` is in its user group ``group`` (approvers named by group)."""
+        return False
+
+    def take_replies(self, handler: ReplyHandler) -> None:
+        """Let agents write public replies from this sink (a Reply button and form)."""
+
     def take_actions(self, handler: ActionHandler) -> None:
         """Let agents act on cases from this sink (buttons); the sink calls ``handler`` for each action."""
 
@@ -256,3 +294,59 @@ class AppReviewConnector(Connector):
 
     def close(self) -> None:
         self.http.close()
+
+
+class ReplyError(Exception):
+    """A reply the network did not take. ``off_platform``: this network or account cannot take it at all (no
+    write API, no credential, X's rule on who may be answered): the agent answers in the network's app.
+    ``unknown``: the call may have reached the network (a timeout): the reply is reconciled, not resent."""
+
+    def __init__(self, message: str, *, off_platform: bool = False, unknown: bool = False) -> None:
+        super().__init__(message)
+        self.off_platform = off_platform
+        self.unknown = unknown
+
+
+class Replier(ABC):
+    """Posts a brand account's public reply on one network, and finds it again after a crash."""
+
+    type_name: ClassVar[str]
+    config_model: ClassVar[type]
+    #: how the network counts a reply's length, as the agent is told ("characters", "graphemes")
+    counts: ClassVar[str] = "characters"
+
+    def __init__(self, config) -> None:
+        self.config = config
+
+    @abstractmethod
+    def limit(self) -> int:
+        """The longest reply the network takes, in its own units (an instance may say its own)."""
+
+    def length(self, text: str) -> int:
+        """``text``'s length as the network counts it."""
+        return len(text)
+
+    def account(self) -> str:
+        """The brand account replies are posted as, as the agent sees it named."""
+        return f"{self.config.brand} on {self.type_name}"
+
+    @abstractmethod
+    def check(self, target: ReplyTarget) -> None:
+        """Raise ReplyError when ``target`` can no longer be answered (deleted, or the network forbids it)."""
+
+    @abstractmethod
+    def send(self, target: ReplyTarget, text: str, key: str) -> SentReply:
+        """Post ``text`` under ``target`` once; ``key`` is unique to this reply (sent again only after a
+        failure). Raise ReplyError with the network's own message when it refuses."""
+
+    @abstractmethod
+    def find_sent(self, target: ReplyTarget, text: str, key: str) -> SentReply | None:
+        """After a crash between sending and recording: the account's reply with ``text`` (or ``key``) under
+        ``target`` if the network has it, else None."""
+
+    def probe(self) -> str:
+        """A read-only call that proves the credential works (check-config --probe); ReplyError when not."""
+        return "nothing remote to check"
+
+    def close(self) -> None:
+        pass

@@ -250,3 +250,91 @@ class Report:
 
     def text(self) -> str:
         return self.title + "\n" + "\n".join(self.lines)
+
+
+@dataclass(frozen=True)
+class ReplyTarget:
+    """The post a reply answers, as stored: which network's post, and its ids there."""
+
+    case_id: int
+    mention_id: int
+    brand: str
+    source: str          # the configured source that read it
+    platform: str        # x | reddit | bluesky | mastodon | googleplay | appstore | "" (no write API)
+    external_id: str
+    url: str | None
+    author: str
+    text: str
+
+
+@dataclass(frozen=True)
+class SentReply:
+    """A reply the network accepted: its id there and where the public can see it."""
+
+    external_id: str
+    url: str | None
+
+
+@dataclass(frozen=True)
+class ReplyRequest:
+    """An agent's reply to a case's post, from Slack or the CLI. ``text`` or ``template`` says what to post;
+    ``reply_id`` acts on a stored draft (approve, reject, edit) instead of a case."""
+
+    case_id: int
+    actor: str
+    origin: str                      # slack | cli
+    action: str = "send"             # send | preview | approve | reject | off_platform
+    text: str | None = None
+    template: str | None = None
+    reply_id: int | None = None
+    via: str | None = None           # the sink the agent acts from (it knows the agent's groups)
+
+
+@dataclass(frozen=True)
+class ReplyResult:
+    """What became of a reply request, said to the agent: posted (with its link), waiting for an approver,
+    previewed, or refused with the network's or the monitor's reason. ``off_platform`` says why it must be
+    written in the network's own app; ``link`` and ``draft`` are then what the agent needs there."""
+
+    ok: bool
+    message: str
+    case: CaseState | None = None
+    url: str | None = None
+    off_platform: str | None = None
+    link: str | None = None
+    draft: str | None = None
+    reply_id: int | None = None
+
+
+@dataclass(frozen=True)
+class ApprovalRequest:
+    """A draft reply waiting in the case's thread for an approver's click."""
+
+    reply_id: int
+    case_id: int
+    author: str        # who wrote it
+    text: str
+    account: str       # the brand account it will be posted as
+    platform_name: str
+
+
+@dataclass(frozen=True)
+class ReplyForm:
+    """Everything an agent sees before sending: the post, where the reply goes and as whom, the limit and
+    how it is counted, the saved replies filled in, and why the network cannot take it (if it cannot)."""
+
+    target: ReplyTarget
+    platform_name: str
+    account: str
+    limit: int
+    counts: str
+    templates: dict[str, str] = field(default_factory=dict)
+    off_platform: str | None = None   # why the reply must be written in the network's own app
+    needs_approval: bool = False
+
+    def count_line(self, text: str, length: int | None) -> str:
+        if self.off_platform or length is None:
+            return f"{len(text)} characters"
+        left = self.limit - length
+        state = f"{-left} over the limit" if left < 0 else f"{left} left"
+        return f"{length}/{self.limit} {self.counts} ({state})"

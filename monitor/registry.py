@@ -55,3 +55,4 @@ class Registry(Generic[T]):
 
 connectors: Registry = Registry("source", "connectors")
 sinks: Registry = Registry("sink", "alerts")
+repliers: Registry = Registry("reply platform", "replies")

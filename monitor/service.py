@@ -11,6 +11,7 @@ from datetime import date
 
 from monitor import clock
 from monitor.cases.desk import CaseDesk
+from monitor.cases.replying import ReplyDesk
 from monitor.cases.sla import SlaWatch
 from monitor.components import Connector, Sink
 from monitor.config import Config
@@ -39,8 +40,12 @@ class MonitorService:
         self.delivery = OutboxDelivery(self.store.outbox, self.store.bursts, self.sinks, config.root.delivery,
                                        self.stop, owner=self.instance, cases=self.store.cases)
         self.desk = CaseDesk(self.store.cases, self.store.outbox, self.sinks, self.store.bursts, self.store.labels)
+        self.replies = ReplyDesk(config.root.replies, config.reply_accounts,
+                                 config.sources, self.store.replies, self.desk,
+                                 self.sinks)
         for sink in self.sinks.values():
             sink.take_actions(self.desk.act)
+            sink.take_replies(self.replies)
         self.sla = SlaWatch(config.routes(), self.store.cases, self.store.outbox, self.sinks)
         self.pipeline = Pipeline(config, self.engine, mentions=self.store.mentions, sources=self.store.sources,
                                  leases=self.store.leases, stop=self.stop, ops=self._ops_notifier(),
@@ -59,6 +64,17 @@ class MonitorService:
     def prepare(self) -> None:
         self.store.schema.upgrade()
         self.load_model()
+        self.settle_replies()
+
+    def settle_replies(self) -> None:
+        """Replies a crash left between the network's call and their record: looked for, never resent."""
+        try:
+            settled = self.replies.reconcile()
+        except Exception as exc:  # noqa: BLE001 - the service starts; the replies are settled at the next start
+            log.error("could not settle interrupted replies: %s: %s", type(exc).__name__, exc)
+            return
+        if settled:
+            log.info("settled %d interrupted repl%s", settled, "y" if settled == 1 else "ies")
 
     def load_model(self) -> None:
         """Score with the model every instance shares: the active one in the database, or the rules alone."""
@@ -220,6 +236,7 @@ class MonitorService:
             except Exception as exc:  # noqa: BLE001 - closing must not mask the real exit status
                 log.warning("closing %s: %s", component.name, exc)
         self.pipeline.let_go(self.connectors.values())
+        self.replies.close()
         self.engine.close()
         self.store.close()
 

@@ -9,6 +9,8 @@ from monitor.components import DeliveryError, Sink
 from monitor.model import (
     MAX_ROW_ID,
     ActionResult,
+    Alert,
+    ApprovalRequest,
     CaseAction,
     CaseState,
     LabelAction,
@@ -135,6 +137,46 @@ class CaseDesk:
                 sink.show_case(alert)
             except DeliveryError as exc:
                 log.warning("case %d: could not update its message on %s: %s", case.id, alert.sink, exc)
+
+    def _alerts(self, case_id: int) -> list[tuple[Sink, Alert]]:
+        found = []
+        for outbox_id in self.cases.messages(case_id):
+            alert = self.outbox.alert(outbox_id)
+            sink = self.sinks.get(alert.sink) if alert else None
+            if sink is not None:
+                found.append((sink, alert))
+        return found
+
+    def tell(self, case_id: int, text: str) -> None:
+        """A note under each delivered alert of the case (in its thread where the sink has threads)."""
+        for sink, alert in self._alerts(case_id):
+            try:
+                sink.remind(alert, text)
+            except DeliveryError as exc:
+                log.warning("case %d: could not post a note on %s: %s", case_id, alert.sink, exc)
+
+    def ask_approval(self, case_id: int, request: ApprovalRequest) -> list[str]:
+        """Shows a draft reply for approval under each alert of the case; the messages' references."""
+        refs = []
+        for sink, alert in self._alerts(case_id):
+            try:
+                ref = sink.ask_approval(alert, request)
+            except DeliveryError as exc:
+                log.warning("case %d: could not ask for approval on %s: %s", case_id, alert.sink, exc)
+                continue
+            if ref:
+                refs.append(f"{alert.sink}|{ref}")
+        return refs
+
+    def settle_approval(self, case_id: int, message_ref: str, request: ApprovalRequest, outcome: str) -> None:
+        name, _, ref = message_ref.partition("|")
+        sink = self.sinks.get(name)
+        if sink is None:
+            return
+        try:
+            sink.settle_approval(ref, request, outcome)
+        except DeliveryError as exc:
+            log.warning("case %d: could not update the approval request on %s: %s", case_id, name, exc)
 
     def _show_spike(self, case: CaseState) -> None:
         view = self.bursts.spike(case.burst_id) if self.bursts is not None else None

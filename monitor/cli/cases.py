@@ -60,23 +60,68 @@ def cases(ctx: click.Context, status: str | None, brand: str | None, older_than:
 
 @cli.command("case")
 @click.argument("case_id", type=RowId("case"))
-@click.argument("action", type=click.Choice(["claim", "resolve", "dismiss", "reopen"]))
+@click.argument("action", type=click.Choice(["claim", "resolve", "dismiss", "reopen", "reply", "approve", "reject"]))
 @click.option("--as", "actor", required=True, help="Who is acting (your name); recorded in the case history.")
+@click.option("--text", help="reply: the words to post in public.")
+@click.option("--template", help="reply: a saved reply from replies.templates ({author} and {brand} filled in).")
+@click.option("--dry-run", "dry_run", is_flag=True, help="reply: show what would be posted, where and as whom; "
+              "post nothing.")
+@click.option("--off-platform", "off_platform", is_flag=True, help="reply: record that you answered in the "
+              "network's own app (the case's response), posting nothing.")
+@click.option("--draft", "draft", type=RowId("draft"), help="approve/reject: which waiting draft (default: the "
+              "case's oldest).")
 @click.pass_context
-def case(ctx: click.Context, case_id: int, action: str, actor: str) -> None:
-    """Claim, resolve, dismiss (not a complaint) or reopen a case; its alert messages follow."""
+def case(ctx: click.Context, case_id: int, action: str, actor: str, text: str | None, template: str | None,
+         dry_run: bool, off_platform: bool, draft: int | None) -> None:
+    """Claim, resolve, dismiss (not a complaint), reopen, or answer a case in public (reply; approve or reject a
+    draft that waits for an approver); its alert messages follow."""
     from monitor.cases.desk import CaseDesk
     from monitor.model import CaseAction
 
     if not actor.strip():
         click.echo("--as needs a name", err=True)
         sys.exit(EXIT_CONFIG)
-    config = load(ctx, ("sinks",))
+    _check_reply_options(action, text, template, dry_run, off_platform, draft)
+    config = load(ctx, ("sinks", "replies") if action in REPLY_ACTIONS else ("sinks",))
     store = open_store(ctx, ("sinks",))
     store.schema.upgrade()
     sinks = {n: c.cls(n, c.config) for n, c in config.enabled_sinks().items()}
-    result = CaseDesk(store.cases, store.outbox, sinks, store.bursts).act(
-        CaseAction(case_id, action, actor.strip(), "cli")
-    )
+    desk = CaseDesk(store.cases, store.outbox, sinks, store.bursts)
+    if action in REPLY_ACTIONS:
+        _reply(config, store, desk, sinks, case_id, action, actor.strip(), text, template, dry_run, off_platform, draft)
+    result = desk.act(CaseAction(case_id, action, actor.strip(), "cli"))
     click.echo(result.message, err=not result.changed)
     sys.exit(0 if result.changed else 1)
+
+
+REPLY_ACTIONS = ("reply", "approve", "reject")
+
+
+def _check_reply_options(action, text, template, dry_run, off_platform, draft) -> None:
+    problem = None
+    if action != "reply" and (template or dry_run or off_platform):
+        problem = "--template, --dry-run and --off-platform go with reply"
+    elif action not in REPLY_ACTIONS and (text or draft):
+        problem = "--text and --draft go with reply, approve and reject"
+    elif action == "reply" and not off_platform and bool(text) == bool(template):
+        problem = "reply needs --text or --template (one of them)"
+    if problem:
+        click.echo(problem, err=True)
+        sys.exit(EXIT_CONFIG)
+
+
+def _reply(config, store, desk, sinks, case_id, action, actor, text, template, dry_run, off_platform, draft):
+    from monitor.cases.replying import ReplyDesk
+    from monitor.model import ReplyRequest
+
+    kind = {"reply": "off_platform" if off_platform else ("preview" if dry_run else "send")}.get(action, action)
+    replies = ReplyDesk(config.root.replies, config.reply_accounts,
+                        config.sources, store.replies, desk, sinks)
+    try:
+        result = replies.handle(ReplyRequest(case_id, actor, "cli", kind, text, template, draft))
+    finally:
+        replies.close()
+    click.echo(result.message, err=not result.ok)
+    if result.off_platform and result.link:
+        click.echo(f"open the post: {result.link}\nyour draft:\n{result.draft}", err=True)
+    sys.exit(0 if result.ok else 1)

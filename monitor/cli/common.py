@@ -29,7 +29,7 @@ class RowId(click.ParamType):
         if not 0 < number <= MAX_ROW_ID:
             self.fail(f"there is no {self.noun} with that number", param, ctx)
         return number
-EVERYTHING = ("sources", "sinks")
+EVERYTHING = ("sources", "sinks", "replies")
 NOTHING: tuple[str, ...] = ()
 
 

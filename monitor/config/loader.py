@@ -8,6 +8,7 @@ file without reading a traceback.
 from __future__ import annotations
 
 import os
+import re
 import types
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -57,6 +58,17 @@ class Component:
     config: ComponentConfig
 
 
+@dataclass(frozen=True)
+class ReplyAccount:
+    """One brand account replies are posted as: ``path`` is its place in the file (replies.accounts[i])."""
+
+    path: str
+    brand: str
+    platform: str
+    cls: type
+    config: ComponentConfig
+
+
 @dataclass
 class Config:
     root: RootConfig
@@ -66,6 +78,10 @@ class Config:
     env_missing: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)  # accepted, but worth fixing (secrets in the file)
     env_refs: dict[str, str] = field(default_factory=dict)  # key path -> the environment variable it names
+    reply_accounts: list[ReplyAccount] = field(default_factory=list)  # the enabled ones
+
+    def reply_account(self, brand: str, platform: str) -> ReplyAccount | None:
+        return next((a for a in self.reply_accounts if a.brand == brand and a.platform == platform), None)
 
     @property
     def brands(self) -> list[BrandConfig]:
@@ -145,8 +161,8 @@ def _unwrap(annotation: Any, item: Any) -> Any:
     return None
 
 
-ALL_PARTS = ("sources", "sinks")
-_PART_PATHS = {"sources": "sources", "sinks": "alerts.sinks"}
+ALL_PARTS = ("sources", "sinks", "replies")
+_PART_PATHS = {"sources": "sources", "sinks": "alerts.sinks", "replies": "replies.accounts"}
 
 
 def _validate_components(section: str, entries: dict[str, dict], reg: registry.Registry) \
@@ -178,10 +194,17 @@ def _validate_components(section: str, entries: dict[str, dict], reg: registry.R
 
 def _not_needed(path: str, needs: tuple[str, ...]) -> bool:
     """A key under a part this command does not run (e.g. the Slack sink for `monitor export`)."""
-    return any(path.startswith(_PART_PATHS[part] + ".") for part in ALL_PARTS if part not in needs)
+    return any(path.startswith((_PART_PATHS[part] + ".", _PART_PATHS[part] + "["))
+               for part in ALL_PARTS if part not in needs)
 
 
 def _under_disabled(path: str, raw: dict) -> bool:
+    account = re.match(r"replies\.accounts\[(\d+)\]", path)
+    if account:
+        entries = (raw.get("replies") or {}).get("accounts") if isinstance(raw.get("replies"), dict) else None
+        entry = entries[int(account.group(1))] if isinstance(entries, list) and len(entries) > int(
+            account.group(1)) else None
+        return isinstance(entry, dict) and entry.get("enabled") is False
     for section_path in ("sources", "alerts.sinks"):
         if path.startswith(section_path + "."):
             name = path[len(section_path) + 1:].split(".")[0].split("[")[0]
@@ -224,7 +247,9 @@ def parse_config(raw: Any, source: str = "", environ: dict[str, str] | None = No
 
     sources, source_problems, _ = _validate_components("sources", root.sources, registry.connectors)
     sinks, sink_problems, broken_sinks = _validate_components("alerts.sinks", root.alerts.sinks, registry.sinks)
-    problems += [p for p in source_problems + sink_problems if not _from_missing(p, missing_paths)]
+    accounts, account_problems = _validate_accounts(root.replies.accounts, {b.name for b in root.brands})
+    problems += [p for p in source_problems + sink_problems + account_problems
+                 if not _from_missing(p, missing_paths)]
     problems += _check_references(root, sinks, broken_sinks)
     problems += [f"alerts.sinks.{name}: it needs the ops HTTP server: set service.http.enabled: true"
                  for name, comp in sinks.items()
@@ -235,7 +260,37 @@ def parse_config(raw: Any, source: str = "", environ: dict[str, str] | None = No
     if problems:
         raise ConfigError(problems, source)
     return Config(root=root, sources=sources, sinks=sinks, path=source, env_missing=[m.var for m in missing],
-                  warnings=literal_secrets(raw, sources, sinks), env_refs={u.path: u.var for u in used})
+                  warnings=literal_secrets(raw, sources, sinks), env_refs={u.path: u.var for u in used},
+                  reply_accounts=[a for a in accounts if a.config.enabled and not any(
+                      m.path.startswith(a.path + ".") for m in missing)])
+
+
+def _validate_accounts(entries: list[dict], brands: set[str]) -> tuple[list[ReplyAccount], list[str]]:
+    """Each reply account against its platform's schema; one account per brand and platform."""
+    accounts, problems, seen = [], [], set()
+    for i, raw in enumerate(entries):
+        path = f"replies.accounts[{i}]"
+        if not isinstance(raw, dict):
+            problems.append(f"{path}: expected a mapping of settings, got {type(raw).__name__}")
+            continue
+        try:
+            cls = registry.repliers.get(str(raw.get("platform")))
+        except KeyError as exc:
+            problems.append(f"{path}.platform: {exc.args[0]}")
+            continue
+        try:
+            cfg = cls.config_model.model_validate(raw)
+        except ValidationError as exc:
+            problems.extend(_messages(exc, path, cls.config_model))
+            continue
+        if cfg.brand not in brands:
+            problems.append(f"{path}.brand: {cfg.brand!r} is not a configured brand ({', '.join(sorted(brands))})")
+        elif cfg.enabled and (cfg.brand, cfg.platform) in seen:
+            problems.append(f"{path}: {cfg.brand} already has a {cfg.platform} account above; one per brand and "
+                            "platform")
+        seen.add((cfg.brand, cfg.platform)) if cfg.enabled else None
+        accounts.append(ReplyAccount(path, cfg.brand, cfg.platform, cls, cfg))
+    return accounts, problems
 
 
 def _component_problems(expanded: dict) -> list[str]:

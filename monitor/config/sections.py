@@ -9,6 +9,7 @@ from typing import Any, Literal
 
 from pydantic import ConfigDict, Field, SecretStr, field_validator, model_validator
 
+from monitor.config.replies import RepliesConfig
 from monitor.config.values import Duration, StrictModel, TimeZoneName
 from monitor.ops.redact import redactor
 
@@ -266,6 +267,7 @@ class RootConfig(StrictModel):
     digest: DigestConfig = Field(default_factory=DigestConfig)
     logging: LoggingConfig = Field(default_factory=LoggingConfig)
     service: ServiceConfig = Field(default_factory=ServiceConfig)
+    replies: RepliesConfig = Field(default_factory=RepliesConfig)
 
     @field_validator("brands")
     @classmethod

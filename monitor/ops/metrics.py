@@ -26,6 +26,8 @@ FIRST_RESPONSE_SECONDS = Histogram("monitor_case_first_response_seconds", "Time 
                                    "response (claim, resolution or the brand's public reply)",
                                    buckets=(60, 300, 900, 1800, 3600, 7200, 14400, 28800, 86400, 259200),
                                    registry=REGISTRY)
+REPLIES = Counter("monitor_replies", "Public reply requests (send, preview, approve, reject, off_platform) by "
+                  "origin (slack, cli) and outcome (ok, refused)", ["action", "origin", "outcome"], registry=REGISTRY)
 SOURCE_ERRORS = Counter("monitor_source_errors", "Failed polls, by source", ["source"], registry=REGISTRY)
 SOURCE_PAUSES = Counter("monitor_source_pauses", "Times a source was paused (rate limit or monthly budget)",
                         ["source", "reason"], registry=REGISTRY)

@@ -213,6 +213,32 @@ case_events = Table(
     Index(None, "case_id", "at"),
 )
 
+# The brand's public replies written in the monitor: each row is stored before the network is called (its key
+# makes a retry post once), so a crash between the call and the record is reconciled, never posted twice.
+replies = Table(
+    "replies", metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("case_id", Id, ForeignKey("cases.id", ondelete="CASCADE"), nullable=False),
+    Column("platform", String(16), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("fingerprint", String(64), nullable=False, unique=True),  # the case and the text: one reply each
+    Column("key", String(32), nullable=False, unique=True),          # idempotency key of the current attempt
+    # awaiting_approval | sending | sent | failed | rejected | off_platform
+    Column("status", String(20), nullable=False),
+    Column("author", String(256), nullable=False),                   # who wrote it
+    Column("origin", String(16), nullable=False),                    # slack | cli
+    Column("approved_by", String(256)),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("sent_at", UTCDateTime),
+    Column("external_id", String(256)),
+    Column("url", Text),
+    Column("error", Text),
+    Column("message_ref", String(256)),  # the approval request's message ("channel:ts")
+    Index(None, "case_id"),
+    Index(None, "status"),
+)
+
 # The team's verdicts on the detector: a dismissed case says "not a complaint", a resolved one "a complaint";
 # `monitor label` and `monitor labels import` add more (imports may be bare text, not stored mentions).
 # Append-only; the newest label of a mention (or of a text) is the one that counts.

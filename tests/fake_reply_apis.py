@@ -1,0 +1,191 @@
+"""Local stand-ins for the networks' write APIs that public replies use, answering in their documented
+formats: a Mastodon instance (statuses, search, verify_credentials, instance), a Bluesky PDS
+(createRecord, getRecord, getPosts), the X API v2 (POST /2/tweets, users/me, tweets lookup), Reddit
+(/api/comment, /api/info), Google Play's Android Publisher (reviews.get / reviews.reply) and App Store Connect
+(customerReviews, customerReviewResponses).
+
+Each keeps what was posted, so a test sees the reply "appear under the post", and answers scripted failures
+(``failures``) first, so a refusal, a timeout or a double request is tried on the wire.
+"""
+from __future__ import annotations
+
+import json
+import re
+import time
+from urllib.parse import parse_qs
+
+from werkzeug import Request, Response
+
+from monitor import clock
+from tests.fake_sources import FakeBluesky, Recorder, _json
+
+
+class FakeMastodonInstance(Recorder):
+    """The brand account's instance: POST /api/v1/statuses (Idempotency-Key honoured), GET /api/v2/search
+    (resolve), /api/v1/accounts/verify_credentials, /api/v1/accounts/:id/statuses and /api/v2/instance."""
+
+    TOKEN = "brand-mastodon-token"
+    ACCOUNT = {"id": "7001", "username": "acmehelp", "acct": "acmehelp", "display_name": "Acme Help",
+               "followers_count": 5000}
+
+    def __init__(self, max_characters: int = 500) -> None:
+        super().__init__()
+        self.max_characters = max_characters
+        self.reported: int | None = None   # the limit /api/v2/instance states, when it differs from the real one
+        self.known: dict[str, str] = {}    # a remote post's URL or URI -> its local id here
+        self.posted: list[dict] = []       # the account's statuses, oldest first
+        self.keys: dict[str, dict] = {}    # Idempotency-Key -> the status it created
+        self.delay = 0.0                   # seconds before answering a POST (timeouts)
+        self.next_id = 113_500_000_000_000_000
+
+    def install(self, httpserver) -> None:
+        httpserver.expect_request("/api/v1/statuses", method="POST").respond_with_handler(self.post_status)
+        httpserver.expect_request("/api/v2/search").respond_with_handler(self.search)
+        httpserver.expect_request("/api/v1/accounts/verify_credentials").respond_with_handler(self.me)
+        httpserver.expect_request(f"/api/v1/accounts/{self.ACCOUNT['id']}/statuses") \
+            .respond_with_handler(self.statuses)
+        httpserver.expect_request(re.compile(r"^/api/v[12]/instance/?$")).respond_with_handler(self.instance)
+
+    def remote(self, url: str, uri: str) -> str:
+        self.next_id += 7
+        self.known[url] = self.known[uri] = str(self.next_id)
+        return str(self.next_id)
+
+    def _auth(self, request: Request) -> Response | None:
+        failure = self._seen(request)
+        if failure:
+            return failure
+        if request.headers.get("Authorization") != f"Bearer {self.TOKEN}":
+            return _json({"error": "The access token is invalid"}, 401)
+        return None
+
+    def instance(self, request: Request) -> Response:
+        return _json({"domain": "brand.example", "uri": "brand.example", "version": "4.3.0",
+                      "api_versions": {"mastodon": 2}, "configuration": {
+            "statuses": {"max_characters": self.reported or self.max_characters, "max_media_attachments": 4,
+                         "characters_reserved_per_url": 23}}})
+
+    def me(self, request: Request) -> Response:
+        return self._auth(request) or _json(self.ACCOUNT)
+
+    def search(self, request: Request) -> Response:
+        refused = self._auth(request)
+        if refused:
+            return refused
+        local = self.known.get(request.args.get("q", ""))
+        found = [{"id": local, "uri": request.args["q"], "url": request.args["q"], "content": "<p>…</p>"}] \
+            if local and request.args.get("resolve") in ("true", "1", "True") else []
+        return _json({"accounts": [], "statuses": found, "hashtags": []})
+
+    def post_status(self, request: Request) -> Response:
+        refused = self._auth(request)
+        if refused:
+            return refused
+        if self.delay:
+            time.sleep(self.delay)
+        form = request.get_json(silent=True) or {k: v for k, v in request.form.items()}
+        key = request.headers.get("Idempotency-Key")
+        if key and key in self.keys:
+            return _json(self.keys[key])
+        text = form.get("status") or ""
+        if len(re.sub(r"https?://\S+", "x" * 23, text)) > self.max_characters:  # a link counts 23
+            return _json({"error": f"Validation failed: Text character limit of {self.max_characters} exceeded"}, 422)
+        if str(form.get("in_reply_to_id")) not in self.known.values():
+            return _json({"error": "Record not found"}, 404)
+        self.next_id += 11
+        sid = str(self.next_id)
+        status = {"id": sid, "uri": f"https://brand.example/users/acmehelp/statuses/{sid}",
+                  "url": f"https://brand.example/@acmehelp/{sid}", "in_reply_to_id": str(form["in_reply_to_id"]),
+                  "visibility": form.get("visibility", "public"), "content": f"<p>{_html(text)}</p>",
+                  "created_at": clock.utcnow().strftime("%Y-%m-%dT%H:%M:%S.000Z"), "account": self.ACCOUNT}
+        self.posted.append(status)
+        if key:
+            self.keys[key] = status
+        return _json(status)
+
+    def statuses(self, request: Request) -> Response:
+        return self._auth(request) or _json(list(reversed(self.posted)))
+
+
+def _html(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+class FakeBlueskyPds(FakeBluesky):
+    """The brand account's PDS on top of the search stand-in: app.bsky.feed.getPosts, and
+    com.atproto.repo.createRecord / getRecord with record keys that can be taken once."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.records: dict[str, dict] = {}  # rkey -> {"uri", "cid", "value"}
+        self.delay = 0.0
+
+    def install(self, httpserver) -> None:
+        super().install(httpserver)
+        httpserver.expect_request("/xrpc/app.bsky.feed.getPosts").respond_with_handler(self.get_posts)
+        httpserver.expect_request("/xrpc/com.atproto.repo.createRecord", method="POST") \
+            .respond_with_handler(self.create_record)
+        httpserver.expect_request("/xrpc/com.atproto.repo.getRecord").respond_with_handler(self.get_record)
+
+    def _authed(self, request: Request) -> Response | None:
+        failure = self._seen(request)
+        if failure:
+            return failure
+        token = request.headers.get("Authorization", "").removeprefix("Bearer ")
+        if self.tokens.get(token, 0) < clock.timestamp():
+            return _json({"error": "ExpiredToken", "message": "Token has expired"}, 400)
+        return None
+
+    def get_posts(self, request: Request) -> Response:
+        refused = self._authed(request)
+        if refused:
+            return refused
+        wanted = request.args.getlist("uris")
+        return _json({"posts": [p for p in self.posts if p["uri"] in wanted]})
+
+    def create_record(self, request: Request) -> Response:
+        refused = self._authed(request)
+        if refused:
+            return refused
+        if self.delay:
+            time.sleep(self.delay)
+        body = request.get_json()
+        record, rkey = body["record"], body.get("rkey")
+        if body.get("repo") != self.DID or body.get("collection") != "app.bsky.feed.post":
+            return _json({"error": "InvalidRequest", "message": "Invalid repo or collection"}, 400)
+        if len(record.get("text", "")) > 3000 or _graphemes(record.get("text", "")) > 300:
+            return _json({"error": "InvalidRequest", "message": "Invalid app.bsky.feed.post record: Record/text "
+                                                               "must not be longer than 300 graphemes"}, 400)
+        if rkey in self.records:
+            return _json({"error": "InvalidRequest", "message": "Record already exists"}, 400)
+        parent = record.get("reply", {}).get("parent", {}).get("uri")
+        if parent not in {p["uri"] for p in self.posts}:
+            return _json({"error": "InvalidRequest", "message": "Parent post not found"}, 400)
+        uri = f"at://{self.DID}/app.bsky.feed.post/{rkey}"
+        self.records[rkey] = {"uri": uri, "cid": f"bafyreib{len(self.records):020d}", "value": record}
+        return _json({"uri": uri, "cid": self.records[rkey]["cid"], "validationStatus": "valid",
+                      "commit": {"cid": "bafyreicommit", "rev": "3lrev"}})
+
+    def get_record(self, request: Request) -> Response:
+        refused = self._authed(request)
+        if refused:
+            return refused
+        found = self.records.get(request.args.get("rkey", ""))
+        if found is None:
+            return _json({"error": "RecordNotFound", "message": "Could not locate record"}, 400)
+        return _json(found)
+
+
+def _graphemes(text: str) -> int:
+    from replies._counting import grapheme_count
+
+    return grapheme_count(text)
+
+
+def form_of(request: Request) -> dict:
+    return {k: v[0] for k, v in parse_qs(request.get_data(as_text=True)).items()} or request.form.to_dict()
+
+
+def problem_json(status: int, detail: str, title: str = "Forbidden") -> Response:
+    return Response(json.dumps({"title": title, "detail": detail, "type": "about:blank", "status": status}), status,
+                    content_type="application/problem+json")
