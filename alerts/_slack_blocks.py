@@ -94,7 +94,8 @@ def _state_line(case: CaseState) -> str:
             f"{_at(case.closed_at)})")
 
 
-def case_blocks(case: CaseState, buttons: bool) -> list[dict]:
+def case_blocks(case: CaseState, buttons: bool, reply: bool = False) -> list[dict]:
+    """The case's state line and the buttons that apply; ``reply`` adds Reply (answer the post in public)."""
     blocks: list[dict[str, Any]] = [{"type": "context", "elements": [{"type": "mrkdwn", "text": case_status(case)}]}]
     if buttons and OFFERED.get(case.status):
         elements = []
@@ -105,11 +106,14 @@ def case_blocks(case: CaseState, buttons: bool) -> list[dict]:
             if style:
                 button["style"] = style
             elements.append(button)
+        if reply and case.status in ("open", "claimed"):
+            elements.append({"type": "button", "text": {"type": "plain_text", "text": "Reply"},
+                             "action_id": "reply_open", "value": str(case.id)})
         blocks.append({"type": "actions", "block_id": f"case_{case.id}", "elements": elements})
     return blocks
 
 
-def alert_message(alert: Alert, buttons: bool = False) -> dict:
+def alert_message(alert: Alert, buttons: bool = False, reply: bool = False) -> dict:
     when = alert.created_at.strftime("%Y-%m-%d %H:%M UTC") if isinstance(alert.created_at, datetime) else ""
     blocks = [
         {"type": "section", "text": {"type": "mrkdwn", "text":
@@ -122,7 +126,7 @@ def alert_message(alert: Alert, buttons: bool = False) -> dict:
         {"type": "context", "elements": [plain("Why: " + alert.reasons_text(), 1000)]},
     ]
     if alert.case is not None:
-        blocks += case_blocks(alert.case, buttons)
+        blocks += case_blocks(alert.case, buttons, reply)
     text = f"Complaint about {alert.brand} (priority {alert.priority:.0f}, {alert.topic}): {alert.text[:200]}"
     return {"text": fallback_text(text), "blocks": blocks,
             "metadata": {"event_type": EVENT_TYPE, "event_payload": {"outbox_id": alert.outbox_id}}}

@@ -22,7 +22,6 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from alerts._pacing import ChannelPacer
 from alerts._slack_actions import USER_ID, USERGROUP_ID, SlackActions
 from alerts._slack_blocks import (
-    EVENT_TYPE,
     alert_message,
     escape,
     fallback_text,
@@ -30,10 +29,11 @@ from alerts._slack_blocks import (
     plain,
     spike_message,
 )
+from alerts._slack_reply_views import approval_blocks, settled_blocks
 from monitor import clock
-from monitor.components import ActionHandler, DeliveryError, HttpRoute, Sink
+from monitor.components import ActionHandler, DeliveryError, HttpRoute, ReplyHandler, Sink
 from monitor.config import Duration, SinkConfig, StrictModel
-from monitor.model import Alert, Report, Spike
+from monitor.model import Alert, ApprovalRequest, Report, Spike
 from monitor.registry import sinks
 
 log = logging.getLogger(__name__)
@@ -158,6 +158,7 @@ class SlackSink(Sink):
         super().__init__(name, config)
         self.pacer = ChannelPacer(config.min_interval)  # about one message a second per channel: Slack's limit
         self._bolt = None
+        self._replies = None
         if config.token:
             from slack_sdk import WebClient  # heavy: only when a Slack sink is enabled
 
@@ -181,7 +182,10 @@ class SlackSink(Sink):
     # -- Sink -------------------------------------------------------------------------
 
     def send(self, alert: Alert) -> str | None:
-        return self._post(alert.channel, alert_message(alert, self._buttons), alert.thread_ref, editable=True)
+        return self._post(alert.channel, self._message(alert), alert.thread_ref, editable=True)
+
+    def _message(self, alert: Alert) -> dict:
+        return alert_message(alert, self._buttons, self._replies is not None)
 
     @property
     def _buttons(self) -> bool:
@@ -191,7 +195,7 @@ class SlackSink(Sink):
         """Edits the delivered alert in place: its case's state, and only the buttons that still apply."""
         if self.webhook is not None or not alert.message_ref or alert.case is None:
             return  # a webhook message cannot be edited
-        self._edit(alert.message_ref, alert.channel, alert_message(alert, self._buttons))
+        self._edit(alert.message_ref, alert.channel, self._message(alert))
 
     def remind(self, alert: Alert, text: str) -> str | None:
         """A reply in the alert's thread, so the reminder sits under the complaint it is about."""
@@ -267,24 +271,32 @@ class SlackSink(Sink):
 
     def find_delivered(self, alert: Alert, claimed_at) -> str | None:
         """Looks for the alert's metadata in the channel (or the burst's thread) since it was claimed."""
-        if self.client is None:
-            return None
-        channel = self._channel(alert.channel)
-        oldest = (
-            f"{(claimed_at.timestamp() if claimed_at else clock.timestamp() - self.config.recovery_window) - 5:.6f}"
-        )
-        kwargs = {"channel": channel, "oldest": oldest, "include_all_metadata": True, "limit": 200}
-        if alert.thread_ref:
-            thread_ts = alert.thread_ref.rpartition(":")[2]
-            response = self._call(lambda: self.client.conversations_replies(ts=thread_ts, **kwargs))
-        else:
-            response = self._call(lambda: self.client.conversations_history(**kwargs))
-        for message in response.get("messages") or []:
-            meta = message.get("metadata") or {}
-            if meta.get("event_type") == EVENT_TYPE and \
-                    (meta.get("event_payload") or {}).get("outbox_id") == alert.outbox_id:
-                return f"{channel}:{message.get('ts')}"
-        return None
+        from alerts._slack_history import find_alert
+
+        return find_alert(self, alert, claimed_at) if self.client is not None else None
+
+    # -- public replies -------------------------------------------------------------------
+
+    def take_replies(self, handler: ReplyHandler) -> None:
+        if self._bolt is not None and self._replies is None:
+            from alerts._slack_replies import SlackReplies
+
+            self._replies = SlackReplies(self._bolt, handler, self.name)
+
+    def ask_approval(self, alert: Alert, request: ApprovalRequest) -> str | None:
+        if self.webhook is not None or not alert.message_ref:
+            return super().ask_approval(alert, request)
+        blocks = approval_blocks(request, self._buttons)
+        message = {"text": fallback_text(f"Draft reply by {request.author} waits for an approver"), "blocks": blocks}
+        channel, _, ts = alert.message_ref.rpartition(":")
+        return self._post(channel or alert.channel, message, ts, editable=True)
+
+    def settle_approval(self, message_ref: str, request: ApprovalRequest, outcome: str) -> None:
+        if self.webhook is None:
+            self._edit(message_ref, None, {"text": fallback_text(outcome), "blocks": settled_blocks(request, outcome)})
+
+    def member_of(self, user: str, group: str) -> bool:
+        return self._bolt is not None and user in self._bolt.workspace.members(group)
 
     # -- transport ----------------------------------------------------------------------
 
@@ -325,7 +337,7 @@ class SlackSink(Sink):
         try:
             response = request()
         except SlackApiError as exc:
-            raise self._error(exc.response.status_code, exc.response.headers, exc.response.get("error")) from None
+            raise slack_error(exc.response.status_code, exc.response.headers, exc.response.get("error")) from None
         except SlackRequestError as exc:
             raise DeliveryError(f"Slack request failed: {exc}") from None
         except OSError as exc:  # timeouts, refused connections, DNS
@@ -334,17 +346,17 @@ class SlackSink(Sink):
             # slack_sdk reading an answer that lacks what it expects (e.g. an upload URL): retry later
             raise DeliveryError(f"Slack answered in an unexpected form: {type(exc).__name__}: {exc}"[:300]) from None
         if webhook_refusal and self.webhook is not None and getattr(response, "status_code", 200) != 200:
-            raise self._error(response.status_code, response.headers or {}, (response.body or "").strip())
+            raise slack_error(response.status_code, response.headers or {}, (response.body or "").strip())
         return response
 
-    @staticmethod
-    def _error(status: int, headers, code: str | None) -> DeliveryError:
-        headers = {k.lower(): v for k, v in (headers or {}).items()}
-        if status == 429 or code == "ratelimited":
-            wait = float(headers.get("retry-after") or 30)
-            return DeliveryError(f"Slack rate limit (429); retry after {wait:.0f}s", retry_after=wait)
-        if code in FIX:
-            return DeliveryError(f"Slack refused the message ({code}): {FIX[code]}", permanent=code in PERMANENT)
-        if status >= 500:
-            return DeliveryError(f"Slack server error {status}")
-        return DeliveryError(f"Slack answered {status}: {code or 'error'}")
+
+def slack_error(status: int, headers, code: str | None) -> DeliveryError:
+    headers = {k.lower(): v for k, v in (headers or {}).items()}
+    if status == 429 or code == "ratelimited":
+        wait = float(headers.get("retry-after") or 30)
+        return DeliveryError(f"Slack rate limit (429); retry after {wait:.0f}s", retry_after=wait)
+    if code in FIX:
+        return DeliveryError(f"Slack refused the message ({code}): {FIX[code]}", permanent=code in PERMANENT)
+    if status >= 500:
+        return DeliveryError(f"Slack server error {status}")
+    return DeliveryError(f"Slack answered {status}: {code or 'error'}")

@@ -40,6 +40,9 @@ class ReplyHandler(Protocol):
     def handle(self, request: ReplyRequest) -> ReplyResult:
         """Send, preview, approve, reject, or record an answer given off-platform."""
 
+    def draft(self, case_id: int, reply_id: int) -> str | None:
+        """The words of a draft that waits for approval (an approver edits them)."""
+
 
 #: an HTTP endpoint a sink serves on the ops server: (body, headers) -> (status, body, headers)
 HttpRoute = Callable[[bytes, dict], "tuple[int, bytes, dict]"]

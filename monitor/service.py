@@ -45,7 +45,8 @@ class MonitorService:
                                  self.sinks)
         for sink in self.sinks.values():
             sink.take_actions(self.desk.act)
-            sink.take_replies(self.replies)
+            if config.reply_accounts:  # a Reply button only where a brand account can answer
+                sink.take_replies(self.replies)
         self.sla = SlaWatch(config.routes(), self.store.cases, self.store.outbox, self.sinks)
         self.pipeline = Pipeline(config, self.engine, mentions=self.store.mentions, sources=self.store.sources,
                                  leases=self.store.leases, stop=self.stop, ops=self._ops_notifier(),

@@ -14,7 +14,7 @@ import yaml
 from click.testing import CliRunner
 
 from alerts._pacing import ChannelPacer
-from alerts.slack import alert_message, escape, label_blocks, spike_message
+from alerts.slack import alert_message, escape, label_blocks, slack_error, spike_message
 from monitor.cli import cli
 from monitor.clock import utcnow
 from monitor.config import ConfigError
@@ -369,9 +369,8 @@ def test_label_blocks_offer_both_verdicts_for_each_post():
     (200, {}, "some_new_error", "Slack answered 200: some_new_error", None, False),
 ])
 def test_slack_errors_map_to_retry_wait_or_dead_letter(status, headers, code, message, retry_after, permanent):
-    from alerts.slack import SlackSink
 
-    error = SlackSink._error(status, headers, code)
+    error = slack_error(status, headers, code)
     assert str(error).startswith(message)
     assert (error.retry_after, error.permanent) == (retry_after, permanent)
 

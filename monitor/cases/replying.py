@@ -87,6 +87,10 @@ class ReplyDesk:
         replier = None if form.off_platform else self._replier(form.target)
         return form.count_line(text, replier.length(text) if isinstance(replier, Replier) else None)
 
+    def draft(self, case_id: int, reply_id: int) -> str | None:
+        waiting = [r for r in self.replies.awaiting(case_id) if r.id == reply_id]
+        return waiting[0].text if waiting else None
+
     # -- what the agent does ------------------------------------------------------------
 
     def handle(self, request: ReplyRequest) -> ReplyResult:
