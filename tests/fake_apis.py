@@ -317,6 +317,8 @@ class FakeSlack(FakeAPI):
         self._ts = clock.timestamp()
         self.usergroups: dict[str, list[str]] = {"S0SUPPORT": ["U0CAROL", "U0DAN"]}
         self.calls: dict[str, int] = {}  # method -> how many times it was called
+        self.views: dict[str, dict] = {}  # view id -> the modal as last opened or updated
+        self.view_log: list[tuple[str, dict]] = []  # (method, view) in order
 
     def install(self, httpserver) -> None:
         httpserver.expect_request("/api/chat.postMessage", method="POST").respond_with_handler(self.post_message)
@@ -329,6 +331,8 @@ class FakeSlack(FakeAPI):
         httpserver.expect_request("/api/chat.update", method="POST").respond_with_handler(self.update)
         httpserver.expect_request("/api/auth.test").respond_with_handler(self.auth_test)
         httpserver.expect_request("/api/usergroups.users.list").respond_with_handler(self.usergroup_users)
+        httpserver.expect_request("/api/views.open", method="POST").respond_with_handler(self.views_open)
+        httpserver.expect_request("/api/views.update", method="POST").respond_with_handler(self.views_update)
         httpserver.expect_request(re.compile(r"^/actions/\w+/\w+/\w+$"), method="POST").respond_with_handler(
             self.response_url)
         self._base = httpserver.url_for("")
@@ -458,6 +462,34 @@ class FakeSlack(FakeAPI):
         self.updates.append({**body, "received": time.monotonic()})
         return self._ok(channel=body["channel"], ts=body["ts"], text=body.get("text"))
 
+    def views_open(self, request: Request) -> Response:
+        """views.open: a modal on a trigger_id (valid 3 seconds after the click; the stand-in only needs one)."""
+        if (failure := self._gate(request)) is not None:
+            return failure
+        body = request.get_json(silent=True) or request.form.to_dict()
+        view = json.loads(body["view"]) if isinstance(body.get("view"), str) else body.get("view")
+        if not body.get("trigger_id"):
+            return self._fail("invalid_trigger_id")
+        if (problem := view_problem(view)) is not None:
+            return self._fail("invalid_arguments", 200, {"x-problem": problem[:200]})
+        view_id = f"V{len(self.views) + 1:08d}"
+        self.views[view_id] = view
+        self.view_log.append(("views.open", view))
+        return self._ok(view={"id": view_id, "hash": f"h{len(self.view_log)}", **view})
+
+    def views_update(self, request: Request) -> Response:
+        if (failure := self._gate(request)) is not None:
+            return failure
+        body = request.get_json(silent=True) or request.form.to_dict()
+        view = json.loads(body["view"]) if isinstance(body.get("view"), str) else body.get("view")
+        if body.get("view_id") not in self.views:
+            return self._fail("not_found")
+        if (problem := view_problem(view)) is not None:
+            return self._fail("invalid_arguments", 200, {"x-problem": problem[:200]})
+        self.views[body["view_id"]] = view
+        self.view_log.append(("views.update", view))
+        return self._ok(view={"id": body["view_id"], "hash": f"h{len(self.view_log)}", **view})
+
     def response_url(self, request: Request) -> Response:
         self.responses.append(request.get_json(silent=True) or {})
         return Response("ok", 200, content_type="text/plain")
@@ -473,6 +505,49 @@ class FakeSlack(FakeAPI):
             return Response("no_text", 400, content_type="text/html")  # what Slack answers to an empty message
         self.webhook_posts.append(payload)
         return Response("ok", 200, content_type="text/html")
+
+
+def _input_problem(block) -> str | None:
+    element = block.get("element") or {}
+    if set(block) - {"type", "block_id", "label", "element", "dispatch_action", "hint", "optional"}:
+        return "unknown input keys"
+    if element.get("type") != "plain_text_input" or not element.get("action_id"):
+        return "input element"
+    if len(element.get("initial_value") or "") > element.get("max_length", 3000) or element.get("max_length", 0) > 3000:
+        return "input initial_value longer than max_length"
+    return _text_object_problem(block.get("label"), ("plain_text",), 2000)
+
+
+def _select_problem(element) -> str | None:
+    options = element.get("options") if isinstance(element, dict) else None
+    if element.get("type") != "static_select" or not isinstance(options, list) or not 1 <= len(options) <= 100:
+        return "static_select needs 1-100 options"
+    return next(filter(None, (_text_object_problem(o.get("text"), ("plain_text",), 75) for o in options)), None)
+
+
+def view_problem(view) -> str | None:
+    """What Slack would refuse in a modal (Reference: views): title, submit and close at most 24 characters,
+    at most 100 blocks, input blocks, private_metadata within 3,000 characters."""
+    if not isinstance(view, dict) or view.get("type") != "modal":
+        return "not a modal"
+    for key in ("title", "submit", "close"):
+        if key in view and _text_object_problem(view[key], ("plain_text",), 24):
+            return f"{key} text"
+    if len(view.get("private_metadata") or "") > 3000 or len(view.get("callback_id") or "") > 255:
+        return "private_metadata or callback_id too long"
+    blocks = view.get("blocks") or []
+    inputs = [b for b in blocks if b.get("type") == "input"]
+    if any(_input_problem(b) for b in inputs):
+        return next(_input_problem(b) for b in inputs if _input_problem(b))
+    if inputs and "submit" not in view:
+        return "a modal with inputs needs submit"
+    actions = [b for b in blocks if b.get("type") == "actions"]
+    for block in actions:
+        for element in block.get("elements", []):
+            problem = _select_problem(element) if element.get("type") == "static_select" else _button_problem(element)
+            if problem:
+                return problem
+    return block_kit_problem([b for b in blocks if b.get("type") not in ("input", "actions")])
 
 
 SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"  # the format of Slack's documented example
