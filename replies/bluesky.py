@@ -41,7 +41,11 @@ class BlueskyReplier(Replier):
         from atproto_client.request import Request
 
         self.client = Client(base_url=config.api_base_url or API, request=Request(timeout=config.timeout))
+        self.client.on_session_change(self._session_changed)
         self._did: str | None = None
+
+    def _session_changed(self, event, session) -> None:
+        self._did = session.did  # the account's DID: the repo replies are written to
 
     def account(self) -> str:
         return f"@{self.config.handle} on Bluesky"
@@ -56,7 +60,6 @@ class BlueskyReplier(Replier):
         if self._did is None:
             self._call(lambda: self.client.login(self.config.handle, self.config.app_password.get_secret_value(),
                                                  fetch_bsky_profile=False), signing_in=True)
-            self._did = self.client.me.did
         return self._did
 
     def _view(self, target: ReplyTarget) -> Any:

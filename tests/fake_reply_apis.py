@@ -119,6 +119,7 @@ class FakeBlueskyPds(FakeBluesky):
         super().__init__()
         self.records: dict[str, dict] = {}  # rkey -> {"uri", "cid", "value"}
         self.delay = 0.0
+        self.create_failures: list[Response] = []  # answered by createRecord only
 
     def install(self, httpserver) -> None:
         super().install(httpserver)
@@ -149,6 +150,8 @@ class FakeBlueskyPds(FakeBluesky):
             return refused
         if self.delay:
             time.sleep(self.delay)
+        if self.create_failures:
+            return self.create_failures.pop(0)
         body = request.get_json()
         record, rkey = body["record"], body.get("rkey")
         if body.get("repo") != self.DID or body.get("collection") != "app.bsky.feed.post":
