@@ -2,8 +2,8 @@
 figure instead of by the network after the agent pressed Send.
 
 - Bluesky counts graphemes (user-perceived characters): an emoji family or a flag is one.
-- X weighs code points (most scripts 2, Latin and common punctuation 1, out of 560), counts every link as
-  23 characters (t.co), and an emoji sequence as 2 (twitter-text's configuration v3).
+- X weighs code points (most scripts 2, Latin and common punctuation 1, out of 280), counts every link as
+  23 (t.co), and an emoji sequence as 2 (twitter-text's configuration v3).
 - Mastodon counts characters, a link as 23 and a mention @user@domain as @user.
 """
 from __future__ import annotations
@@ -71,14 +71,13 @@ def _is_emoji(cluster: str) -> bool:
 
 
 def x_weighted_length(text: str) -> int:
-    """X's count out of 280: the weighted length halved, as X shows it to the author."""
+    """X's count out of 280, as X shows it to the author."""
     text = unicodedata.normalize("NFC", text)
     weight, position = 0, 0
     for link in URL.finditer(text):
-        weight += _weigh(text[position:link.start()]) + 2 * LINK_LENGTH
+        weight += _weigh(text[position:link.start()]) + LINK_LENGTH
         position = link.end()
-    weight += _weigh(text[position:])
-    return (weight + 1) // 2
+    return weight + _weigh(text[position:])
 
 
 def _weigh(text: str) -> int:

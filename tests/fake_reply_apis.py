@@ -192,3 +192,92 @@ def form_of(request: Request) -> dict:
 def problem_json(status: int, detail: str, title: str = "Forbidden") -> Response:
     return Response(json.dumps({"title": title, "detail": detail, "type": "about:blank", "status": status}), status,
                     content_type="application/problem+json")
+
+
+class FakeXWrite(Recorder):
+    """The X API v2 as the brand account's user token sees it: GET /2/users/me, GET /2/tweets/:id (with
+    referenced tweets expanded), POST /2/tweets (a reply, refused with 403 unless the author engaged the
+    account, as self-serve plans do) and GET /2/users/:id/tweets."""
+
+    TOKEN = "brand-x-user-token"
+    ME = {"id": "900", "name": "Pixelcart Help", "username": "pixelcart"}
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tweets: dict[str, dict] = {}
+        self.next_id = 1_870_000_000_000_000_000
+        self.delay = 0.0
+
+    def install(self, httpserver) -> None:
+        httpserver.expect_request("/2/users/me").respond_with_handler(self.me)
+        httpserver.expect_request(re.compile(r"^/2/tweets/\d+$")).respond_with_handler(self.lookup)
+        httpserver.expect_request("/2/tweets", method="POST").respond_with_handler(self.create)
+        httpserver.expect_request(f"/2/users/{self.ME['id']}/tweets").respond_with_handler(self.timeline)
+
+    def tweet(self, text: str, author_id: str = "101", **more) -> str:
+        self.next_id += 1000
+        ident = str(self.next_id)
+        self.tweets[ident] = {"id": ident, "text": text, "author_id": author_id, "edit_history_tweet_ids": [ident],
+                              **more}
+        return ident
+
+    def _auth(self, request: Request) -> Response | None:
+        failure = self._seen(request)
+        if failure:
+            return failure
+        if request.headers.get("Authorization") != f"Bearer {self.TOKEN}":
+            return problem_json(401, "Unauthorized", "Unauthorized")
+        return None
+
+    def me(self, request: Request) -> Response:
+        return self._auth(request) or _json({"data": self.ME})
+
+    def lookup(self, request: Request) -> Response:
+        refused = self._auth(request)
+        if refused:
+            return refused
+        ident = request.path.rsplit("/", 1)[1]
+        tweet = self.tweets.get(ident)
+        if tweet is None:
+            return _json({"errors": [{"value": ident, "detail": f"Could not find tweet with id: [{ident}].",
+                                      "title": "Not Found Error", "resource_type": "tweet", "parameter": "id",
+                                      "resource_id": ident,
+                                      "type": "https://api.twitter.com/2/problems/resource-not-found"}]})
+        body = {"data": tweet}
+        referenced = [self.tweets[r["id"]] for r in tweet.get("referenced_tweets", []) if r["id"] in self.tweets]
+        if referenced and "referenced_tweets.id" in request.args.get("expansions", ""):
+            body["includes"] = {"tweets": referenced}
+        return _json(body)
+
+    def _engaged(self, tweet: dict) -> bool:
+        me = self.ME
+        quoted = [self.tweets.get(r["id"], {}) for r in tweet.get("referenced_tweets", []) if r["type"] == "quoted"]
+        return (f"@{me['username']}" in tweet["text"].lower() or tweet.get("in_reply_to_user_id") == me["id"]
+                or any(q.get("author_id") == me["id"] for q in quoted))
+
+    def create(self, request: Request) -> Response:
+        refused = self._auth(request)
+        if refused:
+            return refused
+        if self.delay:
+            time.sleep(self.delay)
+        body = request.get_json()
+        parent = self.tweets.get(body.get("reply", {}).get("in_reply_to_tweet_id"))
+        if parent is None:
+            return problem_json(400, "One or more parameters to your request was invalid.", "Invalid Request")
+        if not self._engaged(parent):
+            return problem_json(403, "Reply to this conversation is not allowed because you have not been mentioned "
+                                     "or otherwise engaged by the author of the post you are replying to.")
+        ident = self.tweet(body["text"], self.ME["id"], referenced_tweets=[{"type": "replied_to", "id": parent["id"]}],
+                           in_reply_to_user_id=parent["author_id"])
+        return _json({"data": {"id": ident, "text": body["text"], "edit_history_tweet_ids": [ident]}}, 201)
+
+    def timeline(self, request: Request) -> Response:
+        refused = self._auth(request)
+        if refused:
+            return refused
+        mine = [t for t in reversed(self.tweets.values()) if t["author_id"] == self.ME["id"]]
+        return _json({"data": mine, "meta": {"result_count": len(mine)}} if mine else {"meta": {"result_count": 0}})
+
+    def replies(self) -> list[dict]:
+        return [t for t in self.tweets.values() if t["author_id"] == self.ME["id"]]
