@@ -17,6 +17,7 @@ from urllib.parse import parse_qs
 from werkzeug import Request, Response
 
 from monitor import clock
+from tests.fake_apis import FakeReddit
 from tests.fake_sources import FakeBluesky, Recorder, _json
 
 
@@ -281,3 +282,58 @@ class FakeXWrite(Recorder):
 
     def replies(self) -> list[dict]:
         return [t for t in self.tweets.values() if t["author_id"] == self.ME["id"]]
+
+
+class FakeRedditAccount(FakeReddit):
+    """Reddit for a script app acting as the brand's account: the password grant, GET /api/v1/me and
+    /api/info, POST /api/comment (refused in a locked thread with Reddit's THREAD_LOCKED)."""
+
+    USERNAME, PASSWORD = "pixelcart_support", "hunter2-but-longer"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.delay = 0.0
+        self.locked_on_post = False  # the thread is locked by the time the comment arrives
+
+    def install(self, httpserver) -> None:
+        super().install(httpserver)
+        httpserver.expect_request("/api/v1/me").respond_with_handler(self.me)
+        httpserver.expect_request("/api/info/").respond_with_handler(self.info)
+        httpserver.expect_request("/api/info").respond_with_handler(self.info)
+        httpserver.expect_request("/api/comment/", method="POST").respond_with_handler(self.post_comment)
+        httpserver.expect_request("/api/comment", method="POST").respond_with_handler(self.post_comment)
+
+    def access_token(self, request: Request) -> Response:
+        form = request.form
+        if form.get("grant_type") == "password" and (form.get("username"), form.get("password")) != (
+                self.USERNAME, self.PASSWORD):
+            return Response(json.dumps({"error": "invalid_grant"}), 200, content_type="application/json")
+        return super().access_token(request)
+
+    def me(self, request: Request) -> Response:
+        return self._guard(request) or _json({"name": self.USERNAME, "id": "abc12", "created_utc": 1.6e9})
+
+    def info(self, request: Request) -> Response:
+        if (failure := self._guard(request)) is not None:
+            return failure
+        wanted = set(request.args.get("id", "").split(","))
+        found = [t for t in self.things if t["data"]["name"] in wanted]
+        return _json({"kind": "Listing", "data": {"after": None, "dist": len(found), "children": found,
+                                                  "before": None, "modhash": ""}})
+
+    def post_comment(self, request: Request) -> Response:
+        if (failure := self._guard(request)) is not None:
+            return failure
+        if self.delay:
+            time.sleep(self.delay)
+        parent = next((t for t in self.things if t["data"]["name"] == request.form.get("thing_id")), None)
+        if parent is not None and (parent["data"].get("locked") or self.locked_on_post):
+            return _json({"json": {"errors": [["THREAD_LOCKED", "Comments are locked.", "parent"]]}})
+        if parent is None:
+            return _json({"json": {"errors": [["DELETED_COMMENT", "that comment has been deleted", "parent"]]}})
+        name = self.comment(request.form["text"], author=self.USERNAME, parent=parent["data"]["name"])
+        thing = next(t for t in self.things if t["data"]["name"] == name)
+        return _json({"json": {"errors": [], "data": {"things": [thing]}}})
+
+    def replies(self) -> list[dict]:
+        return [t["data"] for t in self.things if t["data"].get("author") == self.USERNAME]
