@@ -337,3 +337,158 @@ class FakeRedditAccount(FakeReddit):
 
     def replies(self) -> list[dict]:
         return [t["data"] for t in self.things if t["data"].get("author") == self.USERNAME]
+
+
+def _verified_claims(request: Request, public_key, algorithm: str) -> dict | None:
+    """The claims of the request's bearer JWT when its signature verifies with ``public_key``, else None."""
+    import base64
+
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec, padding
+    from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+
+    token = request.headers.get("Authorization", "").removeprefix("Bearer ") if algorithm == "ES256" else \
+        request.form.get("assertion", "")
+    try:
+        head, body, signature = token.split(".")
+        raw = base64.urlsafe_b64decode(signature + "=" * (-len(signature) % 4))
+        signed = f"{head}.{body}".encode()
+        if algorithm == "ES256":
+            der = encode_dss_signature(int.from_bytes(raw[:32], "big"), int.from_bytes(raw[32:], "big"))
+            public_key.verify(der, signed, ec.ECDSA(hashes.SHA256()))
+        else:
+            public_key.verify(raw, signed, padding.PKCS1v15(), hashes.SHA256())
+        header = json.loads(base64.urlsafe_b64decode(head + "=" * (-len(head) % 4)))
+        claims = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+    except (ValueError, InvalidSignature):
+        return None
+    return claims if header.get("alg") == algorithm else None
+
+
+class FakeGooglePlayPublisher(Recorder):
+    """Google's token endpoint (a service account's RS256 assertion for an access token) and the Android
+    Publisher API's reviews.get and reviews.reply, with Google's error envelope."""
+
+    PACKAGE = "com.pixelcart.app"
+
+    def __init__(self, public_key) -> None:
+        super().__init__()
+        self.public_key = public_key
+        self.reviews: dict[str, dict] = {}
+        self.replies: dict[str, str] = {}
+
+    def install(self, httpserver) -> None:
+        httpserver.expect_request("/token", method="POST").respond_with_handler(self.token)
+        base = f"/androidpublisher/v3/applications/{self.PACKAGE}/reviews/"
+        httpserver.expect_request(re.compile(rf"^{re.escape(base)}[^/]+:reply$"), method="POST") \
+            .respond_with_handler(self.reply)
+        httpserver.expect_request(re.compile(rf"^{re.escape(base)}[^/]+$"), method="GET").respond_with_handler(self.get)
+
+    def token(self, request: Request) -> Response:
+        self._seen(request)
+        claims = _verified_claims(request, self.public_key, "RS256")
+        if claims is None or claims.get("scope") != "https://www.googleapis.com/auth/androidpublisher":
+            return _json({"error": "invalid_grant", "error_description": "Invalid JWT Signature."}, 400)
+        return _json({"access_token": "ya29.fake-access", "expires_in": 3599, "token_type": "Bearer"})
+
+    def _refused(self, request: Request) -> Response | None:
+        failure = self._seen(request)
+        if failure:
+            return failure
+        if request.headers.get("Authorization") != "Bearer ya29.fake-access":
+            return _json({"error": {"code": 401, "message": "Request had invalid authentication credentials.",
+                                    "status": "UNAUTHENTICATED"}}, 401)
+        return None
+
+    def get(self, request: Request) -> Response:
+        review_id = request.path.rsplit("/", 1)[1]
+        refused = self._refused(request)
+        if refused or review_id not in self.reviews:
+            return refused or _json({"error": {"code": 404, "message": "No review found.", "status": "NOT_FOUND"}},
+                                    404)
+        comments = [{"userComment": {"text": self.reviews[review_id]["text"], "starRating": 1}}]
+        if review_id in self.replies:
+            comments.append({"developerComment": {"text": self.replies[review_id],
+                                                  "lastModified": {"seconds": str(int(clock.timestamp()))}}})
+        return _json({"reviewId": review_id, "authorName": self.reviews[review_id]["author"], "comments": comments})
+
+    def reply(self, request: Request) -> Response:
+        review_id = request.path.rsplit("/", 1)[1].removesuffix(":reply")
+        refused = self._refused(request)
+        if refused:
+            return refused
+        text = (request.get_json() or {}).get("replyText", "")
+        if len(text) > 350:
+            return _json({"error": {"code": 400, "message": "Reply text too long (max 350 characters).",
+                                    "status": "INVALID_ARGUMENT"}}, 400)
+        self.replies[review_id] = text
+        return _json({"result": {"replyText": text, "lastEdited": {"seconds": str(int(clock.timestamp()))}}})
+
+
+class FakeAppStoreConnect(Recorder):
+    """App Store Connect with ES256 API-key JWTs: GET /v1/apps, /v1/apps/{id}/customerReviews,
+    /v1/customerReviews/{id}/response, and POST /v1/customerReviewResponses (one response per review)."""
+
+    APP = "1480120"
+
+    def __init__(self, public_key, key_id: str, issuer: str) -> None:
+        super().__init__()
+        self.public_key, self.key_id, self.issuer = public_key, key_id, issuer
+        self.reviews: list[dict] = []
+        self.responses: dict[str, dict] = {}
+
+    def install(self, httpserver) -> None:
+        httpserver.expect_request("/v1/apps").respond_with_handler(self.apps)
+        httpserver.expect_request(f"/v1/apps/{self.APP}/customerReviews").respond_with_handler(self.list_reviews)
+        httpserver.expect_request(re.compile(r"^/v1/customerReviews/[\w-]+/response$")) \
+            .respond_with_handler(self.response_of)
+        httpserver.expect_request("/v1/customerReviewResponses", method="POST").respond_with_handler(self.respond)
+
+    def review(self, title: str, body: str, nickname: str) -> str:
+        ident = f"00000011-{len(self.reviews):04d}-aaaa-bbbb-cccc{len(self.reviews):08d}"
+        self.reviews.append({"type": "customerReviews", "id": ident, "attributes": {
+            "rating": 1, "title": title, "body": body, "reviewerNickname": nickname,
+            "createdDate": clock.utcnow().strftime("%Y-%m-%dT%H:%M:%S-07:00"), "territory": "USA"}})
+        return ident
+
+    def _refused(self, request: Request) -> Response | None:
+        failure = self._seen(request)
+        if failure:
+            return failure
+        claims = _verified_claims(request, self.public_key, "ES256")
+        if claims is None or claims.get("iss") != self.issuer or claims.get("aud") != "appstoreconnect-v1" \
+                or claims["exp"] - claims["iat"] > 1200 or claims["exp"] < clock.timestamp():
+            return _json({"errors": [{"status": "401", "code": "NOT_AUTHORIZED", "title": "Authentication "
+                                      "credentials are missing or invalid.", "detail": "Provide a properly "
+                                      "configured and signed bearer token, and make sure that it has not expired."}]},
+                         401)
+        return None
+
+    def apps(self, request: Request) -> Response:
+        return self._refused(request) or _json({"data": [{"type": "apps", "id": self.APP}]})
+
+    def list_reviews(self, request: Request) -> Response:
+        return self._refused(request) or _json({"data": list(reversed(self.reviews)), "links": {}})
+
+    def response_of(self, request: Request) -> Response:
+        refused = self._refused(request)
+        found = self.responses.get(request.path.split("/")[3])
+        if refused or found is None:
+            return refused or _json({"errors": [{"status": "404", "code": "NOT_FOUND", "title": "The specified "
+                                                 "resource does not exist"}]}, 404)
+        return _json({"data": found})
+
+    def respond(self, request: Request) -> Response:
+        refused = self._refused(request)
+        if refused:
+            return refused
+        data = (request.get_json() or {}).get("data", {})
+        review = data.get("relationships", {}).get("review", {}).get("data", {}).get("id")
+        if review in self.responses:
+            return _json({"errors": [{"status": "409", "code": "ENTITY_ERROR.ALREADY_EXISTS", "title": "Conflict",
+                                      "detail": "A response to this review already exists."}]}, 409)
+        self.responses[review] = {"type": "customerReviewResponses", "id": f"resp-{len(self.responses) + 1}",
+                                  "attributes": {"responseBody": data["attributes"]["responseBody"],
+                                                 "state": "PENDING_PUBLISH"}}
+        return _json({"data": self.responses[review]}, 201)
