@@ -12,6 +12,7 @@ COPY pyproject.toml README.md ./
 COPY monitor ./monitor
 COPY connectors ./connectors
 COPY alerts ./alerts
+COPY replies ./replies
 RUN pip install --no-deps . \
  && useradd --system --uid 10001 --home /app monitor \
  && mkdir -p /app/data && chown monitor /app/data

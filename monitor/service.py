@@ -9,7 +9,6 @@ import threading
 import uuid
 from datetime import date
 
-from monitor import clock
 from monitor.cases.desk import CaseDesk
 from monitor.cases.replying import ReplyDesk
 from monitor.cases.sla import SlaWatch
@@ -116,46 +115,9 @@ class MonitorService:
 
     def build_scheduler(self):
         """The jobs: one poll per source, the outbox sweep, the digest at its local time (not started)."""
-        from apscheduler.schedulers.background import BackgroundScheduler
-        from apscheduler.triggers.cron import CronTrigger
-        from apscheduler.triggers.interval import IntervalTrigger
+        from monitor.ops.jobs import schedule
 
-        # One thread per source plus delivery and digest, so a slow source never delays another.
-        scheduler = BackgroundScheduler(
-            executors={"default": {"type": "threadpool", "max_workers": len(self.connectors) + 3}},
-            job_defaults={"coalesce": True, "max_instances": 1},
-            timezone="UTC",
-        )
-        now = clock.SYSTEM.utcnow()  # APScheduler keeps time by the machine's clock, not ours
-        self.job_watch.attach(scheduler)
-        for name, connector in self.connectors.items():
-            cfg = connector.config
-            scheduler.add_job(self.pipeline.poll, IntervalTrigger(seconds=cfg.interval, jitter=cfg.jitter or None),
-                              args=[connector], id=f"poll:{name}", name=f"poll {name}", next_run_time=now,
-                              misfire_grace_time=max(1, int(cfg.interval)))
-            self.job_watch.expect(f"poll:{name}", cfg.interval + cfg.jitter)
-        scheduler.add_job(self.delivery.kick, IntervalTrigger(seconds=self.config.root.delivery.interval),
-                          id="deliver", name="deliver outbox", next_run_time=now)
-        self.job_watch.expect("deliver", self.config.root.delivery.interval)
-        if self.sla.routes:
-            scheduler.add_job(self.check_sla, IntervalTrigger(seconds=self.config.root.delivery.interval),
-                              id="sla", name="SLA reminders", next_run_time=now)
-            self.job_watch.expect("sla", self.config.root.delivery.interval)
-        scheduler.add_job(self.retrain, CronTrigger(hour=3, minute=30, timezone=self.config.root.digest.timezone),
-                          id="learn", name="retrain on new labels", kwargs={"at_least": 1}, misfire_grace_time=3600)
-        scheduler.add_job(self.retrain, IntervalTrigger(minutes=10), id="learn-soon", name="retrain on a batch")
-        scheduler.add_job(self.load_model, IntervalTrigger(minutes=5), id="model", name="use the active model")
-        digest = self.config.root.digest
-        hour, minute = (int(x) for x in digest.time.split(":"))
-        for weekly in (False, True) if digest.enabled else ():
-            if not weekly or digest.weekly:  # the weekly one on its day, at the daily one's time
-                scheduler.add_job(self.run_digest, CronTrigger(day_of_week=digest.weekly[:3] if weekly else None,
-                                                               hour=hour, minute=minute, timezone=digest.timezone),
-                                  kwargs={"weekly": weekly}, id="weekly-digest" if weekly else "digest",
-                                  name="weekly digest" if weekly else "daily digest", misfire_grace_time=3600)
-        self.pipeline.on_stored = lambda: scheduler.add_job(
-            self.delivery.kick, id="deliver-now", replace_existing=True, misfire_grace_time=None)
-        return scheduler
+        return schedule(self)
 
     def run_forever(self, install_signals: bool = True) -> bool:
         """Runs until stopped; True when every job finished in time."""

@@ -19,27 +19,30 @@ STAGES = ["cases", "cli", "config", "delivery", "digest", "ops", "pipeline", "sc
 # What each part must never import (by module prefix). Lower layers never reach up into the stages that use
 # them; a connector never sees storage or Slack, a sink never sees tweepy or praw.
 FORBIDDEN = {
-    "connectors": ["alerts", "monitor.store", "monitor.pipeline", "monitor.delivery", "monitor.digest",
+    "connectors": ["alerts", "replies", "monitor.store", "monitor.pipeline", "monitor.delivery", "monitor.digest",
                    "monitor.scoring", "monitor.cases", "monitor.service", "monitor.cli", "slack_sdk", "slack_bolt"],
-    "alerts": ["connectors", "monitor.store", "monitor.pipeline", "monitor.delivery", "monitor.digest",
+    "alerts": ["connectors", "replies", "monitor.store", "monitor.pipeline", "monitor.delivery", "monitor.digest",
                "monitor.scoring", "monitor.cases", "monitor.service", "monitor.cli", "tweepy", "praw", "prawcore"],
+    # A reply platform knows its network's client and the core's small interfaces, never storage, cases or Slack.
+    "replies": ["connectors", "alerts", "monitor.store", "monitor.pipeline", "monitor.delivery", "monitor.digest",
+                "monitor.scoring", "monitor.cases", "monitor.service", "monitor.cli", "slack_sdk", "slack_bolt"],
     # The store may read the case state machine (pure rules), never the desk that works cases.
     "monitor.store": ["monitor.pipeline", "monitor.delivery", "monitor.digest", "monitor.scoring",
-                      "monitor.cases.desk", "monitor.service", "monitor.cli", "connectors", "alerts"],
+                      "monitor.cases.desk", "monitor.service", "monitor.cli", "connectors", "alerts", "replies"],
     "monitor.cases": ["monitor.pipeline", "monitor.delivery", "monitor.digest", "monitor.scoring",
-                      "monitor.service", "monitor.cli", "connectors", "alerts"],
+                      "monitor.service", "monitor.cli", "connectors", "alerts", "replies"],
     "monitor.scoring": ["monitor.store", "monitor.pipeline", "monitor.delivery", "monitor.digest",
-                        "monitor.service", "monitor.cli", "connectors", "alerts"],
+                        "monitor.service", "monitor.cli", "connectors", "alerts", "replies"],
     "monitor.pipeline": ["monitor.delivery", "monitor.digest", "monitor.service", "monitor.cli",
-                         "connectors", "alerts"],
+                         "connectors", "alerts", "replies"],
     "monitor.delivery": ["monitor.pipeline", "monitor.digest", "monitor.scoring", "monitor.service",
-                         "monitor.cli", "connectors", "alerts"],
+                         "monitor.cli", "connectors", "alerts", "replies"],
     "monitor.digest": ["monitor.pipeline", "monitor.delivery", "monitor.scoring", "monitor.service",
-                       "monitor.cli", "connectors", "alerts"],
+                       "monitor.cli", "connectors", "alerts", "replies"],
     "monitor.ops": ["monitor.store", "monitor.pipeline", "monitor.delivery", "monitor.digest", "monitor.scoring",
-                    "monitor.service", "monitor.cli", "connectors", "alerts"],
+                    "monitor.service", "monitor.cli", "connectors", "alerts", "replies"],
     "monitor.config": ["monitor.store", "monitor.pipeline", "monitor.delivery", "monitor.digest",
-                       "monitor.scoring", "monitor.service", "monitor.cli", "connectors", "alerts"],
+                       "monitor.scoring", "monitor.service", "monitor.cli", "connectors", "alerts", "replies"],
     "monitor.service": ["monitor.cli"],
 }
 
@@ -87,7 +90,7 @@ def violations(owner: str, names: set[str]) -> list[str]:
     return found
 
 
-SOURCES = python_files("monitor", "connectors", "alerts")
+SOURCES = python_files("monitor", "connectors", "alerts", "replies")
 
 
 def test_the_rules_catch_an_import_that_breaks_the_flow(tmp_path):

@@ -39,6 +39,10 @@ EXPECTED_EXIT = {
     "monitor learn [--dry-run] [--folds 5] [--min-labels 40]": 1,  # "exit 1 when there are too few labels"
     "monitor learn --rollback": 1,           # "exit 1 when no model is active": none was ever trained
     "monitor alerts retry [--id N ...]": 1,  # "exit 1 naming the ids that are unknown or not dead": 1 was delivered
+    # "exit 1 when nothing was posted": the samples come from a file without `platform`, no network to answer on
+    "monitor case ID reply --as NAME --text TEXT [--dry-run]": 1,
+    "monitor case ID reply --as NAME --template NAME": 1,   # the scenario has no replies.templates
+    "monitor case ID approve\\|reject --as NAME [--draft N]": 1,  # "exit 1 when no draft waits"
 }
 NOT_RUN = {"monitor run": "runs until stopped: test_cli.py stops it with SIGTERM"}
 
@@ -77,7 +81,8 @@ def concrete(row: str, home) -> list[str]:
     text = re.sub(r"\[([^\]]*?)( \.\.\.)?\]", r"\1", row)            # optional parts are included once
     text = re.sub(r"(\S+?)(?:\\?\|[^\s\]]+)+", r"\1", text)           # a|b|c -> a
     words = shlex.split(text)[1:]
-    fill = {"ID": "1", "MENTION_ID": "1", "N": "1", "YYYY-MM-DD": yesterday, "DIR": str(home / "demo-data")}
+    fill = {"ID": "1", "MENTION_ID": "1", "N": "1", "YYYY-MM-DD": yesterday, "DIR": str(home / "demo-data"),
+            "TEXT": "Sorry about this, please DM us"}
     out, previous = [], ""
     for word in words:
         if word == "NAME":

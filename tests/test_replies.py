@@ -247,3 +247,50 @@ def test_a_missing_reply_secret_only_matters_to_commands_that_reply(tmp_path):
     from monitor.config import parse_config
     raw = {"brands": [{"name": "Pixelcart", "terms": ["pixelcart"]}], "replies": section}
     assert parse_config(raw, "t", environ={}, needs=("sinks",)).reply_accounts == []
+
+
+def test_check_config_probes_each_reply_account(tmp_path, httpserver, instance):
+    path = tmp_path / "config.yaml"
+    raw = {"database": {"url": f"sqlite:///{tmp_path / 'm.db'}"}, "brands": [{"name": "Pixelcart", "terms": ["p"]}],
+           "alerts": {"sinks": {"console": {"type": "console"}}},
+           "replies": {"accounts": [{"brand": "Pixelcart", "platform": "mastodon", **account(httpserver)}]}}
+    path.write_text(yaml.safe_dump(raw))
+    ok = CliRunner().invoke(cli, ["--config", str(path), "check-config", "--probe"])
+    assert ok.exit_code == 0, ok.output
+    assert "replies: no approval needed; 0 approver(s)" in ok.output and "Pixelcart on mastodon" in ok.output
+    where = account(httpserver)["instance"]
+    assert f"replies.accounts[0] (Pixelcart on mastodon): OK: signed in as @acmehelp on {where}" in ok.output
+    assert [r["path"] for r in instance.requests if r["method"] == "POST"] == [], "a probe posts nothing"
+    raw["replies"]["accounts"][0]["access_token"] = "${ACME_MASTODON_TOKEN}"
+    path.write_text(yaml.safe_dump(raw))
+    bad = CliRunner().invoke(cli, ["--config", str(path), "check-config", "--probe"],
+                             env={"ACME_MASTODON_TOKEN": "revoked"})
+    assert bad.exit_code == 1
+    assert "replies.accounts[0] (Pixelcart on mastodon): FAILED" in bad.output
+    assert "[credentials: replies.accounts[0].access_token from $ACME_MASTODON_TOKEN]" in bad.output
+
+
+def test_the_readmes_reply_commands_run_as_shown(tmp_path, db_url, httpserver, instance):
+    import re
+    import shlex
+
+    from tests.support import ROOT
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("\n## Answering in public\n", 1)[1].split("\n## ", 1)[0]
+    lines = [line.strip() for line in section.splitlines() if re.match(r"^ {4}monitor case ", line)]
+    assert len(lines) == 2 and "--dry-run" in lines[0]
+    svc = service(tmp_path, db_url, httpserver, templates={"sorry": "Sorry about this, {author}."})
+    case_id = case_for(svc, POST_URI)
+    path = tmp_path / "config.yaml"
+    raw = {"database": {"url": db_url}, "brands": [{"name": "Pixelcart", "terms": ["pixelcart"]}],
+           "sources": {"feed": {"type": "file", "path": str(tmp_path / "feed.jsonl"), "platform": "mastodon"}},
+           "replies": {"templates": {"sorry": "Sorry about this, {author}."},
+                       "accounts": [{"brand": "Pixelcart", "platform": "mastodon", **account(httpserver)}]}}
+    path.write_text(yaml.safe_dump(raw))
+    for line in lines:
+        words = [str(case_id) if w == "42" else w for w in shlex.split(line)[1:]]
+        result = CliRunner().invoke(cli, ["--config", str(path), *words])
+        assert result.exit_code == 0, f"{line}:\n{result.output}"
+    assert [p["content"] for p in instance.posted] == ["<p>Sorry about this, please DM us your order number</p>"]
+    svc.close()

@@ -54,8 +54,8 @@ def serve(config, store, once: bool, before_exit=lambda: None) -> None:
 
 
 @cli.command("check-config")
-@click.option("--probe", is_flag=True, help="Also make one read-only request per enabled source and sink, "
-              "and say which credential fails (exit 1 if any does).")
+@click.option("--probe", is_flag=True, help="Also make one read-only request per enabled source, sink and reply "
+              "account, and say which credential fails (exit 1 if any does).")
 @click.pass_context
 def check_config(ctx: click.Context, probe: bool) -> None:
     """Validate the configuration and show what will run."""
@@ -97,6 +97,7 @@ def check_config(ctx: click.Context, probe: bool) -> None:
                  f"priority>={r.min_priority:g}" if r.min_priority else "", "fallback" if r.fallback else ""]
         target = f"{r.sink}" + (f" -> {r.channel}" if r.channel else "")
         out.append(f"  {r.name}: {target} {' '.join(w for w in where if w)}".rstrip())
+    out += _replies_summary(config)
     d = root.digest
     weekly = f", weekly on {d.weekly.capitalize()}s" if d.weekly else ""
     out.append(f"digest: {'daily at ' + d.time + ' ' + d.timezone + weekly if d.enabled else 'disabled'}")
@@ -113,6 +114,19 @@ def check_config(ctx: click.Context, probe: bool) -> None:
         lines, failed = probe_all(config)
         click.echo("\n".join(lines))
         sys.exit(1 if failed else 0)
+
+
+def _replies_summary(config) -> list[str]:
+    replies = config.root.replies
+    if not replies.accounts:
+        return ["replies: no reply accounts: agents answer in each network's app and mark the case answered"]
+    approval = replies.require_approval
+    rule = ("every reply needs an approver" if approval is True else "no approval needed" if approval is False
+            else "approval for " + ", ".join(b for b, on in approval.items() if on))
+    saved = len(replies.templates)
+    lines = [f"replies: {rule}; {len(replies.approvers)} approver(s); {saved} saved repl{'y' if saved == 1 else 'ies'}"]
+    lines += [f"  {a.brand} on {a.platform} ({a.path})" for a in config.reply_accounts]
+    return lines
 
 
 def _reads(name: str, component, config) -> str:
