@@ -72,6 +72,7 @@ bench: $(VENV)/.installed-test
 	$(BIN)/python bench/throughput.py; status=$$?; \
 	$(BIN)/python bench/slack_latency.py || status=1; \
 	$(BIN)/python bench/case_latency.py || status=1; \
+	$(BIN)/python bench/reply_latency.py || status=1; \
 	$(BIN)/python bench/connector_speed.py || status=1; \
 	$(BIN)/python bench/digest_speed.py || status=1; \
 	$(BIN)/python bench/ops_endpoint.py || status=1; \

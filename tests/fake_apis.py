@@ -613,8 +613,9 @@ class FakeSocketMode:
 
     def send(self, payload: dict) -> str:
         envelope_id = f"env-{len(self.acks) + self.envelopes.qsize() + 1}"
+        # A view submission's acknowledgement may carry a response (errors, an updated view), as Slack documents.
         self.envelopes.put({"envelope_id": envelope_id, "payload": payload, "type": "interactive",
-                            "accepts_response_payload": False})
+                            "accepts_response_payload": payload.get("type") == "view_submission"})
         return envelope_id
 
     def _session(self, connection) -> None:

@@ -191,3 +191,42 @@ def test_a_draft_waits_in_the_thread_until_an_approver_clicks(tmp_path, db_url, 
     finally:
         server.stop()
         svc.close()
+
+
+@pytest.mark.timed_waits
+def test_the_form_works_over_socket_mode_too(tmp_path, db_url, httpserver, fakes):
+    from tests.fake_apis import FakeSocketMode
+    from tests.test_sink_slack import ENV
+
+    fake, mastodon = fakes
+    socket_end = FakeSocketMode()
+    socket_end.install(httpserver)
+    write_jsonl(tmp_path / "feed.jsonl", [{"id": POST_URI, "url": POST_URL, "author": "ann@other.example",
+                                           "text": "@pixelcart 3 weeks and my refund still isn't there"}])
+    sink = slack(httpserver, interactivity={"mode": "socket", "app_token": "${SLACK_APP_TOKEN}"})
+    section = {"accounts": [{"brand": "Pixelcart", "platform": "mastodon", "access_token": FakeMastodonInstance.TOKEN,
+                             "instance": httpserver.url_for("").rstrip("/")}]}
+    svc = MonitorService(build_config(tmp_path, db_url, environ={**ENV, "SLACK_APP_TOKEN": FakeSocketMode.APP_TOKEN},
+                                      alerts={"sinks": {"slack": sink}}, replies=section,
+                                      sources={"feed": {"type": "file", "path": str(tmp_path / "feed.jsonl"),
+                                                        "platform": "mastodon"}}))
+    svc.prepare()
+    svc.run_once()
+    base = httpserver.url_for("")
+    try:
+        svc.listen()
+        assert wait_for(lambda: socket_end.connections == 1)
+        alert = fake.messages[0]
+        socket_end.send(click(base, alert, "reply_open", str(case_of(alert))))
+        assert wait_for(lambda: fake.views)
+        view_id, form = next(iter(fake.views.items()))
+        too_long = socket_end.send(in_view(view_id, form, text="x" * 501))
+        assert wait_for(lambda: any(a.get("envelope_id") == too_long for a in socket_end.acks))
+        ack = next(a for a in socket_end.acks if a.get("envelope_id") == too_long)
+        assert ack["payload"]["response_action"] == "errors" and mastodon.posted == []
+        socket_end.send(in_view(view_id, form, text="Sorry Ann, refunded today"))
+        assert wait_for(lambda: len(mastodon.posted) == 1)
+        assert wait_for(lambda: "Posted on Mastodon" in texts(fake.views[view_id]))
+    finally:
+        svc.close()
+        socket_end.close()
