@@ -32,4 +32,6 @@ def probe_webhook(sink) -> str:
     body = (response.body or "").strip()
     if response.status_code == 400 and body in EMPTY_PAYLOAD_REFUSED:
         return "incoming webhook URL is live (an empty test payload was refused as empty, nothing posted)"
-    raise sink._error(response.status_code, response.headers or {}, body or None)
+    from alerts.slack import slack_error
+
+    raise slack_error(response.status_code, response.headers or {}, body or None)

@@ -78,8 +78,8 @@ class SlackReplies:
             return
         text = str(action.get("value") or "")
         version = int(draft_of(view)[0].split("_")[1] or 0)
-        self.client.views_update(view_id=view["id"], hash=view.get("hash"), view=reply_view(
-            form, meta, text, self.handler.count(form.target.case_id, text), version=version))
+        self._update(view, reply_view(form, meta, text, self.handler.count(form.target.case_id, text),
+                                      version=version))
 
     def _template(self, ack, body, action) -> None:
         ack()
@@ -91,8 +91,18 @@ class SlackReplies:
             return
         text = form.templates[name]
         version = int(draft_of(view)[0].split("_")[1] or 0) + 1
-        self.client.views_update(view_id=view["id"], hash=view.get("hash"), view=reply_view(
-            form, meta, text, self.handler.count(form.target.case_id, text), version=version))
+        self._update(view, reply_view(form, meta, text, self.handler.count(form.target.case_id, text),
+                                      version=version))
+
+    def _update(self, view: dict, shown: dict) -> None:
+        """views.update guarded by the view's hash: when keystrokes race, Slack refuses the older update
+        (hash_conflict) and the newer one shows the count."""
+        from slack_sdk.errors import SlackApiError
+
+        try:
+            self.client.views_update(view_id=view["id"], hash=view.get("hash"), view=shown)
+        except SlackApiError as exc:
+            log.debug("Slack: reply form not updated: %s", exc.response.get("error"))
 
     def _submit(self, ack, body, view) -> None:
         """Checks the draft at once (errors keep the form open); then posts and shows what became of it."""

@@ -597,6 +597,7 @@ class FakeSocketMode:
         self.envelopes: queue.Queue[dict] = queue.Queue()
         self.acks: list[dict] = []
         self.connections = 0
+        self.sent = 0  # envelopes queued so far: each gets its own id
         self.server = serve(self._session, "127.0.0.1", 0)
         self.port = self.server.socket.getsockname()[1]
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -612,7 +613,8 @@ class FakeSocketMode:
                         200, content_type="application/json")
 
     def send(self, payload: dict) -> str:
-        envelope_id = f"env-{len(self.acks) + self.envelopes.qsize() + 1}"
+        self.sent += 1
+        envelope_id = f"env-{self.sent}"
         # A view submission's acknowledgement may carry a response (errors, an updated view), as Slack documents.
         self.envelopes.put({"envelope_id": envelope_id, "payload": payload, "type": "interactive",
                             "accepts_response_payload": payload.get("type") == "view_submission"})

@@ -294,3 +294,14 @@ def test_the_readmes_reply_commands_run_as_shown(tmp_path, db_url, httpserver, i
         assert result.exit_code == 0, f"{line}:\n{result.output}"
     assert [p["content"] for p in instance.posted] == ["<p>Sorry about this, please DM us your order number</p>"]
     svc.close()
+
+
+def test_a_database_that_goes_away_posts_nothing_and_says_so(tmp_path, httpserver, instance):
+    svc = service(tmp_path, None, httpserver)
+    case_id = case_for(svc, POST_URI)
+    (tmp_path / "monitor.db").unlink()
+    svc.store.db.engine.dispose()
+    (tmp_path / "monitor.db").mkdir()  # the path can no longer be opened as a database
+    result = send(svc, case_id, "Sorry about this")
+    assert not result.ok and "its database did not answer" in result.message and instance.posted == []
+    svc.close()

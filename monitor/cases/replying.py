@@ -10,6 +10,8 @@ from __future__ import annotations
 import logging
 import re
 
+from sqlalchemy.exc import DBAPIError
+
 from monitor.cases.desk import CaseDesk
 from monitor.cases.drafting import NO_WRITE_API, PLATFORM_NAMES, fill, new_key, problem, source_platforms
 from monitor.cases.posting import ReplyPoster
@@ -97,10 +99,12 @@ class ReplyDesk:
         try:
             result = self._handle(request)
         except Exception as exc:  # noqa: BLE001 - the database may be away: the agent must hear it
+            database = isinstance(exc, DBAPIError)
             log.error("case %s: reply (%s) by %s failed: %s", request.case_id, request.action, request.actor, exc,
-                      exc_info=not isinstance(exc, OSError))
-            result = ReplyResult(False, "the monitor could not record that (its database did not answer); nothing "
-                                        "was posted by this request unless the case's thread says so")
+                      exc_info=not database)
+            why = "its database did not answer" if database else f"unexpected {type(exc).__name__}, logged"
+            result = ReplyResult(False, f"the monitor could not complete that ({why}); nothing was posted by this "
+                                        "request unless the case's thread says so")
         metrics.REPLIES.labels(request.action, request.origin, "ok" if result.ok else "refused").inc()
         return result
 
