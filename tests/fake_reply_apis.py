@@ -377,6 +377,8 @@ class FakeGooglePlayPublisher(Recorder):
         self.public_key = public_key
         self.reviews: dict[str, dict] = {}
         self.replies: dict[str, str] = {}
+        self.delay = 0.0
+        self.reply_calls = 0
 
     def install(self, httpserver) -> None:
         httpserver.expect_request("/token", method="POST").respond_with_handler(self.token)
@@ -418,6 +420,9 @@ class FakeGooglePlayPublisher(Recorder):
         refused = self._refused(request)
         if refused:
             return refused
+        self.reply_calls += 1
+        if self.delay:
+            time.sleep(self.delay)
         text = (request.get_json() or {}).get("replyText", "")
         if len(text) > 350:
             return _json({"error": {"code": 400, "message": "Reply text too long (max 350 characters).",
@@ -437,6 +442,7 @@ class FakeAppStoreConnect(Recorder):
         self.public_key, self.key_id, self.issuer = public_key, key_id, issuer
         self.reviews: list[dict] = []
         self.responses: dict[str, dict] = {}
+        self.delay = 0.0
 
     def install(self, httpserver) -> None:
         httpserver.expect_request("/v1/apps").respond_with_handler(self.apps)
@@ -483,6 +489,8 @@ class FakeAppStoreConnect(Recorder):
         refused = self._refused(request)
         if refused:
             return refused
+        if self.delay:
+            time.sleep(self.delay)
         data = (request.get_json() or {}).get("data", {})
         review = data.get("relationships", {}).get("review", {}).get("data", {}).get("id")
         if review in self.responses:

@@ -29,7 +29,7 @@ def connect(httpserver, key):
     return fake
 
 
-def service(tmp_path, db_url, httpserver, key):
+def service(tmp_path, db_url, httpserver, key, **more):
     path = tmp_path / f"AuthKey_{KEY_ID}.p8"
     path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                        serialization.NoEncryption()))
@@ -37,7 +37,7 @@ def service(tmp_path, db_url, httpserver, key):
               "text": "Crashes on login\n\nSince the update I cannot log in at all",
               "url": f"https://apps.apple.com/us/app/id{FakeAppStoreConnect.APP}?see-all=reviews"}]
     account = {"key_id": KEY_ID, "issuer_id": ISSUER, "private_key_file": str(path),
-               "api_base_url": httpserver.url_for("").rstrip("/")}
+               "api_base_url": httpserver.url_for("").rstrip("/"), **more}
     return reply_service(tmp_path, db_url, "appstore", account, posts)
 
 
@@ -96,3 +96,24 @@ def test_a_crash_is_settled_from_the_reviews_response(tmp_path, db_url, httpserv
         [row] = conn.execute(replies.select()).all()
     assert row.status == ("sent" if posted else "failed") and len(connect.responses) == int(posted)
     again.close()
+
+
+def test_a_double_click_responds_once(tmp_path, db_url, httpserver, key, connect):
+    svc = service(tmp_path, db_url, httpserver, key)
+    case_id = case_for(svc, "10467889221")
+    assert send(svc, case_id, "Fixed in 4.2.1").ok
+    again = send(svc, case_id, "Fixed in 4.2.1")
+    assert not again.ok and "already posted" in again.message and len(connect.responses) == 1
+    svc.close()
+
+
+@pytest.mark.timed_waits
+def test_a_timeout_is_settled_from_the_reviews_response_not_resent(tmp_path, db_url, httpserver, key, connect):
+    svc = service(tmp_path, db_url, httpserver, key, timeout="1s")
+    case_id = case_for(svc, "10467889221")
+    connect.delay = 1.5
+    assert "did not confirm" in send(svc, case_id, "Fixed in 4.2.1").message
+    connect.delay = 0
+    assert svc.replies.reconcile() == 1 and len(connect.responses) == 1
+    assert svc.store.cases.get(case_id).first_response_by == "dana"
+    svc.close()

@@ -41,12 +41,12 @@ def key_file(tmp_path, httpserver, key) -> str:
     return str(path)
 
 
-def service(tmp_path, db_url, httpserver, key):
+def service(tmp_path, db_url, httpserver, key, **more):
     posts = [{"id": REVIEW, "author": "Sam P", "rating": 1, "brand": "Pixelcart",
               "text": "App crashes at checkout every time",
               "url": f"https://play.google.com/store/apps/details?id={FakeGooglePlayPublisher.PACKAGE}&reviewId=x"}]
     account = {"service_account_file": key_file(tmp_path, httpserver, key),
-               "api_base_url": httpserver.url_for("").rstrip("/")}
+               "api_base_url": httpserver.url_for("").rstrip("/"), **more}
     return reply_service(tmp_path, db_url, "googleplay", account, posts)
 
 
@@ -109,3 +109,23 @@ def test_a_file_that_is_no_service_account_key_names_the_key(tmp_path):
                                                       "service_account_file": str(tmp_path / "bad.json")}]})
     assert any(p.startswith("replies.accounts[0].service_account_file:") and "not a service account key" in p
                for p in caught.value.problems)
+
+
+def test_a_double_click_replies_once(tmp_path, db_url, httpserver, key, play):
+    svc = service(tmp_path, db_url, httpserver, key)
+    case_id = case_for(svc, REVIEW)
+    assert send(svc, case_id, "Fixed in 4.2.1").ok and not send(svc, case_id, "Fixed in 4.2.1").ok
+    assert play.reply_calls == 1
+    svc.close()
+
+
+@pytest.mark.timed_waits
+def test_a_timeout_is_settled_from_the_review_not_resent(tmp_path, db_url, httpserver, key, play):
+    svc = service(tmp_path, db_url, httpserver, key, timeout="1s")
+    case_id = case_for(svc, REVIEW)
+    play.delay = 1.5
+    assert "did not confirm" in send(svc, case_id, "Fixed in 4.2.1").message
+    play.delay = 0
+    assert svc.replies.reconcile() == 1 and play.reply_calls == 1
+    assert svc.store.cases.get(case_id).first_response_by == "dana"
+    svc.close()

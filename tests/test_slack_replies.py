@@ -230,3 +230,21 @@ def test_the_form_works_over_socket_mode_too(tmp_path, db_url, httpserver, fakes
     finally:
         svc.close()
         socket_end.close()
+
+
+def test_members_of_an_approver_group_approve(tmp_path, db_url, httpserver, fakes):
+    fake, mastodon = fakes
+    svc, server = start(tmp_path, db_url, httpserver, require_approval={"Pixelcart": True}, approvers=["S0SUPPORT"])
+    base = httpserver.url_for("")
+    try:
+        view_id, form = open_form(server, base, fake)
+        send_payload(server, in_view(view_id, form, text="Refund issued, sorry Ann"))
+        assert wait_for(lambda: any("reply_approve" in json.dumps(m.get("blocks")) for m in fake.messages))
+        ask = next(m for m in fake.messages if "reply_approve" in json.dumps(m.get("blocks")))
+        value = next(e["value"] for b in ask["blocks"] if b["type"] == "actions" for e in b["elements"])
+        send_payload(server, click(base, ask, "reply_approve", value, user="U0DAN"))  # in S0SUPPORT
+        assert wait_for(lambda: len(mastodon.posted) == 1)
+        assert fake.calls.get("usergroups.users.list") == 1
+    finally:
+        server.stop()
+        svc.close()
