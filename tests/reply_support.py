@@ -30,3 +30,22 @@ def send(svc, case_id: int, text: str, actor: str = "dana", origin: str = "cli",
 
 def notes(name: str = "rec") -> list[str]:
     return [text for _channel, text in RecordingSink.notices[name]]
+
+
+def interrupted(svc, case_id: int, platform: str, text: str, posted: bool):
+    """What a crash leaves, then a restart: the reply stored 'sending', posted on the network (``posted``) or
+    not, the service gone; returns the restarted service (which settled it) and the reply's row."""
+    from monitor.cases.drafting import new_key
+    from monitor.store.schema import replies
+
+    form = svc.replies.form(case_id)
+    reply, owned = svc.store.replies.start(case_id, platform, text, new_key(), "dana", "cli", "sending")
+    assert owned
+    if posted:
+        svc.replies._replier(form.target).send(form.target, reply.text, reply.key)
+    svc.close()
+    again = MonitorService(svc.config)
+    again.prepare()
+    with again.store.db.engine.connect() as conn:
+        [row] = conn.execute(replies.select()).all()
+    return again, row

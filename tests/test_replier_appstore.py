@@ -7,10 +7,8 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from monitor.service import MonitorService
-from monitor.store.schema import replies
 from tests.fake_reply_apis import FakeAppStoreConnect
-from tests.reply_support import case_for, reply_service, send
+from tests.reply_support import case_for, interrupted, reply_service, send
 
 KEY_ID, ISSUER = "2X9R4HXF34", "57246542-96fe-1a63-e053-0824d011072a"
 
@@ -84,16 +82,7 @@ def test_a_revoked_key_says_so(tmp_path, db_url, httpserver, key, connect):
 def test_a_crash_is_settled_from_the_reviews_response(tmp_path, db_url, httpserver, key, connect, posted):
     svc = service(tmp_path, db_url, httpserver, key)
     case_id = case_for(svc, "10467889221")
-    form = svc.replies.form(case_id)
-    reply, _ = svc.store.replies.start(case_id, "appstore", "Fixed in 4.2.1", "3lacrashabcde", "dana", "cli",
-                                       "sending")
-    if posted:
-        svc.replies._replier(form.target).send(form.target, reply.text, reply.key)
-    svc.close()
-    again = MonitorService(svc.config)
-    again.prepare()
-    with again.store.db.engine.connect() as conn:
-        [row] = conn.execute(replies.select()).all()
+    again, row = interrupted(svc, case_id, "appstore", "Fixed in 4.2.1", posted)
     assert row.status == ("sent" if posted else "failed") and len(connect.responses) == int(posted)
     again.close()
 

@@ -5,11 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from monitor.service import MonitorService
-from monitor.store.schema import replies
 from replies._counting import grapheme_count
 from tests.fake_reply_apis import FakeBlueskyPds
-from tests.reply_support import case_for, reply_service, send
+from tests.reply_support import case_for, interrupted, reply_service, send
 
 
 @pytest.fixture
@@ -97,16 +95,7 @@ def test_a_crash_between_posting_and_recording_is_settled_by_the_record_key(tmp_
                                                                               posted):
     svc, _root, answer = service(tmp_path, db_url, httpserver, pds)
     case_id = case_for(svc, answer)
-    form = svc.replies.form(case_id)
-    reply, _ = svc.store.replies.start(case_id, "bluesky", "Fixed in 4.2.1, sorry!", "3lcrashabcdef", "dana", "cli",
-                                       "sending")
-    if posted:
-        svc.replies._replier(form.target).send(form.target, reply.text, reply.key)
-    svc.close()
-    again = MonitorService(svc.config)
-    again.prepare()
-    with again.store.db.engine.connect() as conn:
-        [row] = conn.execute(replies.select()).all()
+    again, row = interrupted(svc, case_id, "bluesky", "Fixed in 4.2.1, sorry!", posted)
     assert row.status == ("sent" if posted else "failed") and len(pds.records) == int(posted)
     assert (again.store.cases.get(case_id).first_response_at is not None) == posted
     again.close()

@@ -10,10 +10,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from monitor.config import ConfigError
-from monitor.service import MonitorService
-from monitor.store.schema import replies
 from tests.fake_reply_apis import FakeGooglePlayPublisher
-from tests.reply_support import case_for, reply_service, send
+from tests.reply_support import case_for, interrupted, reply_service, send
 from tests.support import build_config
 
 REVIEW = "gp:AOqpTOGd1f8Xk3aQ"
@@ -88,16 +86,7 @@ def test_a_key_google_does_not_accept_is_offered_off_platform(tmp_path, db_url, 
 def test_a_crash_is_settled_from_the_reviews_developer_comment(tmp_path, db_url, httpserver, key, play, posted):
     svc = service(tmp_path, db_url, httpserver, key)
     case_id = case_for(svc, REVIEW)
-    form = svc.replies.form(case_id)
-    reply, _ = svc.store.replies.start(case_id, "googleplay", "Fixed in 4.2.1", "3lgcrashabcde", "dana", "cli",
-                                       "sending")
-    if posted:
-        svc.replies._replier(form.target).send(form.target, reply.text, reply.key)
-    svc.close()
-    again = MonitorService(svc.config)
-    again.prepare()
-    with again.store.db.engine.connect() as conn:
-        [row] = conn.execute(replies.select()).all()
+    again, row = interrupted(svc, case_id, "googleplay", "Fixed in 4.2.1", posted)
     assert row.status == ("sent" if posted else "failed")
     again.close()
 

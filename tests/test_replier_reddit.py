@@ -5,11 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from monitor.service import MonitorService
-from monitor.store.schema import replies
 from tests.fake_apis import FakeReddit
 from tests.fake_reply_apis import FakeRedditAccount
-from tests.reply_support import case_for, reply_service, send
+from tests.reply_support import case_for, interrupted, reply_service, send
 
 
 @pytest.fixture
@@ -89,15 +87,6 @@ def test_a_double_click_comments_once(tmp_path, db_url, httpserver, reddit):
 def test_a_crash_is_settled_from_the_accounts_comments(tmp_path, db_url, httpserver, reddit, posted):
     svc, name = service(tmp_path, db_url, httpserver, reddit)
     case_id = case_for(svc, name)
-    form = svc.replies.form(case_id)
-    reply, _ = svc.store.replies.start(case_id, "reddit", "Refunded, sorry!", "3lrcrashabcde", "dana", "cli",
-                                       "sending")
-    if posted:
-        svc.replies._replier(form.target).send(form.target, reply.text, reply.key)
-    svc.close()
-    again = MonitorService(svc.config)
-    again.prepare()
-    with again.store.db.engine.connect() as conn:
-        [row] = conn.execute(replies.select()).all()
+    again, row = interrupted(svc, case_id, "reddit", "Refunded, sorry!", posted)
     assert row.status == ("sent" if posted else "failed") and len(reddit.replies()) == int(posted)
     again.close()

@@ -5,11 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from monitor.service import MonitorService
-from monitor.store.schema import replies
 from replies._counting import x_weighted_length
 from tests.fake_reply_apis import FakeXWrite
-from tests.reply_support import case_for, reply_service, send
+from tests.reply_support import case_for, interrupted, reply_service, send
 
 
 @pytest.fixture
@@ -103,16 +101,7 @@ def test_a_double_click_posts_once(tmp_path, db_url, httpserver, x_api):
 def test_a_crash_is_settled_from_the_accounts_timeline(tmp_path, db_url, httpserver, x_api, posted):
     svc, ident = service(tmp_path, db_url, httpserver, x_api)
     case_id = case_for(svc, ident)
-    form = svc.replies.form(case_id)
-    reply, _ = svc.store.replies.start(case_id, "x", "Refunded, sorry @ann", "3lxcrashabcde", "dana", "cli",
-                                       "sending")
-    if posted:
-        svc.replies._replier(form.target).send(form.target, reply.text, reply.key)
-    svc.close()
-    again = MonitorService(svc.config)
-    again.prepare()
-    with again.store.db.engine.connect() as conn:
-        [row] = conn.execute(replies.select()).all()
+    again, row = interrupted(svc, case_id, "x", "Refunded, sorry @ann", posted)
     assert row.status == ("sent" if posted else "failed") and len(x_api.replies()) == int(posted)
     again.close()
 

@@ -15,7 +15,7 @@ from monitor.model import ReplyRequest
 from monitor.service import MonitorService
 from monitor.store.schema import replies
 from tests.fake_reply_apis import FakeMastodonInstance
-from tests.reply_support import case_for, notes, reply_service, send
+from tests.reply_support import case_for, interrupted, notes, reply_service, send
 from tests.support import build_config, write_jsonl
 
 POST_URL = "https://other.example/@ann/1134"
@@ -70,28 +70,12 @@ def test_two_agents_at_once_post_once(tmp_path, db_url, httpserver, instance):
     svc.close()
 
 
-def _crash_after_posting(svc, instance, case_id: int, text: str, posted: bool):
-    """The state a crash between the network's answer and the record leaves: the row 'sending', and the
-    status on the instance (or not, when the crash came first)."""
-    target = svc.replies.form(case_id).target
-    reply, owned = svc.store.replies.start(case_id, "mastodon", text, "3kabcdefghijk", "dana", "slack", "sending")
-    assert owned
-    if posted:
-        replier = svc.replies._replier(target)
-        replier.send(target, text, reply.key)
-    return reply
-
-
 @pytest.mark.parametrize("posted", [True, False], ids=["posted", "not-posted"])
 def test_a_restart_settles_an_interrupted_reply_without_posting_again(tmp_path, db_url, httpserver, instance,
                                                                         posted):
     svc = service(tmp_path, db_url, httpserver)
     case_id = case_for(svc, POST_URI)
-    _crash_after_posting(svc, instance, case_id, "We refunded the second charge.", posted)
-    svc.close()
-    restarted = MonitorService(svc.config)
-    restarted.prepare()  # settles it
-    [row] = rows(restarted)
+    restarted, row = interrupted(svc, case_id, "mastodon", "We refunded the second charge.", posted)
     case = restarted.store.cases.get(case_id)
     if posted:
         assert row.status == "sent" and row.url == instance.posted[0]["url"]
