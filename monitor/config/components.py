@@ -5,7 +5,7 @@ import re
 
 from pydantic import Field, field_validator
 
-from monitor.config.values import Duration, StrictModel
+from monitor.config.values import BaseUrl, Duration, StrictModel
 
 
 class ComponentConfig(StrictModel):
@@ -31,14 +31,7 @@ class HttpSourceConfig(SourceConfig):
 
 
 class NetworkSourceConfig(HttpSourceConfig):
-    api_base_url: str | None = Field(None, description="override the API's base URL (proxies, tests)")
-
-    @field_validator("api_base_url")
-    @classmethod
-    def _url(cls, value: str | None) -> str | None:
-        if value is not None and not re.match(r"^https?://[^\s/]+", value):
-            raise ValueError(f"expected an http(s) URL, got {value!r}")
-        return value.rstrip("/") if value else value
+    api_base_url: BaseUrl = Field(None, description="override the API's base URL (proxies, tests)")
 
 
 class ReviewAppConfig(StrictModel):

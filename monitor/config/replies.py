@@ -7,7 +7,7 @@ import string
 
 from pydantic import Field, field_validator
 
-from monitor.config.values import Duration, StrictModel
+from monitor.config.values import BaseUrl, Duration, StrictModel
 
 PLACEHOLDERS = {"author", "brand"}
 APPROVER = re.compile(r"^[UWS][A-Z0-9]{2,20}$")
@@ -23,14 +23,7 @@ class ReplyAccountConfig(StrictModel):
 
 
 class NetworkAccountConfig(ReplyAccountConfig):
-    api_base_url: str | None = Field(None, description="override the network API's base URL (proxies, tests)")
-
-    @field_validator("api_base_url")
-    @classmethod
-    def _url(cls, value: str | None) -> str | None:
-        if value is not None and not re.match(r"^https?://[^\s/]+", value):
-            raise ValueError(f"expected an http(s) URL, got {value!r}")
-        return value.rstrip("/") if value else value
+    api_base_url: BaseUrl = Field(None, description="override the network API's base URL (proxies, tests)")
 
 
 class RepliesConfig(StrictModel):

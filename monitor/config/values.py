@@ -49,6 +49,16 @@ def _check_timezone(value: str) -> str:
 TimeZoneName = Annotated[str, BeforeValidator(_check_timezone)]
 
 
+def _base_url(value: str | None) -> str | None:
+    if value is not None and not re.match(r"^https?://[^\s/]+", str(value)):
+        raise ValueError(f"expected an http(s) URL, got {value!r}")
+    return str(value).rstrip("/") if value else value
+
+
+#: an API's base URL (proxies, tests): http(s), without its trailing slash
+BaseUrl = Annotated[str | None, BeforeValidator(_base_url)]
+
+
 def duration_text(seconds: float) -> str:
     """A duration as people say it: "45 s", "2 min", "1 h 30 min", "1 day"."""
     if seconds < 60:
