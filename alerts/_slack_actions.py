@@ -152,16 +152,14 @@ class SlackActions:
     def _allowed(self, user: str) -> bool:
         if not self.allowed_users and not self.allowed_usergroups:
             return True
-        if user in self.allowed_users:
-            return True
-        for group in self.allowed_usergroups:
-            try:
-                if user in self.workspace.members(group):
-                    return True
-            except Exception as exc:  # noqa: BLE001 - a group that cannot be read admits nobody
-                log.warning("Slack interactivity: cannot read user group %s: %s: %s", group,
-                            type(exc).__name__, exc)
-        return False
+        return user in self.allowed_users or any(self.in_group(user, group) for group in self.allowed_usergroups)
+
+    def in_group(self, user: str, group: str) -> bool:
+        try:
+            return user in self.workspace.members(group)
+        except Exception as exc:  # noqa: BLE001 - a group that cannot be read admits nobody
+            log.warning("Slack interactivity: cannot read user group %s: %s: %s", group, type(exc).__name__, exc)
+            return False
 
     @staticmethod
     def _message_ref(body: dict) -> str:

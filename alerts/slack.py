@@ -296,7 +296,7 @@ class SlackSink(Sink):
             self._edit(message_ref, None, {"text": fallback_text(outcome), "blocks": settled_blocks(request, outcome)})
 
     def member_of(self, user: str, group: str) -> bool:
-        return self._bolt is not None and user in self._bolt.workspace.members(group)
+        return self._bolt is not None and self._bolt.in_group(user, group)
 
     # -- transport ----------------------------------------------------------------------
 

@@ -120,17 +120,16 @@ class ReplyDesk:
         if request.action == "off_platform":
             return self._answered_elsewhere(request, form, text)
         if form.off_platform:
-            return ReplyResult(False, f"{form.off_platform}. Answer in {form.platform_name}'s app, then mark the "
-                                      "case answered off-platform.", off_platform=form.off_platform,
-                               link=form.target.url, draft=text)
+            return self.poster.refused(form, ReplyError(form.off_platform, off_platform=True), text)
         replier = self._replier(form.target)
-        why = problem(text, replier.length(text), form.limit, form.counts, form.platform_name)
+        length = replier.length(text)
+        why = problem(text, length, form.limit, form.counts, form.platform_name)
         if why:
             return ReplyResult(False, why, draft=text)
         if request.action == "preview":
             return ReplyResult(True, f"would post as {form.account} on {form.platform_name}, in reply to "
                                      f"{form.target.url or form.target.external_id} "
-                                     f"({form.count_line(text, replier.length(text))}):\n{text}", draft=text)
+                                     f"({form.count_line(text, length)}):\n{text}", draft=text)
         if form.needs_approval and not self._approver(request.actor, request.via):
             return self._wait_for_approval(request, form, text)
         return self.poster.start_and_send(request, form, replier, text, request.actor)
