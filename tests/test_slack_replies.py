@@ -10,6 +10,7 @@ import urllib.request
 import pytest
 
 from monitor.service import MonitorService
+from monitor.store.schema import replies
 from tests.fake_apis import FakeSlack, signed_request
 from tests.fake_reply_apis import FakeMastodonInstance
 from tests.support import build_config, write_jsonl
@@ -245,6 +246,32 @@ def test_members_of_an_approver_group_approve(tmp_path, db_url, httpserver, fake
         send_payload(server, click(base, ask, "reply_approve", value, user="U0DAN"))  # in S0SUPPORT
         assert wait_for(lambda: len(mastodon.posted) == 1)
         assert fake.calls.get("usergroups.users.list") == 1
+    finally:
+        server.stop()
+        svc.close()
+
+
+def test_an_approver_edits_a_draft_before_it_is_posted(tmp_path, db_url, httpserver, fakes):
+    fake, mastodon = fakes
+    svc, server = start(tmp_path, db_url, httpserver, require_approval=True, approvers=["U0LEAD"])
+    base = httpserver.url_for("")
+    try:
+        view_id, form = open_form(server, base, fake)
+        send_payload(server, in_view(view_id, form, text="sry, will check"))
+        assert wait_for(lambda: any("reply_edit" in json.dumps(m.get("blocks")) for m in fake.messages))
+        ask = next(m for m in fake.messages if "reply_edit" in json.dumps(m.get("blocks")))
+        value = next(e["value"] for b in ask["blocks"] if b["type"] == "actions" for e in b["elements"])
+        opened = len(fake.views)
+        send_payload(server, click(base, ask, "reply_edit", value, user="U0LEAD"))
+        assert wait_for(lambda: len(fake.views) > opened)
+        edit_id, edit_form = list(fake.views.items())[-1]
+        assert '"initial_value": "sry, will check"' in json.dumps(edit_form)
+        send_payload(server, in_view(edit_id, edit_form, user="U0LEAD", text="Sorry Ann, refunded today."))
+        assert wait_for(lambda: len(mastodon.posted) == 1)
+        assert "Sorry Ann, refunded today." in mastodon.posted[0]["content"]
+        with svc.store.db.engine.connect() as conn:
+            [row] = conn.execute(replies.select()).all()
+        assert row.approved_by == "<@U0LEAD>" and row.author == "<@U0ANN>"
     finally:
         server.stop()
         svc.close()
