@@ -103,6 +103,16 @@ class MonitorService:
         self.check_sla()
         return results
 
+    def purge(self) -> None:
+        """Clears what outlived the retention; the next night tries again if the database is away."""
+        try:
+            report = self.store.privacy.purge(self.config.root.retention)
+        except Exception as exc:  # noqa: BLE001 - a failed purge must not stop the service
+            log.error("retention purge failed: %s: %s", type(exc).__name__, exc)
+            return
+        log.info("retention purge: %s", ", ".join(f"{k}={v}" for k, v in report.counts.items()),
+                 extra={"event": "purge", **report.counts})
+
     def check_sla(self) -> None:
         """Reminders for cases past their route's SLA, then any escalation alerts they queued."""
         try:

@@ -8,6 +8,7 @@ from monitor.cli import (  # noqa: F401 - importing attaches the commands
     inspect,
     labels,
     learn,
+    privacy,
     scoring,
     service,
 )

@@ -10,6 +10,7 @@ from typing import Any, Literal
 from pydantic import ConfigDict, Field, SecretStr, field_validator, model_validator
 
 from monitor.config.replies import RepliesConfig
+from monitor.config.retention import RetentionConfig
 from monitor.config.values import Duration, StrictModel, TimeZoneName
 from monitor.ops.redact import redactor
 
@@ -268,6 +269,7 @@ class RootConfig(StrictModel):
     logging: LoggingConfig = Field(default_factory=LoggingConfig)
     service: ServiceConfig = Field(default_factory=ServiceConfig)
     replies: RepliesConfig = Field(default_factory=RepliesConfig)
+    retention: RetentionConfig = Field(default_factory=RetentionConfig)
 
     @field_validator("brands")
     @classmethod

@@ -16,7 +16,8 @@ MISS_CONFIDENCE = 0.3    # the rules saw some evidence, not enough
 def posts_to_label(db: Database, brand: str, start: datetime, end: datetime, misses: int = 3,
                    uncertain: int = 2) -> list[dict]:
     unlabelled = ~select(labels.c.id).where(labels.c.mention_id == mentions.c.id).exists()
-    day = (mentions.c.brand == brand, mentions.c.created_at >= start, mentions.c.created_at < end, unlabelled)
+    day = (mentions.c.brand == brand, mentions.c.created_at >= start, mentions.c.created_at < end, unlabelled,
+           mentions.c.redacted.is_(None))
     columns = (mentions.c.id, mentions.c.text, mentions.c.url, mentions.c.confidence, mentions.c.compound)
     with db.engine.connect() as conn:
         missed = conn.execute(select(*columns).where(

@@ -36,6 +36,10 @@ def schedule(svc):
                       id="learn", name="retrain on new labels", kwargs={"at_least": 1}, misfire_grace_time=3600)
     scheduler.add_job(svc.retrain, IntervalTrigger(minutes=10), id="learn-soon", name="retrain on a batch")
     scheduler.add_job(svc.load_model, IntervalTrigger(minutes=5), id="model", name="use the active model")
+    retention = svc.config.root.retention
+    hour, minute = (int(x) for x in retention.time.split(":"))
+    scheduler.add_job(svc.purge, CronTrigger(hour=hour, minute=minute, timezone=svc.config.root.digest.timezone),
+                      id="purge", name="retention purge", misfire_grace_time=3600)
     digest = svc.config.root.digest
     hour, minute = (int(x) for x in digest.time.split(":"))
     for weekly in (False, True) if digest.enabled else ():

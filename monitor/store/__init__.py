@@ -14,6 +14,7 @@ from monitor.store.mentions import MentionRepository, StoredBatch
 from monitor.store.migrate import SchemaMigrator
 from monitor.store.models import ModelRepository
 from monitor.store.outbox import OutboxRepository
+from monitor.store.privacy import PrivacyRepository
 from monitor.store.replies import ReplyRepository
 from monitor.store.sources import SourceRepository
 from monitor.store.stats import StatsReader
@@ -35,6 +36,7 @@ class Store:
         self.cases = CaseRepository(self.db)
         self.labels = LabelRepository(self.db)
         self.replies = ReplyRepository(self.db)
+        self.privacy = PrivacyRepository(self.db)
         self.models = ModelRepository(self.db)
         self.digest_runs = DigestRunRepository(self.db)
         self.stats = StatsReader(self.db, self.sources, self.usage, self.outbox, self.cases)

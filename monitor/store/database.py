@@ -20,6 +20,7 @@ def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA busy_timeout=30000")
+    cur.execute("PRAGMA secure_delete=ON")  # cleared text is overwritten in the file, not left in free pages
     cur.close()
 
 
@@ -77,6 +78,18 @@ class Database:
         """Raises when the database cannot be reached."""
         with self.engine.connect() as conn:
             conn.execute(select(1))
+
+    def scrub(self, tables: list[str]) -> None:
+        """After an erasure, leaves no old copy of the cleared fields in the files: SQLite's write-ahead log is
+        checkpointed and truncated (the pages themselves were overwritten, secure_delete); PostgreSQL vacuums
+        the tables, dropping the old row versions an UPDATE leaves behind."""
+        if self.engine.dialect.name == "sqlite":
+            with self.engine.connect() as conn:
+                conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+            return
+        with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            for table in tables:
+                conn.exec_driver_sql(f'VACUUM "{table}"')
 
     def upsert(self, conn: Connection, table, keys: dict, values: dict) -> None:
         """Insert or update one row by primary key, portably."""

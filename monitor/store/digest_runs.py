@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from monitor.clock import utcnow
 from monitor.store.database import Database
@@ -37,3 +37,14 @@ class DigestRunRepository:
                 conn.execute(digest_runs.delete().where(*where))
             else:
                 conn.execute(update(digest_runs).where(*where).values(status="sent", detail=detail[:2000]))
+
+    def written(self, brand: str, first: date, last: date) -> list[tuple[date, bool]]:
+        """(day, weekly) of the digests written to files for ``brand`` whose period touches first..last: a
+        daily one of those days, or a weekly one ending up to 6 days after."""
+        stmt = select(digest_runs.c.day, digest_runs.c.target).where(
+            digest_runs.c.brand == brand, digest_runs.c.target.in_(("file", "weekly:file")),
+            digest_runs.c.day >= first, digest_runs.c.day <= last + timedelta(days=6))
+        with self.db.engine.connect() as conn:
+            found = {(row.day, row.target == "weekly:file") for row in conn.execute(stmt)
+                     if row.target == "weekly:file" or row.day <= last}
+        return sorted(found)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from sqlalchemy import exists, insert, select
+from sqlalchemy import exists, insert, or_, select
 
 from monitor.clock import utcnow
 from monitor.store.database import Database
@@ -49,7 +49,7 @@ class LabelRepository:
         """The newest stored mentions nobody has labelled (posted within ``posted`` = (start, end) when given):
         the labelling queue's candidates."""
         stmt = (select(mentions.c.id, mentions.c.text, mentions.c.brand, mentions.c.source, mentions.c.url)
-                .where(~exists().where(labels.c.mention_id == mentions.c.id))
+                .where(~exists().where(labels.c.mention_id == mentions.c.id), mentions.c.redacted.is_(None))
                 .order_by(mentions.c.id.desc()).limit(limit))
         if brand:
             stmt = stmt.where(mentions.c.brand == brand)
@@ -80,8 +80,10 @@ class LabelRepository:
 
     def newest(self) -> Iterator[dict]:
         """The label that counts for each mention and each bare text, oldest first."""
+        # A post whose words are gone (deleted, expired, erased) teaches nothing: its label is left out.
         stmt = (select(labels, mentions.c.text.label("mention_text"), mentions.c.source, mentions.c.external_id)
-                .outerjoin(mentions, mentions.c.id == labels.c.mention_id).order_by(labels.c.id))
+                .outerjoin(mentions, mentions.c.id == labels.c.mention_id)
+                .where(or_(labels.c.mention_id.is_(None), mentions.c.redacted.is_(None))).order_by(labels.c.id))
         latest: dict[tuple, dict] = {}
         with self.db.engine.connect() as conn:
             random_picks = set(conn.execute(select(label_picks.c.mention_id).where(label_picks.c.kind == "random"))

@@ -12,6 +12,7 @@ from monitor.clock import utcnow
 from monitor.model import Route
 from monitor.store.cases import open_cases
 from monitor.store.database import Database
+from monitor.store.privacy import redact
 from monitor.store.schema import case_events, cases, mentions, outbox
 from monitor.store.sources import SourceRepository
 
@@ -33,8 +34,8 @@ class MentionRepository:
         self.sources = sources
 
     def forget(self, source: str, external_ids: list[str]) -> int:
-        """Posts their authors deleted: the text goes (the row stays, so counts and figures hold), an alert not
-        yet sent is cancelled, and each case records it. Returns how many stored posts were forgotten."""
+        """Posts their authors deleted: the text, author and link go (the row stays, so counts and figures
+        hold), an alert not yet sent is cancelled, and each case records it. Returns how many were forgotten."""
         now = utcnow()
         forgotten = 0
         with self.db.engine.begin() as conn:
@@ -42,11 +43,11 @@ class MentionRepository:
                 chunk = external_ids[start:start + ID_CHUNK]
                 ids = list(conn.execute(select(mentions.c.id).where(
                     mentions.c.source == source, mentions.c.external_id.in_(chunk),
-                    mentions.c.text != DELETED_TEXT)).scalars())
+                    mentions.c.redacted.is_(None))).scalars())
                 if not ids:
                     continue
                 forgotten += len(ids)
-                conn.execute(update(mentions).where(mentions.c.id.in_(ids)).values(text=DELETED_TEXT))
+                redact(conn, ids, DELETED_TEXT, "deleted")
                 conn.execute(update(outbox).where(outbox.c.mention_id.in_(ids), outbox.c.status == "pending")
                              .values(status="cancelled", last_error="the post was deleted by its author"))
                 for case_id, status in conn.execute(select(cases.c.id, cases.c.status)

@@ -78,6 +78,9 @@ mentions = Table(
     Column("priority", Float, nullable=False),
     Column("rating", Integer),  # stars of an app-store review, else NULL
     Column("held_back", Boolean),  # a complaint too old to alert when stored (alerts.max_age)
+    # Why its text, author and link are gone (deleted | expired | erased); NULL while they are held. The row
+    # stays: its scores, topic and time are what digests and trends count.
+    Column("redacted", String(16)),
     UniqueConstraint("source", "external_id"),
     Index(None, "brand", "created_at"),
     Index(None, "is_complaint", "created_at"),
@@ -237,6 +240,18 @@ replies = Table(
     Column("message_ref", String(256)),  # the approval request's message ("channel:ts")
     Index(None, "case_id"),
     Index(None, "status"),
+)
+
+# Every erasure of an author's data: who asked for it to be run, when, and how many rows it cleared. The
+# author is kept only as a keyed hash, so a second request can be matched without storing the name again.
+erasures = Table(
+    "erasures", metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("at", UTCDateTime, nullable=False),
+    Column("actor", String(256), nullable=False),
+    Column("subject", String(64), nullable=False),   # sha256 of the normalised handle
+    Column("source", String(64)),
+    Column("counts", JSON, nullable=False),
 )
 
 # The team's verdicts on the detector: a dismissed case says "not a complaint", a resolved one "a complaint";
