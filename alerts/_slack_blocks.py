@@ -42,7 +42,7 @@ BUTTONS = {  # action -> (label, style)
     "claim": ("Claim", None), "resolve": ("Resolve", "primary"), "dismiss": ("Not a complaint", "danger"),
     "reopen": ("Reopen", None)}
 OFFERED = {"open": ["claim", "resolve", "dismiss"], "claimed": ["resolve", "dismiss"],
-           "resolved": ["reopen"], "dismissed": ["reopen"]}
+           "resolved": ["reopen"], "dismissed": ["reopen"], "gone": []}
 ACTION_ID = re.compile(r"^case_(claim|resolve|dismiss|reopen)$")
 LABEL_ID = re.compile(r"^label_(complaint|not)$")
 
@@ -88,6 +88,8 @@ def _state_line(case: CaseState) -> str:
         return f":large_yellow_circle: Case {case.id} · *open* · nobody has claimed it yet"
     if case.status == "claimed":
         return f":large_blue_circle: Case {case.id} · *claimed* by {_who(case.claimed_by)} at {_at(case.claimed_at)}"
+    if case.status == "gone":
+        return f":wastebasket: Case {case.id} · *gone*: its author deleted the post at {_at(case.closed_at)}"
     if case.status == "resolved":
         return f":white_check_mark: Case {case.id} · *resolved* by {_who(case.closed_by)} at {_at(case.closed_at)}"
     return (f":no_entry_sign: Case {case.id} · *not a complaint* (dismissed by {_who(case.closed_by)} at "

@@ -103,6 +103,15 @@ class BlueskyConnector(Connector):
     def _session_changed(self, event, session) -> None:
         self._new_session = session.encode()
 
+    lookup_batch = 25  # app.bsky.feed.getPosts: up to 25 URIs a request
+
+    def gone(self, external_ids: list[str]) -> set[str]:
+        self._sign_in(None)  # signed in already, or once: a daily check costs one createSession at most
+        found = self._call(lambda: self.client.app.bsky.feed.get_posts({"uris": external_ids}))
+        present = {getattr(p, "uri", None) for p in getattr(found, "posts", None) or []}
+        self.meter.add(len(present))
+        return {i for i in external_ids if i not in present}
+
     def fetch(self, cursor: dict[str, str]) -> Iterator[Batch]:
         self._sign_in(cursor.get(SESSION_KEY))
         yield from self._session_batch(cursor)

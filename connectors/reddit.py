@@ -181,6 +181,22 @@ class RedditConnector(Connector):
         scopes = next(self._guarded(token()))
         return f"app credentials accepted (app-only token, scopes {', '.join(sorted(scopes)) or 'none'})"
 
+    lookup_batch = 100  # /api/info?id=: up to 100 fullnames a request
+
+    def gone(self, external_ids: list[str]) -> set[str]:
+        def lookup() -> Iterator[list]:
+            yield list(self.reddit.info(fullnames=external_ids))
+
+        present = set()
+        for item in next(self._guarded(lookup())):
+            removed = _field(item, "removed_by_category") or _field(item, "author") in (None, "[deleted]") or \
+                _field(item, "body" if str(_field(item, "name")).startswith("t1_") else "selftext") in (
+                    "[deleted]", "[removed]")
+            if not removed:
+                present.add(_field(item, "name"))
+        self.meter.add(len(external_ids))
+        return {i for i in external_ids if i not in present}
+
     def fetch(self, cursor: dict[str, str]) -> Iterator[Batch]:
         where = "+".join(self.config.subreddits) or "all"
         for brand in self.brands:

@@ -97,6 +97,17 @@ class XConnector(Connector):
         return (f"bearer token accepted; recent search for {self.brands[0].name} answered with {len(found)} "
                 "post(s) (counted by X against the plan's monthly reads)")
 
+    lookup_batch = 100  # GET /2/tweets?ids=: up to 100 a request
+
+    def gone(self, external_ids: list[str]) -> set[str]:
+        self.meter.reserve(len(external_ids))
+        body = self._call(lambda: self.client.get_tweets(external_ids, tweet_fields=["id"]))
+        found = {str(t.get("id")) for t in body.get("data") or [] if isinstance(t, dict)}
+        self.meter.add(len(found))
+        # Missing ids come back as errors: "Not Found Error" (deleted) or "Authorization Error" (the author is
+        # suspended or protected); either way the post is no longer public.
+        return {i for i in external_ids if i not in found}
+
     def fetch(self, cursor: dict[str, str]) -> Iterator[Batch]:
         for brand in self.brands:
             query = build_query(brand)

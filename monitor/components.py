@@ -138,6 +138,14 @@ class Connector(ABC):
         proved, or None when there is nothing remote to check. Raises SourceError saying what fails."""
         return None
 
+    #: ids a deletion check asks about per request; 0: the network offers no lookup (or pushes deletions)
+    lookup_batch: ClassVar[int] = 0
+
+    def gone(self, external_ids: list[str]) -> set[str]:
+        """Which of these stored posts the network no longer shows (deleted, removed, or their author suspended
+        or protected): one lookup of at most ``lookup_batch`` ids, metered like reads. SourceError on failure."""
+        raise NotImplementedError
+
     def close(self) -> None:
         pass
 

@@ -49,7 +49,8 @@ class MonitorService:
         self.sla = SlaWatch(config.routes(), self.store.cases, self.store.outbox, self.sinks)
         self.pipeline = Pipeline(config, self.engine, mentions=self.store.mentions, sources=self.store.sources,
                                  leases=self.store.leases, stop=self.stop, ops=self._ops_notifier(),
-                                 owner=self.instance, on_public_reply=self.desk.answered_publicly)
+                                 owner=self.instance, on_public_reply=self.desk.answered_publicly,
+                                 on_gone=self.desk.show_cases)
         self._scheduler = self.ops_server = None
         self.job_watch = JobWatch()
         self.model_version: int | None = None  # the learned model scoring now (None: the rules alone)
@@ -104,14 +105,18 @@ class MonitorService:
         return results
 
     def purge(self) -> None:
-        """Clears what outlived the retention; the next night tries again if the database is away."""
+        """Nightly: clears what outlived the retention, then what the networks deleted; the next night tries
+        again if the database or a network is away."""
+        from monitor.pipeline.deletions import DeletionCheck
+
         try:
             report = self.store.privacy.purge(self.config.root.retention)
+            log.info("retention purge: %s", ", ".join(f"{k}={v}" for k, v in report.counts.items()),
+                     extra={"event": "purge", **report.counts})
+            DeletionCheck(self.store.mentions, self.store.leases, self.connectors,
+                          self.config.root.retention.deletion_check_days, self.instance, self.desk.show_cases).run()
         except Exception as exc:  # noqa: BLE001 - a failed purge must not stop the service
             log.error("retention purge failed: %s: %s", type(exc).__name__, exc)
-            return
-        log.info("retention purge: %s", ", ".join(f"{k}={v}" for k, v in report.counts.items()),
-                 extra={"event": "purge", **report.counts})
 
     def check_sla(self) -> None:
         """Reminders for cases past their route's SLA, then any escalation alerts they queued."""

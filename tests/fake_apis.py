@@ -61,6 +61,7 @@ class FakeX(FakeAPI):
         httpserver.expect_request("/2/tweets/search/recent").respond_with_handler(self.search)
         httpserver.expect_request(re.compile(r"^/2/users/by/username/\w+$")).respond_with_handler(self.user_lookup)
         httpserver.expect_request(re.compile(r"^/2/users/\d+/mentions$")).respond_with_handler(self.mentions)
+        httpserver.expect_request("/2/tweets").respond_with_handler(self.lookup)
 
     def user(self, username: str, followers: int) -> dict:
         ident = str(100 + len(self.users))
@@ -107,6 +108,27 @@ class FakeX(FakeAPI):
             return failure
         user_id = request.path.split("/")[3]
         return self._page(request, [t for t in self.tweets if t["_mentions"] == user_id], "pagination_token")
+
+    def lookup(self, request: Request) -> Response:
+        """GET /2/tweets?ids=: the posts that are still public, and an error for each one that is not: "Not
+        Found Error" when deleted, "Authorization Error" when its author is suspended or protected."""
+        if (failure := self._guard(request)) is not None:
+            return failure
+        body: dict = {"data": [], "errors": []}
+        for ident in request.args.get("ids", "").split(","):
+            tweet = next((t for t in self.tweets if t["id"] == ident), None)
+            if tweet is not None and not tweet.get("_protected"):
+                body["data"].append({"id": ident, "text": tweet["text"], "edit_history_tweet_ids": [ident]})
+                continue
+            if tweet:
+                title = "Authorization Error"
+                detail = f"Sorry, you are not authorized to see the Tweet with id: [{ident}]."
+            else:
+                title, detail = "Not Found Error", f"Could not find tweet with id: [{ident}]."
+            body["errors"].append({"value": ident, "detail": detail, "title": title, "resource_type": "tweet",
+                                   "parameter": "ids", "resource_id": ident,
+                                   "type": "https://api.twitter.com/2/problems/resource-not-found"})
+        return Response(json.dumps({k: v for k, v in body.items() if v}), 200, content_type="application/json")
 
     def user_lookup(self, request: Request) -> Response:
         if (failure := self._guard(request)) is not None:

@@ -123,6 +123,13 @@ class CaseDesk:
             if outcome.case is not None:
                 self.show(outcome.case)
 
+    def show_cases(self, case_ids: list[int]) -> None:
+        """Shows each case's state on its messages (cases changed outside an agent's action)."""
+        for case_id in case_ids:
+            case = self.cases.get(case_id)
+            if case is not None:
+                self.show(case)
+
     def show(self, case: CaseState) -> None:
         """Edits every delivered message of the case to show its state (and only the actions that apply)."""
         if case.burst_id is not None:

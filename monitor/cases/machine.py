@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-STATUSES = ("open", "claimed", "resolved", "dismissed")
+STATUSES = ("open", "claimed", "resolved", "dismissed", "gone")  # gone: its author deleted the post
 ORIGINS = ("slack", "cli", "auto")
 
 

@@ -20,7 +20,7 @@ from monitor.cli.common import (
     open_store,
 )
 
-STATUSES = ["open", "claimed", "resolved", "dismissed"]
+STATUSES = ["open", "claimed", "resolved", "dismissed", "gone"]
 
 
 def _age(value: str) -> timedelta:

@@ -63,8 +63,7 @@ def _edit_messages(store, desk, erasure) -> int:
     """Every case message that quoted the posts shows them as removed (chat.update where the sink can)."""
     case_ids = {alert.case.id for alert in map(store.outbox.alert, erasure.alerts) if alert and alert.case}
     case_ids |= set(store.privacy.burst_cases(erasure.bursts))
-    for case_id in sorted(case_ids):
-        desk.show(store.cases.get(case_id))
+    desk.show_cases(sorted(case_ids))
     return len(case_ids)
 
 

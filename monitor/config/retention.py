@@ -40,6 +40,9 @@ class RetentionConfig(StrictModel):
                                "case was resolved or dismissed")
     labels: Days = Field(365, description="the text of labels given on bare text (labels import) is kept this "
                          "long; labels on stored posts hold no text of their own")
+    deletion_check_days: int = Field(7, ge=0, le=30, description="each night, the complaints stored in this many "
+                                     "last days are looked up at their network (X, Reddit, Bluesky) and those "
+                                     "deleted there are cleared; 0 turns the check off")
     batch_size: int = Field(1000, ge=10, le=50_000, description="rows cleared per transaction, so the pipeline "
                             "never waits long for the purge")
     time: str = Field("04:30", pattern=r"^([01]\d|2[0-3]):[0-5]\d$", description="when the nightly purge runs "

@@ -66,13 +66,15 @@ class Pipeline:
                  stop: threading.Event | None = None,
                  on_stored: Callable[[], None] | None = None,
                  ops: Callable[[str], None] | None = None, owner: str = "",
-                 on_public_reply: Callable[[list[PublicReply]], None] | None = None) -> None:
+                 on_public_reply: Callable[[list[PublicReply]], None] | None = None,
+                 on_gone: Callable[[list[int]], None] | None = None) -> None:
         self.config = config
         self.engine = engine
         self.mentions, self.sources, self.leases = mentions, sources, leases
         self.stop = stop or threading.Event()
         self.on_stored = on_stored
         self.on_public_reply = on_public_reply
+        self.on_gone = on_gone  # cases closed because their post was deleted: their messages show it
         self.owner = owner or f"pipeline-{id(self):x}"
         self.lease_ttl = config.root.service.lease_ttl
         ops_after = config.root.alerts.ops.after_failures if config.root.alerts.ops else 0
@@ -220,7 +222,10 @@ class Pipeline:
         if prepared.replies and self.on_public_reply:
             self.on_public_reply(prepared.replies)  # after the store: the answered post may be in this batch
         if batch.deleted:  # after the store too: a post may be created and deleted within one batch
-            result.deleted += self.mentions.forget(source, batch.deleted)
+            forgotten, closed = self.mentions.forget(source, batch.deleted)
+            result.deleted += forgotten
+            if closed and self.on_gone:
+                self.on_gone(closed)
 
     @staticmethod
     def _count_repairs(source: str, ref: str, repairs: list[str], result: PollResult) -> None:

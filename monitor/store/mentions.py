@@ -33,11 +33,12 @@ class MentionRepository:
         self.db = db
         self.sources = sources
 
-    def forget(self, source: str, external_ids: list[str]) -> int:
+    def forget(self, source: str, external_ids: list[str]) -> tuple[int, list[int]]:
         """Posts their authors deleted: the text, author and link go (the row stays, so counts and figures
-        hold), an alert not yet sent is cancelled, and each case records it. Returns how many were forgotten."""
+        hold), an alert not yet sent is cancelled, and a case still open or claimed closes as gone. Returns how
+        many stored posts were forgotten and the cases that closed."""
         now = utcnow()
-        forgotten = 0
+        forgotten, closed = 0, []
         with self.db.engine.begin() as conn:
             for start in range(0, len(external_ids), ID_CHUNK):
                 chunk = external_ids[start:start + ID_CHUNK]
@@ -52,10 +53,22 @@ class MentionRepository:
                              .values(status="cancelled", last_error="the post was deleted by its author"))
                 for case_id, status in conn.execute(select(cases.c.id, cases.c.status)
                                                     .where(cases.c.mention_id.in_(ids))):
+                    gone = status in ("open", "claimed")
+                    if gone:
+                        conn.execute(update(cases).where(cases.c.id == case_id).values(
+                            status="gone", closed_at=now, closed_by="its author", updated_at=now))
+                        closed.append(case_id)
                     conn.execute(insert(case_events).values(case_id=case_id, action="post_deleted", actor="author",
-                                                            origin="auto", from_status=status, to_status=status,
-                                                            at=now))
-        return forgotten
+                                                            origin="auto", from_status=status,
+                                                            to_status="gone" if gone else status, at=now))
+        return forgotten, closed
+
+    def recent_complaints(self, source: str, since: datetime) -> list[str]:
+        """The external ids of the source's complaints posted since ``since`` whose words are still held."""
+        stmt = select(mentions.c.external_id).where(mentions.c.source == source, mentions.c.created_at >= since,
+                                                    mentions.c.is_complaint.is_(True), mentions.c.redacted.is_(None))
+        with self.db.engine.connect() as conn:
+            return list(conn.execute(stmt.order_by(mentions.c.id)).scalars())
 
     def known_ids(self, source: str, external_ids: Iterable[str]) -> set[str]:
         ids = list(external_ids)
