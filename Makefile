@@ -75,6 +75,7 @@ bench: $(VENV)/.installed-test
 	$(BIN)/python bench/reply_latency.py || status=1; \
 	$(BIN)/python bench/connector_speed.py || status=1; \
 	$(BIN)/python bench/digest_speed.py || status=1; \
+	$(BIN)/python bench/purge_speed.py || status=1; \
 	$(BIN)/python bench/ops_endpoint.py || status=1; \
 	$(BIN)/python bench/stream_latency.py || status=1; exit $$status
 

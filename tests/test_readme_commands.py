@@ -82,7 +82,7 @@ def concrete(row: str, home) -> list[str]:
     text = re.sub(r"(\S+?)(?:\\?\|[^\s\]]+)+", r"\1", text)           # a|b|c -> a
     words = shlex.split(text)[1:]
     fill = {"ID": "1", "MENTION_ID": "1", "N": "1", "YYYY-MM-DD": yesterday, "DIR": str(home / "demo-data"),
-            "TEXT": "Sorry about this, please DM us"}
+            "TEXT": "Sorry about this, please DM us", "HANDLE": "nobody_in_the_samples"}
     out, previous = [], ""
     for word in words:
         if word == "NAME":

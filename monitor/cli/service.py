@@ -98,6 +98,7 @@ def check_config(ctx: click.Context, probe: bool) -> None:
         target = f"{r.sink}" + (f" -> {r.channel}" if r.channel else "")
         out.append(f"  {r.name}: {target} {' '.join(w for w in where if w)}".rstrip())
     out += _replies_summary(config)
+    out.append(_retention_summary(config))
     d = root.digest
     weekly = f", weekly on {d.weekly.capitalize()}s" if d.weekly else ""
     out.append(f"digest: {'daily at ' + d.time + ' ' + d.timezone + weekly if d.enabled else 'disabled'}")
@@ -114,6 +115,20 @@ def check_config(ctx: click.Context, probe: bool) -> None:
         lines, failed = probe_all(config)
         click.echo("\n".join(lines))
         sys.exit(1 if failed else 0)
+
+
+def _retention_summary(config) -> str:
+    r = config.root.retention
+
+    def days(value) -> str:
+        return f"{value} days" if value else "forever"
+
+    lookups = [name for name, comp in config.enabled_sources().items() if comp.cls.lookup_batch]
+    check = (f"deleted posts looked up nightly over the last {r.deletion_check_days} day(s) on "
+             f"{', '.join(lookups)} (one read per stored complaint, metered like reads)"
+             if r.deletion_check_days and lookups else "no nightly deletion lookup")
+    return (f"retention: complaints {days(r.mentions)}, other posts {days(r.non_complaints)}, replies to closed "
+            f"cases {days(r.cases_closed)}, bare-text labels {days(r.labels)}; purge at {r.time}; {check}")
 
 
 def _replies_summary(config) -> list[str]:

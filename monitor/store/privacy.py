@@ -105,21 +105,24 @@ class PrivacyRepository:
                    lambda conn, ids: conn.execute(delete(labels).where(labels.c.id.in_(ids))))
 
     def _in_batches(self, report: PurgeReport, name: str, condition, clear: Callable, size: int) -> None:
+        """Walks the table in windows of ``size`` ids (the primary key's order, whatever index the conditions
+        could use), each window one short transaction."""
         table, where = condition[0], condition[1:]
-        after = 0
-        while True:
+        with self.db.engine.connect() as conn:
+            last = conn.execute(select(func.max(table.c.id))).scalar() or 0
+        low = 0
+        while low < last:
             started = time.monotonic()
             with self.db.engine.begin() as conn:
-                ids = list(conn.execute(select(table.c.id).where(table.c.id > after, *where)
-                                        .order_by(table.c.id).limit(size)).scalars())
+                ids = list(conn.execute(select(table.c.id).where(table.c.id > low, table.c.id <= low + size, *where)
+                                        .order_by(table.c.id)).scalars())
                 if ids:
                     clear(conn, ids)
-            if not ids:
-                return
-            report.counts[name] += len(ids)
-            report.batches += 1
-            report.longest_batch = max(report.longest_batch, time.monotonic() - started)
-            after = ids[-1]
+            low += size
+            if ids:
+                report.counts[name] += len(ids)
+                report.batches += 1
+                report.longest_batch = max(report.longest_batch, time.monotonic() - started)
 
     # -- an author's data ----------------------------------------------------------------------
 
