@@ -81,3 +81,25 @@ def test_the_check_can_be_turned_off(tmp_path, db_url, httpserver):
     svc = start(tmp_path, db_url, {"x": source}, {"X_BEARER_TOKEN": FakeX.TOKEN})
     assert check(svc, days=0) == {} and not [r for r in fake.requests if r["path"] == "/2/tweets"]
     svc.close()
+
+
+def test_check_config_shows_tonights_lookup_cost(tmp_path, db_url, httpserver):
+    import yaml
+    from click.testing import CliRunner
+
+    from monitor.cli import cli
+
+    fake = FakeX()
+    fake.install(httpserver)
+    for i in range(3):
+        fake.post(f"@pixelcart order {i} never arrived and nobody answers", username=f"u{i}")
+    source = {"type": "x", "bearer_token": "${X_BEARER_TOKEN}", "api_base_url": httpserver.url_for("/")}
+    svc = start(tmp_path, db_url, {"x": source}, {"X_BEARER_TOKEN": FakeX.TOKEN})
+    svc.close()
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump({"database": {"url": svc.config.database_url}, "sources": {"x": source},
+                                    "brands": [{"name": "Pixelcart", "terms": ["pixelcart", "@pixelcart"]}]}))
+    result = CliRunner().invoke(cli, ["--config", str(path), "check-config"], env={"X_BEARER_TOKEN": FakeX.TOKEN})
+    assert result.exit_code == 0, result.output
+    assert ("deleted posts looked up nightly over the last 7 day(s), metered like reads: x 3 post(s) in 1 "
+            "request(s)") in result.output

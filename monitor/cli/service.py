@@ -123,12 +123,32 @@ def _retention_summary(config) -> str:
     def days(value) -> str:
         return f"{value} days" if value else "forever"
 
-    lookups = [name for name, comp in config.enabled_sources().items() if comp.cls.lookup_batch]
-    check = (f"deleted posts looked up nightly over the last {r.deletion_check_days} day(s) on "
-             f"{', '.join(lookups)} (one read per stored complaint, metered like reads)"
-             if r.deletion_check_days and lookups else "no nightly deletion lookup")
+    lookups = {name: comp.cls.lookup_batch for name, comp in config.enabled_sources().items() if comp.cls.lookup_batch}
+    check = "no nightly deletion lookup"
+    if r.deletion_check_days and lookups:
+        check = (f"deleted posts looked up nightly over the last {r.deletion_check_days} day(s), metered like "
+                 f"reads: {_lookup_cost(config, lookups, r.deletion_check_days)}")
     return (f"retention: complaints {days(r.mentions)}, other posts {days(r.non_complaints)}, replies to closed "
             f"cases {days(r.cases_closed)}, bare-text labels {days(r.labels)}; purge at {r.time}; {check}")
+
+
+def _lookup_cost(config, lookups: dict[str, int], days: int) -> str:
+    """What tonight's deletion check would cost per source, from what is stored now."""
+    from datetime import timedelta
+
+    from monitor.clock import utcnow
+
+    since = utcnow() - timedelta(days=days)
+    stored = peek_database(config.database_url, lambda store: {
+        name: len(store.mentions.recent_complaints(name, since)) for name in lookups}, missing={}, unreachable=None)
+    parts = []
+    for name, batch in lookups.items():
+        if stored is None:
+            parts.append(f"{name} (database unreachable)")
+            continue
+        posts = stored.get(name, 0)
+        parts.append(f"{name} {posts} post(s) in {-(-posts // batch)} request(s)")
+    return ", ".join(parts)
 
 
 def _replies_summary(config) -> list[str]:
