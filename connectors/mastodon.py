@@ -94,6 +94,22 @@ class MastodonConnector(Connector):
                                    session=deadline_session(config.deadline))
             for instance in config.instances}
 
+        # A stored post is looked up by its URI (search with resolve), which instances answer only with a token.
+        self.lookup_batch = 20 if any(i.access_token for i in config.instances) else 0
+
+    def gone(self, external_ids: list[str]) -> set[str]:
+        """One search per post on the first instance with a token: a post the instance can no longer resolve
+        (deleted at its origin) is gone. An overlong URI stored as a digest cannot be looked up and stays."""
+        url, client = next((i.url, self.clients[i.url]) for i in self.config.instances if i.access_token)
+        missing = set()
+        for uri in (i for i in external_ids if i.startswith(("https://", "http://"))):
+            found = self._call(url, lambda u=uri: [client.search_v2(u, resolve=True, result_type="statuses",
+                                                                    exclude_unreviewed=False)])[0]
+            if not (found.get("statuses") if isinstance(found, dict) else None):
+                missing.add(uri)
+        self.meter.add(len(external_ids) - len(missing), requests=len(external_ids))
+        return missing
+
     def describe(self) -> str:
         tags = sum(len(brand_tags(b, self.config.tags)) for b in self.brands)
         return f"Mastodon: {tags} hashtag(s) on {len(self.clients)} instance(s)"

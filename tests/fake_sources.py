@@ -214,6 +214,7 @@ class FakeMastodon(Recorder):
     def install(self, httpserver) -> None:
         httpserver.expect_request(re.compile(r"^/api/v1/timelines/tag/.+")).respond_with_handler(self.tag)
         httpserver.expect_request("/api/v2/instance").respond_with_handler(self.instance)
+        httpserver.expect_request("/api/v2/search").respond_with_handler(self.search)
 
     def status(self, html: str, tags: list[str], acct: str = "ann@other.example", followers: int = 120,
                reblog: bool = False) -> str:
@@ -244,6 +245,18 @@ class FakeMastodon(Recorder):
             "live_feeds": {"local": "public", "remote": "public"},
             "hashtag_feeds": {"local": "public", "remote": "public"},
             "trending_link_feeds": {"local": "public", "remote": "public"}}}})
+
+    def search(self, request: Request) -> Response:
+        """GET /api/v2/search?q=<url or uri>&resolve=true: the status, if the instance (or its origin) has it;
+        resolving needs a user token."""
+        failure = self._seen(request)
+        if failure:
+            return failure
+        if request.headers.get("Authorization") != f"Bearer {self.token}":
+            return _json({"accounts": [], "statuses": [], "hashtags": []})
+        q = request.args.get("q", "")
+        found = [s for s in self.statuses if q in (s["uri"], s["url"])]
+        return _json({"accounts": [], "statuses": found, "hashtags": []})
 
     def tag(self, request: Request) -> Response:
         failure = self._seen(request)

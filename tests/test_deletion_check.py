@@ -103,3 +103,26 @@ def test_check_config_shows_tonights_lookup_cost(tmp_path, db_url, httpserver):
     assert result.exit_code == 0, result.output
     assert ("deleted posts looked up nightly over the last 7 day(s), metered like reads: x 3 post(s) in 1 "
             "request(s)") in result.output
+
+
+def test_mastodon_posts_its_instance_can_no_longer_resolve_are_cleared(tmp_path, db_url, httpserver):
+    from tests.fake_sources import FakeMastodon
+
+    fake = FakeMastodon()
+    fake.install(httpserver)
+    fake.token = "tok-123"
+    kept = fake.status("<p>#pixelcart refund still missing after 3 weeks</p>", ["pixelcart"])
+    deleted = fake.status("<p>#pixelcart my order never arrived, support silent</p>", ["pixelcart"])
+    source = {"type": "mastodon", "instances": [{"url": httpserver.url_for("").rstrip("/"),
+                                                 "access_token": "${MASTODON_TOKEN}"}]}
+    svc = start(tmp_path, db_url, {"masto": source}, {"MASTODON_TOKEN": "tok-123"})
+    uris = {s["id"]: s["uri"] for s in fake.statuses}
+    assert {uris[kept], uris[deleted]} <= set(stored_mentions(svc))
+    fake.statuses = [s for s in fake.statuses if s["id"] != deleted]
+    assert check(svc) == {"masto": 1}
+    stored = stored_mentions(svc)
+    assert stored[uris[deleted]].redacted == "deleted" and stored[uris[kept]].redacted is None
+    searches = [r for r in fake.requests if r["path"] == "/api/v2/search"]
+    assert sorted(r["q"] for r in searches) == sorted([uris[kept], uris[deleted]]) and \
+        all(r["resolve"] in ("true", "True", "1") for r in searches)
+    svc.close()

@@ -41,7 +41,8 @@ class RetentionConfig(StrictModel):
     labels: Days = Field(365, description="the text of labels given on bare text (labels import) is kept this "
                          "long; labels on stored posts hold no text of their own")
     deletion_check_days: int = Field(7, ge=0, le=30, description="each night, the complaints stored in this many "
-                                     "last days are looked up at their network (X, Reddit, Bluesky) and those "
+                                     "last days are looked up at their network (X, Reddit, Bluesky, Mastodon with a "
+                                     "token) and those "
                                      "deleted there are cleared; 0 turns the check off")
     batch_size: int = Field(1000, ge=10, le=50_000, description="rows cleared per transaction, so the pipeline "
                             "never waits long for the purge")
