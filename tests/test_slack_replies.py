@@ -108,6 +108,13 @@ def open_form(server, base, fake, user="U0ANN") -> tuple[str, dict]:
     return view_id, fake.views[view_id]
 
 
+def approval_request(fake) -> tuple[dict, str]:
+    """The draft's approval message in the alert's thread, once posted, and the value its buttons carry."""
+    assert wait_for(lambda: any("reply_approve" in json.dumps(m.get("blocks")) for m in fake.messages))
+    ask = next(m for m in fake.messages if "reply_approve" in json.dumps(m.get("blocks")))
+    return ask, next(e["value"] for b in ask["blocks"] if b["type"] == "actions" for e in b["elements"])
+
+
 def case_of(message: dict) -> int:
     return int(next(e["value"] for b in message["blocks"] if b["type"] == "actions" for e in b["elements"]))
 
@@ -178,9 +185,9 @@ def test_a_draft_waits_in_the_thread_until_an_approver_clicks(tmp_path, db_url, 
         assert "need an approver" in texts(form)
         send_payload(server, in_view(view_id, form, text="So sorry Ann, refund today"))
         assert wait_for(lambda: "waits for an approver" in texts(fake.views[view_id]))
-        ask = next(m for m in fake.messages if m.get("thread_ts") and "reply_approve" in json.dumps(m["blocks"]))
-        assert "So sorry Ann, refund today" in json.dumps(ask["blocks"]) and mastodon.posted == []
-        value = next(e["value"] for b in ask["blocks"] if b["type"] == "actions" for e in b["elements"])
+        ask, value = approval_request(fake)
+        assert ask.get("thread_ts") and "So sorry Ann, refund today" in json.dumps(ask["blocks"])
+        assert mastodon.posted == []
         send_payload(server, click(base, ask, "reply_approve", value, user="U0ANN"))
         assert wait_for(lambda: any("only an approver" in r.get("text", "") for r in fake.responses))
         assert mastodon.posted == []
@@ -240,12 +247,11 @@ def test_members_of_an_approver_group_approve(tmp_path, db_url, httpserver, fake
     try:
         view_id, form = open_form(server, base, fake)
         send_payload(server, in_view(view_id, form, text="Refund issued, sorry Ann"))
-        assert wait_for(lambda: any("reply_approve" in json.dumps(m.get("blocks")) for m in fake.messages))
-        ask = next(m for m in fake.messages if "reply_approve" in json.dumps(m.get("blocks")))
-        value = next(e["value"] for b in ask["blocks"] if b["type"] == "actions" for e in b["elements"])
+        ask, value = approval_request(fake)
         send_payload(server, click(base, ask, "reply_approve", value, user="U0DAN"))  # in S0SUPPORT
         assert wait_for(lambda: len(mastodon.posted) == 1)
         assert fake.calls.get("usergroups.users.list") == 1
+        assert wait_for(lambda: any("Approved by &lt;@U0DAN&gt;" in json.dumps(u["blocks"]) for u in fake.updates))
     finally:
         server.stop()
         svc.close()
@@ -258,9 +264,7 @@ def test_an_approver_edits_a_draft_before_it_is_posted(tmp_path, db_url, httpser
     try:
         view_id, form = open_form(server, base, fake)
         send_payload(server, in_view(view_id, form, text="sry, will check"))
-        assert wait_for(lambda: any("reply_edit" in json.dumps(m.get("blocks")) for m in fake.messages))
-        ask = next(m for m in fake.messages if "reply_edit" in json.dumps(m.get("blocks")))
-        value = next(e["value"] for b in ask["blocks"] if b["type"] == "actions" for e in b["elements"])
+        ask, value = approval_request(fake)
         opened = len(fake.views)
         send_payload(server, click(base, ask, "reply_edit", value, user="U0LEAD"))
         assert wait_for(lambda: len(fake.views) > opened)
@@ -268,6 +272,7 @@ def test_an_approver_edits_a_draft_before_it_is_posted(tmp_path, db_url, httpser
         assert '"initial_value": "sry, will check"' in json.dumps(edit_form)
         send_payload(server, in_view(edit_id, edit_form, user="U0LEAD", text="Sorry Ann, refunded today."))
         assert wait_for(lambda: len(mastodon.posted) == 1)
+        assert wait_for(lambda: "Posted on Mastodon" in texts(fake.views[edit_id]))
         assert "Sorry Ann, refunded today." in mastodon.posted[0]["content"]
         with svc.store.db.engine.connect() as conn:
             [row] = conn.execute(replies.select()).all()
