@@ -28,6 +28,7 @@ from pydantic import Field, SecretStr, field_validator
 from monitor.clock import utcnow
 from monitor.components import Connector, SourceError, chunked, load_state
 from monitor.config import BrandConfig, Duration, NetworkSourceConfig
+from monitor.http_clients import praw_requestor
 from monitor.model import Batch, RawPost
 from monitor.registry import connectors
 from monitor.terms import term_pattern
@@ -165,7 +166,8 @@ class RedditConnector(Connector):
         self.reddit = praw.Reddit(
             client_id=config.client_id.get_secret_value(), client_secret=config.client_secret.get_secret_value(),
             user_agent=config.user_agent, check_for_async=False, check_for_updates=False,
-            requestor_kwargs={"timeout": config.timeout, "session": self._session}, **urls)
+            requestor_class=praw_requestor(), requestor_kwargs={"timeout": config.timeout, "session": self._session},
+            **urls)
         self.reddit.read_only = True
         self._brand_patterns = [(b.name, term_pattern(b.terms)) for b in brands]
 

@@ -13,6 +13,35 @@ from monitor.components import SourceError
 from monitor.http_deadline import DEFAULT_DEADLINE, DeadlineAdapter, deadline, mount_deadline
 
 
+class PostUnconfirmed(Exception):
+    """A POST whose answer never came (a timeout, a 5xx): it may have taken effect, so it is not retried."""
+
+
+def praw_requestor(never_retry: str | None = None):
+    """praw's requestor (its documented ``requestor_class`` hook) that applies the ``timeout`` it was given
+    (prawcore's session otherwise passes its own 16 s to every request) and, for POSTs to ``never_retry``, turns
+    a lost answer into PostUnconfirmed, which prawcore does not retry: a retried comment could post twice."""
+    import prawcore
+
+    class TimedRequestor(prawcore.Requestor):
+        def request(self, *args, timeout=None, **kwargs):
+            method, url = (list(args) + [kwargs.get("method"), kwargs.get("url")])[:2]
+            once = bool(never_retry) and method == "POST" and never_retry in str(url)
+            try:
+                response = super().request(*args, timeout=min(timeout or self.timeout, self.timeout), **kwargs)
+            except prawcore.exceptions.RequestException as exc:
+                if once:
+                    raise prawcore.exceptions.RequestException(PostUnconfirmed(
+                        type(exc.original_exception).__name__), args, kwargs) from None
+                raise
+            if once and response.status_code >= 500:
+                raise prawcore.exceptions.RequestException(PostUnconfirmed(f"HTTP {response.status_code}"), args,
+                                                           kwargs)
+            return response
+
+    return TimedRequestor
+
+
 class ClientAdapter(DeadlineAdapter):
     """Sends a client library's requests to another base URL (proxy, test server) with a timeout and a
     deadline for the whole request.

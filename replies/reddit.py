@@ -14,39 +14,11 @@ from pydantic import Field, SecretStr
 
 from monitor.components import Replier, ReplyError
 from monitor.config.replies import NetworkAccountConfig
+from monitor.http_clients import praw_requestor
 from monitor.model import ReplyTarget, SentReply
 from monitor.registry import repliers
 
 LIMIT = 10_000
-
-
-class CommentUnconfirmed(Exception):
-    """A comment POST whose answer never came (timeout, 5xx): it may be on Reddit. prawcore would retry it and
-    could post it twice; raised instead, the reply is looked for before it may be sent again."""
-
-
-def _requestor_posting_once():
-    """praw's requestor (its documented ``requestor_class`` hook) with POST /api/comment never retried, and the
-    account's ``timeout`` applied (prawcore's session passes its own 16 s to every request otherwise)."""
-    import prawcore
-
-    class PostOnceRequestor(prawcore.Requestor):
-        def request(self, *args, timeout=None, **kwargs):
-            method, url = (list(args) + [kwargs.get("method"), kwargs.get("url")])[:2]
-            commenting = method == "POST" and "/api/comment" in str(url)
-            try:
-                response = super().request(*args, timeout=min(timeout or self.timeout, self.timeout), **kwargs)
-            except prawcore.exceptions.RequestException as exc:
-                if commenting:
-                    raise prawcore.exceptions.RequestException(CommentUnconfirmed(
-                        type(exc.original_exception).__name__), args, kwargs) from None
-                raise
-            if commenting and response.status_code >= 500:
-                raise prawcore.exceptions.RequestException(CommentUnconfirmed(f"HTTP {response.status_code}"), args,
-                                                           kwargs)
-            return response
-
-    return PostOnceRequestor
 
 
 class RedditAccountConfig(NetworkAccountConfig):
@@ -72,7 +44,7 @@ class RedditReplier(Replier):
         self.reddit = praw.Reddit(
             client_id=config.client_id.get_secret_value(), client_secret=config.client_secret.get_secret_value(),
             username=config.username, password=config.password.get_secret_value(), user_agent=config.user_agent,
-            check_for_async=False, check_for_updates=False, requestor_class=_requestor_posting_once(),
+            check_for_async=False, check_for_updates=False, requestor_class=praw_requestor(never_retry="/api/comment"),
             requestor_kwargs={"timeout": config.timeout}, **urls)
 
     def account(self) -> str:

@@ -180,6 +180,7 @@ class FakeReddit(FakeAPI):
         self.token_requests = 0
         # Reddit's rate-limit window as its answers report it (x-ratelimit-* headers, reset in seconds).
         self.ratelimit = {"remaining": "595.0", "used": "5", "reset": "300"}
+        self.search_delay = 0.0  # seconds each search takes to answer (a slow Reddit)
 
     def install(self, httpserver) -> None:
         httpserver.expect_request("/api/v1/access_token", method="POST").respond_with_handler(self.access_token)
@@ -222,6 +223,8 @@ class FakeReddit(FakeAPI):
     def search(self, request: Request) -> Response:
         if (failure := self._guard(request)) is not None:
             return failure
+        if self.search_delay:
+            time.sleep(self.search_delay)
         subs = request.path.split("/")[2].lower().split("+")
         words = [w.strip('"').lower() for w in request.args["q"].split(" OR ")]
         found = [t for t in self.things if t["kind"] == "t3" and ("all" in subs or t["data"]["subreddit"] in subs)

@@ -248,3 +248,13 @@ def test_the_brands_reddit_comment_answers_the_case(tmp_path, db_url, httpserver
     quiet.run_once()
     assert not any(q["path"].startswith("/user/") for q in fake_reddit.requests)
     quiet.close()
+
+
+@pytest.mark.timed_waits
+def test_the_sources_timeout_applies_to_each_request(tmp_path, db_url, httpserver, fake_reddit):
+    fake_reddit.submission("Pixelcart lost my order", "two weeks, no answer")
+    fake_reddit.search_delay = 2.5  # well inside prawcore's own 16 s, past the configured 1 s
+    svc = service(tmp_path, db_url, httpserver, timeout="1s")
+    [result] = svc.run_once()
+    assert result.error is not None and "Timeout" in result.error, result.error
+    svc.close()
