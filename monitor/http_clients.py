@@ -1,5 +1,5 @@
-"""HTTP plumbing shared by connectors and sinks: routing a client library's requests Session to another base
-URL, and a small reader for plain HTTP APIs and feeds."""
+"""HTTP plumbing shared by connectors, sinks and reply platforms: routing a client library's requests Session to
+another base URL, praw's requestor with a real timeout, and a small reader for plain HTTP APIs and feeds."""
 from __future__ import annotations
 
 from datetime import datetime
