@@ -439,6 +439,19 @@ def test_response_figures_from_the_cases(seeded, tmp_path):
     assert response_lines(brand_day(seeded.db, "Northwind Air", DAY, TZ)) == []  # no cases, no lines
 
 
+def test_a_case_whose_post_was_deleted_is_not_counted_as_unanswered(seeded):
+    """m0 answered after 10 min; m1 deleted by its author before anyone answered (gone): one case, answered."""
+    plan = {"m0": ("2026-11-20T05:10:00", "2026-11-20T05:20:00", "resolved"),
+            "m1": ("2026-11-20T12:05:00", None, "gone"), "m2": ("2026-11-20T15:05:00", None, "gone")}
+    with seeded.db.engine.begin() as conn:
+        ids = {r.external_id: r.id for r in conn.execute(sa.select(mentions.c.id, mentions.c.external_id))}
+        for ext, (opened, first, status) in plan.items():
+            conn.execute(sa.update(cases).where(cases.c.mention_id == ids[ext]).values(
+                opened_at=at(opened), first_response_at=at(first) if first else None, status=status))
+    r = brand_day(seeded.db, "Pixelcart", DAY, TZ).responses
+    assert (r.cases, r.answered, r.median) == (1, 1, 10 * 60)
+
+
 def test_posts_worth_a_label_in_the_digest_and_their_slack_buttons(seeded, tmp_path, httpserver):
     from alerts.slack import SlackSink
 

@@ -55,7 +55,7 @@ def response_figures(db: Database, brand: str, start: datetime, end: datetime,
     with db.engine.connect() as conn:
         rows = conn.execute(select(cases.c.id, cases.c.status, cases.c.opened_at, cases.c.first_response_at,
                                    mentions.c.topic).join(mentions, mentions.c.id == cases.c.mention_id)
-                            .where(*day)).all()
+                            .where(*day, cases.c.status != "gone")).all()  # deleted by its author: nothing to answer
         routes: dict[int, list[str]] = {}
         for case_id, route in conn.execute(select(cases.c.id, outbox.c.route)
                                            .join(outbox, outbox.c.mention_id == cases.c.mention_id).where(*day)):
