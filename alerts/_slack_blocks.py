@@ -96,9 +96,13 @@ def _state_line(case: CaseState) -> str:
             f"{_at(case.closed_at)})")
 
 
-def case_blocks(case: CaseState, buttons: bool, reply: bool = False) -> list[dict]:
-    """The case's state line and the buttons that apply; ``reply`` adds Reply (answer the post in public)."""
-    blocks: list[dict[str, Any]] = [{"type": "context", "elements": [{"type": "mrkdwn", "text": case_status(case)}]}]
+def case_blocks(case: CaseState, buttons: bool, reply: bool = False, link=None) -> list[dict]:
+    """The case's state line and the buttons that apply; ``reply`` adds Reply (answer the post in public);
+    ``link(case_id)`` is the case's page in the web inbox, when there is one."""
+    url = link(case.id) if link else None
+    inbox = f" · <{escape(url)}|open in the inbox>" if url else ""
+    blocks: list[dict[str, Any]] = [{"type": "context", "elements": [{"type": "mrkdwn",
+                                                                      "text": case_status(case) + inbox}]}]
     if buttons and OFFERED.get(case.status):
         elements = []
         for action in OFFERED[case.status]:
@@ -115,7 +119,7 @@ def case_blocks(case: CaseState, buttons: bool, reply: bool = False) -> list[dic
     return blocks
 
 
-def alert_message(alert: Alert, buttons: bool = False, reply: bool = False) -> dict:
+def alert_message(alert: Alert, buttons: bool = False, reply: bool = False, link=None) -> dict:
     when = alert.created_at.strftime("%Y-%m-%d %H:%M UTC") if isinstance(alert.created_at, datetime) else ""
     blocks = [
         {"type": "section", "text": {"type": "mrkdwn", "text":
@@ -128,13 +132,13 @@ def alert_message(alert: Alert, buttons: bool = False, reply: bool = False) -> d
         {"type": "context", "elements": [plain("Why: " + alert.reasons_text(), 1000)]},
     ]
     if alert.case is not None:
-        blocks += case_blocks(alert.case, buttons, reply)
+        blocks += case_blocks(alert.case, buttons, reply, link)
     text = f"Complaint about {alert.brand} (priority {alert.priority:.0f}, {alert.topic}): {alert.text[:200]}"
     return {"text": fallback_text(text), "blocks": blocks,
             "metadata": {"event_type": EVENT_TYPE, "event_payload": {"outbox_id": alert.outbox_id}}}
 
 
-def spike_message(spike: Spike, buttons: bool = False) -> dict:
+def spike_message(spike: Spike, buttons: bool = False, link=None) -> dict:
     topics = ", ".join(f"{escape(t)} ({n})" for t, n in spike.top_topics) or "none"
     blocks: list[dict[str, Any]] = [
         {"type": "section", "text": {"type": "mrkdwn", "text":
@@ -147,5 +151,5 @@ def spike_message(spike: Spike, buttons: bool = False) -> dict:
             plain(f"@{post['author'] or 'unknown'} · {post['author_reach']:,} followers: {snippet}", 700),
             {"type": "mrkdwn", "text": _link(post.get("url"))}]})
     if spike.case is not None:
-        blocks += case_blocks(spike.case, buttons)
+        blocks += case_blocks(spike.case, buttons, link=link)
     return {"text": fallback_text(spike.text()), "blocks": blocks}

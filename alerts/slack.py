@@ -185,7 +185,7 @@ class SlackSink(Sink):
         return self._post(alert.channel, self._message(alert), alert.thread_ref, editable=True)
 
     def _message(self, alert: Alert) -> dict:
-        return alert_message(alert, self._buttons, self._replies is not None)
+        return alert_message(alert, self._buttons, self._replies is not None, self.case_link)
 
     @property
     def _buttons(self) -> bool:
@@ -240,12 +240,12 @@ class SlackSink(Sink):
         return config.interactivity.mode == "http"
 
     def send_spike(self, spike: Spike) -> str | None:
-        return self._post(spike.channel, spike_message(spike, self._buttons), None, editable=True)
+        return self._post(spike.channel, spike_message(spike, self._buttons, self.case_link), None, editable=True)
 
     def show_spike(self, spike: Spike) -> None:
         if self.webhook is not None or not spike.message_ref or spike.case is None:
             return
-        self._edit(spike.message_ref, spike.channel, spike_message(spike, self._buttons))
+        self._edit(spike.message_ref, spike.channel, spike_message(spike, self._buttons, self.case_link))
 
     def notify(self, text: str, channel: str | None) -> str | None:
         return self._post(channel, {"text": escape(text), "blocks": [

@@ -168,6 +168,7 @@ class Sink(ABC):
     def __init__(self, name: str, config: SinkConfig) -> None:
         self.name = name
         self.config = config
+        self.case_link: Callable[[int], str | None] = lambda case_id: None
 
     def probe(self) -> str | None:
         """One request that posts nothing and proves the credentials work (check-config --probe): what it
@@ -220,6 +221,10 @@ class Sink(ABC):
 
     def take_actions(self, handler: ActionHandler) -> None:
         """Let agents act on cases from this sink (buttons); the sink calls ``handler`` for each action."""
+
+    def link_cases(self, link: Callable[[int], str | None]) -> None:
+        """``link(case_id)``: the case's page in the web inbox (None without web.base_url), for the messages."""
+        self.case_link = link
 
     def listen(self) -> None:
         """Start receiving agents' actions on the sink's own connection, when it has one (Socket Mode)."""

@@ -200,14 +200,18 @@ class Alert:
     message_ref: str | None = None     # the sink's message, once delivered: what a case update edits
 
     def reasons_text(self, limit: int = 6) -> str:
-        """'waiting ("still no"), no reply ("no response"), VADER -0.42': why it was flagged."""
-        parts = []
-        for reason in self.reasons:
-            if reason.get("rule") == "vader":
-                continue
-            label, match = reason.get("label", reason.get("rule", "")), reason.get("match")
-            parts.append(f'{label} ("{match}")' if match else label)
-        return ", ".join(parts[:limit] + [f"VADER {self.compound:+.2f}"])
+        return reasons_text(self.reasons, self.compound, limit)
+
+
+def reasons_text(reasons: list[dict], compound: float, limit: int = 6) -> str:
+    """'waiting ("still no"), no reply ("no response"), VADER -0.42': why a post was flagged."""
+    parts = []
+    for reason in reasons or []:
+        if not isinstance(reason, dict) or reason.get("rule") == "vader":
+            continue
+        label, match = reason.get("label", reason.get("rule", "")), reason.get("match")
+        parts.append(f'{label} ("{match}")' if match else str(label))
+    return ", ".join(parts[:limit] + [f"VADER {compound:+.2f}"])
 
 
 @dataclass(slots=True)

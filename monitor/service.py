@@ -44,23 +44,17 @@ class MonitorService:
                                  self.sinks)
         for sink in self.sinks.values():
             sink.take_actions(self.desk.act)
+            sink.link_cases(config.root.web.case_link)
             if config.reply_accounts:  # a Reply button only where a brand account can answer
                 sink.take_replies(self.replies)
         self.sla = SlaWatch(config.routes(), self.store.cases, self.store.outbox, self.sinks)
         self.pipeline = Pipeline(config, self.engine, mentions=self.store.mentions, sources=self.store.sources,
-                                 leases=self.store.leases, stop=self.stop, ops=self._ops_notifier(),
+                                 leases=self.store.leases, stop=self.stop, ops=ops_notifier(config, self.sinks),
                                  owner=self.instance, on_public_reply=self.desk.answered_publicly,
                                  on_gone=self.desk.show_cases)
-        self._scheduler = self.ops_server = None
+        self._scheduler = self.ops_server = self.web_server = None
         self.job_watch = JobWatch()
         self.model_version: int | None = None  # the learned model scoring now (None: the rules alone)
-
-    def _ops_notifier(self):
-        ops = self.config.root.alerts.ops
-        if ops is None or ops.sink not in self.sinks:
-            return None
-        sink = self.sinks[ops.sink]
-        return lambda text: sink.notify(text, ops.channel)
 
     def prepare(self) -> None:
         self.store.schema.upgrade()
@@ -140,6 +134,7 @@ class MonitorService:
         if install_signals:
             self._install_signal_handlers()
         ops = self.start_ops_server()
+        self.start_web()
         self.listen()
         scheduler.start()
         log.info("service started: instance=%s sources=%s sinks=%s", self.instance,
@@ -169,6 +164,16 @@ class MonitorService:
                                     limits=Limits.of(http))
         self.ops_server.start()
         return self.ops_server
+
+    def start_web(self) -> None:
+        """The web inbox, when web.enabled: the same desk as Slack's buttons, so the same race rules hold."""
+        if self.config.root.web.enabled:
+            from monitor.web.context import Inbox
+            from monitor.web.server import WebServer
+
+            replies = self.replies if self.config.reply_accounts else None
+            self.web_server = WebServer(Inbox(self.config, self.store, self.desk, replies))
+            self.web_server.start()
 
     def healthy(self) -> tuple[bool, str]:
         try:
@@ -206,8 +211,9 @@ class MonitorService:
         return digest_runner(self.config, self.store, self.sinks).run(day=day, force=force, out=out, weekly=weekly)
 
     def close(self) -> None:
-        if self.ops_server is not None:
-            self.ops_server.stop()  # no request may reach a closed store
+        for server in (self.ops_server, self.web_server):
+            if server is not None:
+                server.stop()  # no request may reach a closed store
         for component in list(self.connectors.values()) + list(self.sinks.values()):
             try:
                 component.close()
@@ -217,6 +223,15 @@ class MonitorService:
         self.replies.close()
         self.engine.close()
         self.store.close()
+
+
+def ops_notifier(config, sinks):
+    """Where failing and recovered sources are reported (alerts.ops), or None."""
+    ops = config.root.alerts.ops
+    if ops is None or ops.sink not in sinks:
+        return None
+    sink = sinks[ops.sink]
+    return lambda text: sink.notify(text, ops.channel)
 
 
 def digest_runner(config, store, sinks):

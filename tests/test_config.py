@@ -191,7 +191,7 @@ def test_ordinary_anchors_still_work(tmp_path):
     with pytest.raises(ConfigError) as info:  # the anchor's own key is unknown; the aliases themselves load
         load_config(path, environ={})
     assert info.value.problems == ["x-c: unknown key 'x-c'; allowed: alerts, brands, database, delivery, digest, "
-                                   "logging, replies, retention, scoring, service, sources, topics"]
+                                   "logging, replies, retention, scoring, service, sources, topics, web"]
     path.write_text("brands: [{name: x, terms: [x]}]\n"
                     "sources: {feed: &common {type: file, path: x.jsonl, interval: 30s}, "
                     "other: {<<: *common, path: y.jsonl}}\n")

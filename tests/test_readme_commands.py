@@ -44,7 +44,9 @@ EXPECTED_EXIT = {
     "monitor case ID reply --as NAME --template NAME": 1,   # the scenario has no replies.templates
     "monitor case ID approve\\|reject --as NAME [--draft N]": 1,  # "exit 1 when no draft waits"
 }
-NOT_RUN = {"monitor run": "runs until stopped: test_cli.py stops it with SIGTERM"}
+NOT_RUN = {"monitor run": "runs until stopped: test_cli.py stops it with SIGTERM",
+           "monitor web [--listen HOST:PORT]": "serves until stopped: test_web.py stops it with SIGTERM"}
+PASSWORD = "a long enough password\n"
 
 
 @pytest.fixture(scope="module")
@@ -103,7 +105,9 @@ def test_every_reference_row_runs_as_documented(scenario, row):
     args = concrete(row, scenario)
     if args[0] == "init":  # it asks what its flags do not say; the row lists the flags
         args += ["--non-interactive", "--brand", "Acme", "--terms", "acme", "--out", str(scenario / "init.yaml")]
-    result = run(scenario, args)
+    if args[:2] in (["users", "password"], ["users", "remove"]):  # its user exists, whichever rows ran before
+        run(scenario, ["users", "add", args[2], "--role", "agent", "--password-stdin"], input=PASSWORD)
+    result = run(scenario, args, input=PASSWORD if "--password-stdin" in args else None)
     expected = EXPECTED_EXIT.get(row, 0)
     assert result.exit_code == expected, f"monitor {shlex.join(args)}:\n{result.output}"
     assert "Traceback" not in result.output

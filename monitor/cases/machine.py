@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 STATUSES = ("open", "claimed", "resolved", "dismissed", "gone")  # gone: its author deleted the post
-ORIGINS = ("slack", "cli", "auto")
+ORIGINS = ("slack", "cli", "web", "auto")
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from monitor.cli import (  # noqa: F401 - importing attaches the commands
     privacy,
     scoring,
     service,
+    web,
 )
 from monitor.cli.common import cli
 

@@ -86,6 +86,8 @@ def case(ctx: click.Context, case_id: int, action: str, actor: str, text: str | 
     store = open_store(ctx, ("sinks",))
     store.schema.upgrade()
     sinks = {n: c.cls(n, c.config) for n, c in config.enabled_sinks().items()}
+    for sink in sinks.values():
+        sink.link_cases(config.root.web.case_link)
     desk = CaseDesk(store.cases, store.outbox, sinks, store.bursts)
     if action in REPLY_ACTIONS:
         _reply(config, store, desk, sinks, case_id, action, actor.strip(), text, template, dry_run, off_platform, draft)

@@ -12,6 +12,7 @@ from pydantic import ConfigDict, Field, SecretStr, field_validator, model_valida
 from monitor.config.replies import RepliesConfig
 from monitor.config.retention import RetentionConfig
 from monitor.config.values import Duration, StrictModel, TimeZoneName
+from monitor.config.web import WebConfig
 from monitor.ops.redact import redactor
 
 
@@ -270,6 +271,7 @@ class RootConfig(StrictModel):
     service: ServiceConfig = Field(default_factory=ServiceConfig)
     replies: RepliesConfig = Field(default_factory=RepliesConfig)
     retention: RetentionConfig = Field(default_factory=RetentionConfig)
+    web: WebConfig = Field(default_factory=WebConfig)
 
     @field_validator("brands")
     @classmethod

@@ -5,6 +5,7 @@ import base64
 import html
 import re
 from pathlib import Path
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from monitor.config import brand_slug
@@ -92,8 +93,9 @@ def summary_lines(d: BrandDay) -> list[str]:
     return lines + response_lines(d)
 
 
-def slack_extra_lines(d: BrandDay, digest) -> list[str]:
-    """For the Slack summary: the three top complaints and where the full report and its CSV are."""
+def slack_extra_lines(d: BrandDay, digest, inbox_url: str | None = None) -> list[str]:
+    """For the Slack summary: the three top complaints and where the full report and its CSV are (and the
+    digest's page in the web inbox, when ``inbox_url`` is its base URL)."""
     lines = []
     if d.top_complaints:
         lines.append("Top complaints:")
@@ -102,6 +104,10 @@ def slack_extra_lines(d: BrandDay, digest) -> list[str]:
     if "file" in digest.targets:
         html_path, csv_path = report_paths(digest.directory, d)
         lines.append(f"Full report: {html_path} (CSV of the day's mentions: {csv_path.name})")
+    if inbox_url:
+        query = urlencode({"brand": d.brand, "period": "weekly" if d.days == 7 else "daily",
+                           "day": d.day.isoformat()})
+        lines.append(f"In the inbox: {inbox_url}/digest?{query}")
     return lines
 
 

@@ -103,7 +103,8 @@ class DigestRunner:
         return sink.send_report(Report(
             title=f"{report.words(figures)['kind']} digest: {figures.brand}, {report.words(figures)['period']} "
                   f"({figures.timezone})",
-            lines=report.summary_lines(figures) + report.slack_extra_lines(figures, self.config.root.digest),
+            lines=report.summary_lines(figures) + report.slack_extra_lines(figures, self.config.root.digest,
+                                                                            self.config.root.web.base_url),
             channel=cfg.channel, to_label=figures.to_label,
             images=[(f"{slug}-trend.png", charts["trend"], f"{figures.brand}: 14-day trend"),
                     (f"{slug}-topics.png", charts["topics"], f"{figures.brand}: complaint topics")]))

@@ -20,14 +20,21 @@ POSTS_REPAIRED = Counter("monitor_posts_repaired", "Posts kept with an unusable 
                          "reach, unreadable or future time), by source and reason", ["source", "reason"],
                          registry=REGISTRY)
 CASE_ACTIONS = Counter("monitor_case_actions", "Case actions (claim, resolve, dismiss, reopen) by origin (slack, "
-                       "cli, auto) and result (changed, refused, error)", ["action", "origin", "result"],
+                       "cli, web, auto) and result (changed, refused, error)", ["action", "origin", "result"],
                        registry=REGISTRY)
 FIRST_RESPONSE_SECONDS = Histogram("monitor_case_first_response_seconds", "Time from a case opening to its first "
                                    "response (claim, resolution or the brand's public reply)",
                                    buckets=(60, 300, 900, 1800, 3600, 7200, 14400, 28800, 86400, 259200),
                                    registry=REGISTRY)
 REPLIES = Counter("monitor_replies", "Public reply requests (send, preview, approve, reject, off_platform) by "
-                  "origin (slack, cli) and outcome (ok, refused)", ["action", "origin", "outcome"], registry=REGISTRY)
+                  "origin (slack, cli, web) and outcome (ok, refused)", ["action", "origin", "outcome"],
+                  registry=REGISTRY)
+WEB_REQUESTS = Counter("monitor_web_requests", "Web inbox requests by page and status code", ["page", "status"],
+                       registry=REGISTRY)
+WEB_SECONDS = Histogram("monitor_web_request_seconds", "Time the web inbox took to answer, by page", ["page"],
+                        buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.5, 1, 2.5, 5), registry=REGISTRY)
+WEB_SIGN_INS = Counter("monitor_web_sign_ins", "Sign-in attempts by outcome (ok, wrong, locked, throttled)",
+                       ["outcome"], registry=REGISTRY)
 SOURCE_ERRORS = Counter("monitor_source_errors", "Failed polls, by source", ["source"], registry=REGISTRY)
 SOURCE_PAUSES = Counter("monitor_source_pauses", "Times a source was paused (rate limit or monthly budget)",
                         ["source", "reason"], registry=REGISTRY)

@@ -19,6 +19,7 @@ from monitor.store.replies import ReplyRepository
 from monitor.store.sources import SourceRepository
 from monitor.store.stats import StatsReader
 from monitor.store.usage import SourceMeter, UsageRepository
+from monitor.store.users import UserRepository
 
 __all__ = ["Store", "StoreError", "make_url_safe", "StoredBatch", "SourceMeter"]
 
@@ -39,6 +40,7 @@ class Store:
         self.privacy = PrivacyRepository(self.db)
         self.models = ModelRepository(self.db)
         self.digest_runs = DigestRunRepository(self.db)
+        self.users = UserRepository(self.db)
         self.stats = StatsReader(self.db, self.sources, self.usage, self.outbox, self.cases)
 
     @property

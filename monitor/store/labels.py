@@ -78,6 +78,15 @@ class LabelRepository:
                 found.update(conn.execute(select(mentions.c.id).where(mentions.c.id.in_(chunk))).scalars())
         return found
 
+    def still_unlabelled(self, ids: list[int]) -> set[int]:
+        """Which of ``ids`` nobody has labelled yet and still hold their words."""
+        if not ids:
+            return set()
+        stmt = select(mentions.c.id).where(mentions.c.id.in_(ids[:1000]), mentions.c.redacted.is_(None),
+                                           ~exists().where(labels.c.mention_id == mentions.c.id))
+        with self.db.engine.connect() as conn:
+            return set(conn.execute(stmt).scalars())
+
     def newest(self) -> Iterator[dict]:
         """The label that counts for each mention and each bare text, oldest first."""
         # A post whose words are gone (deleted, expired, erased) teaches nothing: its label is left out.

@@ -84,6 +84,7 @@ mentions = Table(
     UniqueConstraint("source", "external_id"),
     Index(None, "brand", "created_at"),
     Index(None, "is_complaint", "created_at"),
+    Index(None, "source", "author"),  # an author's other posts, on a case's page
 )
 
 cursors = Table(
@@ -296,3 +297,38 @@ models = Table(
     Column("active", Boolean, nullable=False),
     Column("data", LargeBinary, nullable=False),
 )
+
+# The web inbox's people: an agent works cases, a viewer only reads. The password is kept as a scrypt hash; a
+# run of failed sign-ins locks the name for a while.
+users = Table(
+    "users", metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("name", String(64), nullable=False, unique=True),
+    Column("role", String(16), nullable=False),       # agent | viewer
+    Column("password_hash", String(256), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("failed_logins", Integer, nullable=False, default=0),
+    Column("locked_until", UTCDateTime),
+    Column("last_login_at", UTCDateTime),
+)
+
+# Signed-in browsers. Only a hash of the cookie's token is stored, so a copy of the database signs nobody in.
+web_sessions = Table(
+    "web_sessions", metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("user_id", Id, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("csrf_token", String(64), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Index(None, "user_id"),
+)
+
+# Full-text search over the mentions' text lives outside this metadata, one kind per backend (migration 0015):
+# SQLite an FTS5 table kept in step by triggers, PostgreSQL a GIN index over to_tsvector('simple', text).
+SEARCH_OBJECTS = frozenset({"mentions_fts", "mentions_fts_data", "mentions_fts_idx", "mentions_fts_docsize",
+                            "mentions_fts_config", "mentions_fts_content", "ix_mentions_text_search"})
+
+
+def declared(name, type_, parent_names) -> bool:
+    """For Alembic's comparisons: the search objects are the migration's, not this metadata's."""
+    return name not in SEARCH_OBJECTS

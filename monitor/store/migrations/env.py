@@ -2,7 +2,7 @@
 from alembic import context
 from sqlalchemy import create_engine
 
-from monitor.store.schema import metadata
+from monitor.store.schema import declared, metadata
 
 config = context.config
 
@@ -23,6 +23,7 @@ def _run(connection) -> None:
         target_metadata=metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_name=declared,  # the search index is the migration's own, per backend
     )
     with context.begin_transaction():
         context.run_migrations()
