@@ -77,7 +77,8 @@ bench: $(VENV)/.installed-test
 	$(BIN)/python bench/digest_speed.py || status=1; \
 	$(BIN)/python bench/purge_speed.py || status=1; \
 	$(BIN)/python bench/ops_endpoint.py || status=1; \
-	$(BIN)/python bench/stream_latency.py || status=1; exit $$status
+	$(BIN)/python bench/stream_latency.py || status=1; \
+	$(BIN)/python bench/web_speed.py || status=1; exit $$status
 
 # mutmut on top of the locked test environment (the range is the `mutate` extra in pyproject.toml).
 $(VENV)/.installed-mutate: $(VENV)/.installed-test pyproject.toml

@@ -2,7 +2,7 @@
 added, and the inbox served by uvicorn on 127.0.0.1 (a free port)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -25,6 +25,12 @@ def post(ident: str, text: str, minutes_ago: float, now: datetime, author: str =
 class Running:
     svc: MonitorService
     server: WebServer
+    clients: list = field(default_factory=list)
+
+    def client(self) -> httpx.Client:
+        """An HTTP client of the inbox, closed with it."""
+        self.clients.append(httpx.Client(base_url=self.url, follow_redirects=False, timeout=10))
+        return self.clients[-1]
 
     @property
     def url(self) -> str:
@@ -35,6 +41,8 @@ class Running:
         return alert.case.id
 
     def close(self) -> None:
+        for client in self.clients:
+            client.close()
         self.server.stop()
         self.svc.close()
 
@@ -57,7 +65,7 @@ def serve(tmp_path, db_url, posts: list[dict], users=(("ana", "agent"), ("vic", 
 
 def signed_in(running: Running, name: str = "ana") -> httpx.Client:
     """An HTTP client signed in as ``name`` (it went through the login form like a browser)."""
-    client = httpx.Client(base_url=running.url, follow_redirects=False, timeout=10)
+    client = running.client()
     form = client.get("/login")
     token = csrf_of(form.text)
     answer = client.post("/login", data={"username": name, "password": PASSWORD, "csrf_token": token,

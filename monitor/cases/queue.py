@@ -26,12 +26,11 @@ class QueuedCase:
     due: datetime | None    # when the first response is due; None: no SLA, or answered already
     overdue: bool
 
-    def value(self, name: str) -> str:
-        """The case's value for one of FILTERS."""
-        case = self.case
-        return {"brand": case.brand, "source": case.source or "spike", "topic": case.topic or "spike",
-                "priority": priority_band(case.priority), "assignee": case.claimed_by or UNASSIGNED,
-                "status": case.status}[name]
+
+def filter_values(case: WorkingCase) -> tuple[str, ...]:
+    """The case's value for each of FILTERS, in that order."""
+    return (case.brand, case.source or "spike", case.topic or "spike", priority_band(case.priority),
+            case.claimed_by or UNASSIGNED, case.status)
 
 
 @dataclass
@@ -47,7 +46,7 @@ class WorkQueue:
         self.slas = {r.name: r.sla for r in routes if r.sla}
 
     def deadline(self, case: WorkingCase) -> datetime | None:
-        if case.first_response_at is not None:
+        if case.answered:
             return None
         dues = [due_at(case.opened_at, sla.first_response, sla.business_hours)
                 for sla in (self.slas.get(route) for route in case.routes) if sla]
@@ -57,15 +56,21 @@ class WorkQueue:
              limit: int = 50) -> QueuePage:
         """One page of the queue under the ``chosen`` filters ({filter: value}); the counts of each filter are
         over the cases matching every other filter, so they say what choosing that value would show."""
-        queued = [QueuedCase(c, due, due is not None and now > due)
-                  for c in working for due in (self.deadline(c),)]
-        chosen = {k: v for k, v in chosen.items() if k in FILTERS and v}
-        counts = {}
-        for name in FILTERS:
-            others = [q for q in queued if all(q.value(k) == v for k, v in chosen.items() if k != name)]
-            counts[name] = sorted(Counter(q.value(name) for q in others).items(), key=lambda kv: (-kv[1], kv[0]))
-        matching = [q for q in queued if all(q.value(k) == v for k, v in chosen.items())]
+        wanted = [(i, chosen[name]) for i, name in enumerate(FILTERS) if chosen.get(name)]
+        counters: list[Counter] = [Counter() for _ in FILTERS]
+        matching = []
+        for case in working:
+            values = filter_values(case)
+            missed = [i for i, value in wanted if values[i] != value]
+            if not missed:  # shown, and counted under every filter
+                due = self.deadline(case)
+                matching.append(QueuedCase(case, due, due is not None and now > due))
+                for i, value in enumerate(values):
+                    counters[i][value] += 1
+            elif len(missed) == 1:  # counted under the one filter it misses: choosing its value would show it
+                counters[missed[0]][values[missed[0]]] += 1
         matching.sort(key=_urgency)
+        counts = {name: sorted(counters[i].items(), key=lambda kv: (-kv[1], kv[0])) for i, name in enumerate(FILTERS)}
         return QueuePage(matching[offset:offset + limit], len(matching), sum(q.overdue for q in matching), counts)
 
 
@@ -75,6 +80,6 @@ def _urgency(queued: QueuedCase) -> tuple:
     case = queued.case
     if queued.due is not None:
         return (0, queued.due, case.id)
-    if case.first_response_at is None:
+    if not case.answered:
         return (1, case.opened_at, case.id)
     return (2, case.opened_at, case.id)

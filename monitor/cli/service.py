@@ -107,6 +107,7 @@ def check_config(ctx: click.Context, probe: bool) -> None:
                              "and counted but held back" if age else "every complaint alerts, whatever its age"))
     out.append(f"delivery: every {duration_text(root.delivery.interval)}, dead-letter after "
                f"{root.delivery.max_attempts} attempts")
+    out.append(_web_summary(config))
     out += [f"warning: {warning}" for warning in config.warnings]
     click.echo("\n".join(out))
     if probe:
@@ -115,6 +116,15 @@ def check_config(ctx: click.Context, probe: bool) -> None:
         lines, failed = probe_all(config)
         click.echo("\n".join(lines))
         sys.exit(1 if failed else 0)
+
+
+def _web_summary(config) -> str:
+    web = config.root.web
+    users = peek_database(config.database_url, lambda store: len(store.users.all()), missing=0, unreachable=None)
+    who = "users unknown (database unreachable or not upgraded yet)" if users is None else f"{users} user(s)" + (
+        "; add one with `monitor users add NAME --role agent`" if users == 0 else "")
+    where = f"served by monitor run on {web.listen}" if web.enabled else f"`monitor web` serves it on {web.listen}"
+    return f"web inbox: {where}" + (f", opened at {web.base_url}" if web.base_url else "") + f"; {who}"
 
 
 def _retention_summary(config) -> str:

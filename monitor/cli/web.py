@@ -37,13 +37,37 @@ def web(ctx: click.Context, listen: str | None) -> None:
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
     server, close = inbox_server(config, store, listen)
+    ops = None
     try:
         server.start()
+        ops = _ops_endpoint(config, store)
         stop.wait()
     finally:
         server.stop()
+        if ops is not None:
+            ops.stop()
         close()
         store.close()
+
+
+def _ops_endpoint(config, store):
+    """/healthz, /readyz and /metrics (the inbox's request figures) when service.http.enabled, as `monitor run`
+    serves them."""
+    http = config.root.service.http
+    if not http.enabled:
+        return None
+    from monitor.ops.server import Limits, OpsServer
+
+    def healthy() -> tuple[bool, str]:
+        try:
+            store.db.ping()
+        except Exception as exc:  # noqa: BLE001 - any failure means unhealthy
+            return False, f"database unreachable: {type(exc).__name__}"
+        return True, "ok"
+
+    ops = OpsServer(http.host, http.port, healthy, healthy, limits=Limits.of(http))
+    ops.start()
+    return ops
 
 
 def inbox_server(config, store, listen: str | None = None):

@@ -84,12 +84,23 @@ class Database:
         checkpointed and truncated (the pages themselves were overwritten, secure_delete); PostgreSQL vacuums
         the tables, dropping the old row versions an UPDATE leaves behind."""
         if self.engine.dialect.name == "sqlite":
+            self.compact_search()
             with self.engine.connect() as conn:
                 conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
             return
         with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             for table in tables:
                 conn.exec_driver_sql(f'VACUUM "{table}"')
+
+    def compact_search(self) -> None:
+        """SQLite's search index only marks a cleared post's words as deleted until its segments are merged:
+        merged now, the words leave the file (secure_delete overwrites the freed pages). PostgreSQL's index
+        drops them when the table is vacuumed."""
+        if self.engine.dialect.name != "sqlite":
+            return
+        with self.engine.begin() as conn:
+            if conn.exec_driver_sql("SELECT 1 FROM sqlite_master WHERE name = 'mentions_fts'").first():
+                conn.exec_driver_sql("INSERT INTO mentions_fts(mentions_fts) VALUES ('optimize')")
 
     def upsert(self, conn: Connection, table, keys: dict, values: dict) -> None:
         """Insert or update one row by primary key, portably."""

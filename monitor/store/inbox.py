@@ -21,7 +21,7 @@ class WorkingCase:
     brand: str
     opened_at: datetime
     claimed_by: str | None
-    first_response_at: datetime | None
+    answered: bool         # it has its first response
     source: str | None     # None for a spike's case
     topic: str | None
     priority: float
@@ -35,8 +35,8 @@ class InboxReader:
     def working(self) -> list[WorkingCase]:
         """Every open or claimed case, with the routes its alerts took (their SLAs set its deadline)."""
         stmt = (select(cases.c.id, cases.c.status, cases.c.brand, cases.c.opened_at, cases.c.claimed_by,
-                       cases.c.first_response_at, mentions.c.source, mentions.c.topic, mentions.c.priority,
-                       bursts.c.route)
+                       cases.c.first_response_at.is_not(None).label("answered"), mentions.c.source,
+                       mentions.c.topic, mentions.c.priority, bursts.c.route)
                 .outerjoin(mentions, mentions.c.id == cases.c.mention_id)
                 .outerjoin(bursts, bursts.c.id == cases.c.burst_id)
                 .where(cases.c.status.in_(WORKING)))
@@ -48,7 +48,7 @@ class InboxReader:
             for mention_id, route in conn.execute(routes_stmt):
                 routes.setdefault(mention_id, []).append(route)
             rows = conn.execute(stmt.add_columns(cases.c.mention_id)).all()
-        return [WorkingCase(r.id, r.status, r.brand, r.opened_at, r.claimed_by, r.first_response_at, r.source,
+        return [WorkingCase(r.id, r.status, r.brand, r.opened_at, r.claimed_by, bool(r.answered), r.source,
                             r.topic, r.priority or 0.0,
                             tuple(routes.get(r.mention_id, ())) if r.mention_id else ((r.route,) if r.route else ()))
                 for r in rows]

@@ -41,7 +41,7 @@ class SearchFilters:
 @dataclass(frozen=True)
 class SearchPage:
     rows: list[dict]
-    total: int               # hits, up to COUNT_CAP + 1 ("more than 1000")
+    total: int               # hits, up to COUNT_CAP + 1 ("more than 1000"); -1 on a later page (not counted)
     next_before: int | None  # the id to page on from, when there are older hits
 
 
@@ -90,8 +90,9 @@ class MentionSearch:
             stmt.add_columns(mentions.c.id).where(*conditions).limit(COUNT_CAP + 1).subquery())
         with self.db.engine.connect() as conn:
             rows = [dict(r._mapping) for r in conn.execute(page_stmt)]
-            total = conn.execute(count_stmt).scalar_one() if before is None else -1
-        more = len(rows) > limit
+            more = len(rows) > limit
+            # One page holds every hit: no need to walk them again to count them.
+            total = -1 if before is not None else conn.execute(count_stmt).scalar_one() if more else len(rows)
         rows = rows[:limit]
         return SearchPage(rows, total, rows[-1]["id"] if more else None)
 

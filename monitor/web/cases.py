@@ -28,7 +28,8 @@ def case_deadline(inbox, found: dict):
         return None
     routes = tuple(found.get("routes") or ()) or ((found["spike_route"],) if found.get("spike_route") else ())
     return inbox.queue.deadline(WorkingCase(found["id"], found["status"], found["brand"], found["opened_at"],
-                                            found["claimed_by"], found["first_response_at"], found["post_source"],
+                                            found["claimed_by"], found["first_response_at"] is not None,
+                                            found["post_source"],
                                             found["post_topic"], found["post_priority"] or 0.0, routes))
 
 
@@ -44,9 +45,9 @@ async def queue(request: Request) -> Response:
     offset, limit = _offset(request), inbox.web.page_size
 
     def read():
-        working = inbox.reader.working()
+        working, version = inbox.working()
         found = inbox.queue.page(working, chosen, utcnow(), offset, limit)
-        return found, inbox.reader.posts([q.case.id for q in found.cases]), inbox.reader.version()
+        return found, inbox.reader.posts([q.case.id for q in found.cases]), version
 
     found, posts, version = await run_in_threadpool(read)
     kept = {k: v for k, v in chosen.items() if v}

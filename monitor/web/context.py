@@ -2,6 +2,7 @@
 Slack and the CLI (so the same race rules hold), and the settings the pages show."""
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 
 from monitor.cases.desk import CaseDesk
@@ -26,6 +27,20 @@ class Inbox:
         self.reader = InboxReader(self.store.db)
         self.search = MentionSearch(self.store.db)
         self.queue = WorkQueue(self.config.routes())
+        self._working: tuple[str, list] = ("", [])
+        self._lock = threading.Lock()
+
+    def working(self) -> tuple[list, str]:
+        """The open and claimed cases and the version they are at: read again only when a case changed since
+        (the version is one small query; every agent's refresh of an unchanged queue costs no more)."""
+        version = self.reader.version()
+        with self._lock:
+            seen, cases = self._working
+        if seen != version:
+            cases = self.reader.working()
+            with self._lock:
+                self._working = (version, cases)
+        return cases, version
 
     @property
     def web(self):
