@@ -69,6 +69,18 @@ def test_pages_go_on_from_the_last_row_shown(store):
     assert [r["id"] for r in last.rows] == [ids[0]] and last.next_before is None
 
 
+def test_counts_are_exact_or_say_how_far_they_looked(store):
+    ids = store_posts(store, [("Pixelcart" if n % 2 else "Northwind Air", f"pixelcart order {n}", True, n)
+                              for n in range(9)])
+    exact = MentionSearch(store.db).search("order", SearchFilters(brand="Pixelcart"), limit=2)
+    assert (exact.total, exact.exact) == (4, True) and [r["id"] for r in exact.rows] == [ids[7], ids[5]]
+    # Looking at the newest 5 posts holding the word only: 2 of them are Pixelcart's, and there are older ones.
+    bounded = MentionSearch(store.db, scan_cap=5).search("order", SearchFilters(brand="Pixelcart"), limit=1)
+    assert (bounded.total, bounded.exact) == (2, False)
+    small = MentionSearch(store.db, scan_cap=50).search("order", SearchFilters(), limit=3)
+    assert (small.total, small.exact) == (9, True)
+
+
 def test_cleared_and_deleted_posts_are_not_found(store):
     ids = store_posts(store)
     with store.db.engine.begin() as conn:  # what the retention purge and an erasure do to a post

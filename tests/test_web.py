@@ -226,3 +226,20 @@ def test_the_queue_shows_a_change_made_elsewhere_at_once(inbox):
     assert "claimed by carl" in ana.get("/cases").text
     inbox.svc.desk.act(CaseAction(case_id, "resolve", "carl", "cli"))
     assert f'data-case="{case_id}"' not in ana.get("/cases").text
+
+
+def test_a_count_that_stopped_looking_says_so(tmp_path, clock_at):
+    from monitor.store.search import MentionSearch
+
+    clock_at(NOW)
+    running = serve(tmp_path, None, [post(f"p{n}", f"pixelcart order {n} is late", 30 - n, NOW, author=f"a{n}")
+                                     for n in range(12)], web={"page_size": 10})
+    try:
+        ana = signed_in(running, "ana")
+        assert "12 posts match;" in ana.get("/search?q=pixelcart").text
+        running.server.config.app.state.inbox.search = MentionSearch(running.svc.store.db, scan_cap=11)
+        shown = ana.get("/search?q=pixelcart").text
+        assert "11 posts match among the newest 11 holding these words, and older ones may" in shown
+        assert "Older results" in shown
+    finally:
+        running.close()

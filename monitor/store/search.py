@@ -17,6 +17,7 @@ from monitor.store.schema import mentions
 
 MAX_TERMS = 12
 COUNT_CAP = 1000  # counting every hit of a common word would cost more than the page itself
+SCAN_CAP = 5000   # a count looks at most at this many of the newest posts holding the words
 _TOKEN = re.compile(r'"([^"]*)"|(\S+)')
 _WORD = re.compile(r"\w+", re.UNICODE)
 _fts = table("mentions_fts", column("rowid"))
@@ -43,6 +44,7 @@ class SearchPage:
     rows: list[dict]
     total: int               # hits, up to COUNT_CAP + 1 ("more than 1000"); -1 on a later page (not counted)
     next_before: int | None  # the id to page on from, when there are older hits
+    exact: bool = True       # False: counted among the newest SCAN_CAP posts holding the words only
 
 
 def parse_query(query: str) -> list[Term]:
@@ -74,8 +76,8 @@ def _tsquery(terms: list[Term]) -> ColumnElement:
 
 
 class MentionSearch:
-    def __init__(self, db: Database) -> None:
-        self.db = db
+    def __init__(self, db: Database, scan_cap: int = SCAN_CAP) -> None:
+        self.db, self.scan_cap = db, scan_cap
 
     def search(self, query: str, filters: SearchFilters, limit: int = 50, before: int | None = None) -> SearchPage:
         terms = parse_query(query)
@@ -86,15 +88,25 @@ class MentionSearch:
         page_stmt = stmt.add_columns(*self._shown()).where(*conditions).order_by(id_column.desc()).limit(limit + 1)
         if before:
             page_stmt = page_stmt.where(id_column < before)
-        count_stmt = select(func.count()).select_from(
-            stmt.add_columns(mentions.c.id).where(*conditions).limit(COUNT_CAP + 1).subquery())
         with self.db.engine.connect() as conn:
             rows = [dict(r._mapping) for r in conn.execute(page_stmt)]
             more = len(rows) > limit
             # One page holds every hit: no need to walk them again to count them.
-            total = -1 if before is not None else conn.execute(count_stmt).scalar_one() if more else len(rows)
+            total, exact = (-1, True) if before is not None else (len(rows), True) if not more else \
+                self._count(conn, stmt, id_column, conditions)
         rows = rows[:limit]
-        return SearchPage(rows, total, rows[-1]["id"] if more else None)
+        return SearchPage(rows, total, rows[-1]["id"] if more else None, exact)
+
+    def _count(self, conn, stmt, id_column, conditions) -> tuple[int, bool]:
+        """Matching posts among the newest ``scan_cap`` that hold the words (whatever the filters), so a count
+        costs a bounded walk however common the words and however narrow the filters; exact when fewer posts
+        hold the words than that."""
+        newest = stmt.add_columns(id_column.label("hit")).order_by(id_column.desc()).limit(self.scan_cap).subquery()
+        holding = conn.execute(select(func.count()).select_from(newest)).scalar_one()
+        counted = conn.execute(select(func.count()).select_from(
+            select(mentions.c.id).where(mentions.c.id.in_(select(newest.c.hit)), *conditions)
+            .limit(COUNT_CAP + 1).subquery())).scalar_one()
+        return counted, holding < self.scan_cap
 
     def _matching(self, terms: list[Term]):
         """A select over the mentions that match, and the id column its pages are ordered on."""

@@ -54,6 +54,7 @@ async def search(request: Request) -> Response:
             result = await run_in_threadpool(inbox.search.search, params["q"], filters, inbox.web.page_size, before)
     kept = {k: v for k, v in params.items() if v}
     return page(request, "search.html", params=params, result=result, problems=problems, cap=COUNT_CAP,
+                scan=inbox.search.scan_cap,
                 brands=inbox.brands, sources=sorted(inbox.config.sources), paged=before is not None,
                 older=("/search?" + urlencode({**kept, "before": result.next_before}))
                 if result and result.next_before else None)
