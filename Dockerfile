@@ -22,8 +22,9 @@ COPY samples ./samples
 USER monitor
 VOLUME ["/app/data"]
 ENV MONITOR_CONFIG=/app/config.yaml
-# The ops endpoint (set service.http.enabled and host 0.0.0.0 in the config to reach it from outside).
-EXPOSE 9464
+# The ops endpoint (set service.http.enabled and host 0.0.0.0 in the config to reach it from outside), and the
+# web inbox (web.enabled, web.listen 0.0.0.0:8090, behind a proxy that terminates TLS).
+EXPOSE 9464 8090
 STOPSIGNAL SIGTERM
 ENTRYPOINT ["monitor"]
 CMD ["run"]

@@ -243,3 +243,17 @@ def test_a_count_that_stopped_looking_says_so(tmp_path, clock_at):
         assert "Older results" in shown
     finally:
         running.close()
+
+
+def test_the_queue_follows_an_instance_whose_clock_is_behind(inbox, clock_at):
+    from monitor.model import CaseAction
+
+    queue = inbox.server.config.app.state.inbox
+    first, second = inbox.case_of("c1"), inbox.case_of("c2")
+    assert {c.id for c in queue.working()[0]} == {first, second}
+    clock_at(NOW + timedelta(minutes=10))
+    inbox.svc.desk.act(CaseAction(first, "claim", "ana", "web"))
+    assert {c.id: c.status for c in queue.working()[0]}[first] == "claimed"
+    clock_at(NOW + timedelta(minutes=7))  # another instance, three minutes behind, resolves the other case
+    inbox.svc.desk.act(CaseAction(second, "resolve", "bea", "slack"))
+    assert [c.id for c in queue.working()[0]] == [first]

@@ -4,14 +4,21 @@ that changes whenever any case does."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import String, func, select, type_coerce
 
 from monitor.store.database import Database
 from monitor.store.schema import bursts, case_events, cases, mentions, outbox
 
 WORKING = ("open", "claimed")
+
+
+def _instant(value) -> datetime:
+    """A stored UTC instant: SQLite's text ("2026-03-10 12:00:00.000000"), or PostgreSQL's aware datetime."""
+    if isinstance(value, str):
+        return datetime.fromisoformat(value).replace(tzinfo=UTC)
+    return value.astimezone(UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,26 +39,33 @@ class InboxReader:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    def working(self) -> list[WorkingCase]:
-        """Every open or claimed case, with the routes its alerts took (their SLAs set its deadline)."""
-        stmt = (select(cases.c.id, cases.c.status, cases.c.brand, cases.c.opened_at, cases.c.claimed_by,
-                       cases.c.first_response_at.is_not(None).label("answered"), mentions.c.source,
-                       mentions.c.topic, mentions.c.priority, bursts.c.route)
+    def working(self, changed_since: datetime | None = None) -> tuple[list[WorkingCase], set[int], datetime | None]:
+        """Every open or claimed case with the routes its alerts took (their SLAs set its deadline), or, with
+        ``changed_since``, only the cases changed since then; also the ids among those that are no longer
+        worked, and the newest change read. Read as plain tuples: a queue of ten thousand is read often."""
+        opened = cases.c.opened_at
+        if self.db.dialect == "sqlite":  # parsed below by datetime.fromisoformat, several times faster
+            opened = type_coerce(cases.c.opened_at, String)
+        scope = cases.c.status.in_(WORKING) if changed_since is None else cases.c.updated_at >= changed_since
+        stmt = (select(cases.c.id, cases.c.status, cases.c.brand, opened, cases.c.claimed_by,
+                       cases.c.first_response_at.is_not(None), mentions.c.source, mentions.c.topic,
+                       mentions.c.priority, cases.c.mention_id, bursts.c.route)
                 .outerjoin(mentions, mentions.c.id == cases.c.mention_id)
-                .outerjoin(bursts, bursts.c.id == cases.c.burst_id)
-                .where(cases.c.status.in_(WORKING)))
+                .outerjoin(bursts, bursts.c.id == cases.c.burst_id).where(scope))
         routes_stmt = (select(outbox.c.mention_id, outbox.c.route).distinct()
-                       .join(cases, cases.c.mention_id == outbox.c.mention_id)
-                       .where(cases.c.status.in_(WORKING)))
+                       .join(cases, cases.c.mention_id == outbox.c.mention_id).where(scope))
         with self.db.engine.connect() as conn:
+            newest = conn.execute(select(func.max(cases.c.updated_at)).where(scope)).scalar()
             routes: dict[int, list[str]] = {}
-            for mention_id, route in conn.execute(routes_stmt):
+            for mention_id, route in conn.execute(routes_stmt).all():
                 routes.setdefault(mention_id, []).append(route)
-            rows = conn.execute(stmt.add_columns(cases.c.mention_id)).all()
-        return [WorkingCase(r.id, r.status, r.brand, r.opened_at, r.claimed_by, bool(r.answered), r.source,
-                            r.topic, r.priority or 0.0,
-                            tuple(routes.get(r.mention_id, ())) if r.mention_id else ((r.route,) if r.route else ()))
-                for r in rows]
+            rows = conn.execute(stmt).all()
+        worked = [WorkingCase(ident, status, brand, _instant(at), by, bool(answered), source, topic, priority or 0.0,
+                              tuple(routes.get(mention, ())) if mention else ((spike,) if spike else ()))
+                  for ident, status, brand, at, by, answered, source, topic, priority, mention, spike in rows
+                  if status in WORKING]
+        left = {row[0] for row in rows if row[1] not in WORKING}
+        return worked, left, newest
 
     def posts(self, case_ids: list[int]) -> dict[int, dict]:
         """The post of each case (text, author, link, reasons), by case id."""
