@@ -149,7 +149,7 @@ def run(url: str, args, tmp: str) -> int:
     print(f"{store.db.dialect}: {args.mentions:,} mentions, {args.cases:,} open or claimed cases "
           f"(filled in {filled:.0f} s); {args.requests} timed requests per page after one warm-up")
     some_case = store.cases.find(status="open", limit=1)[0]["id"]
-    changed = {"/cases after a change (queue read again)": "/cases"}
+    changed = {"/cases after a change (changed cases read)": "/cases"}
     pages = {
         "/cases (10k by deadline)": "/cases",
         "/cases filtered (brand, topic)": "/cases?brand=Pixelcart&topic=billing",

@@ -74,9 +74,12 @@ def test_counts_are_exact_or_say_how_far_they_looked(store):
                               for n in range(9)])
     exact = MentionSearch(store.db).search("order", SearchFilters(brand="Pixelcart"), limit=2)
     assert (exact.total, exact.exact) == (4, True) and [r["id"] for r in exact.rows] == [ids[7], ids[5]]
-    # Looking at the newest 5 posts holding the word only: 2 of them are Pixelcart's, and there are older ones.
     bounded = MentionSearch(store.db, scan_cap=5).search("order", SearchFilters(brand="Pixelcart"), limit=1)
-    assert (bounded.total, bounded.exact) == (2, False)
+    if store.db.dialect == "sqlite":
+        # Looking at the newest 5 posts holding the word only: 2 of them are Pixelcart's; there are older ones.
+        assert (bounded.total, bounded.exact) == (2, False)
+    else:  # PostgreSQL counts with the filters' own indexes: exact
+        assert (bounded.total, bounded.exact) == (4, True)
     small = MentionSearch(store.db, scan_cap=50).search("order", SearchFilters(), limit=3)
     assert (small.total, small.exact) == (9, True)
 

@@ -324,9 +324,10 @@ web_sessions = Table(
 )
 
 # Full-text search over the mentions' text lives outside this metadata, one kind per backend (migration 0015):
-# SQLite an FTS5 table kept in step by triggers, PostgreSQL a GIN index over to_tsvector('simple', text).
+# SQLite an FTS5 table kept in step by triggers, PostgreSQL a generated tsvector column with a GIN index.
 SEARCH_OBJECTS = frozenset({"mentions_fts", "mentions_fts_data", "mentions_fts_idx", "mentions_fts_docsize",
-                            "mentions_fts_config", "mentions_fts_content", "ix_mentions_text_search"})
+                            "mentions_fts_config", "mentions_fts_content", "ix_mentions_text_search",
+                            "search_vector"})
 
 
 def declared(name, type_, parent_names) -> bool:

@@ -1,5 +1,5 @@
-"""Full-text search over the stored mentions: SQLite's FTS5 table or PostgreSQL's tsvector index (migration
-0015), newest first, a page at a time.
+"""Full-text search over the stored mentions: SQLite's FTS5 table or PostgreSQL's tsvector column and index
+(migration 0015), newest first, a page at a time.
 
 What people type is never handed to either engine's query language: it is read as words, "quoted phrases" and
 word* prefixes, and rebuilt from word characters only, so no input can be a syntax error or an injection."""
@@ -98,9 +98,13 @@ class MentionSearch:
         return SearchPage(rows, total, rows[-1]["id"] if more else None, exact)
 
     def _count(self, conn, stmt, id_column, conditions) -> tuple[int, bool]:
-        """Matching posts among the newest ``scan_cap`` that hold the words (whatever the filters), so a count
-        costs a bounded walk however common the words and however narrow the filters; exact when fewer posts
-        hold the words than that."""
+        """How many posts match, up to COUNT_CAP + 1. PostgreSQL combines the word index with the filters'
+        indexes, so it counts them all. SQLite's search walks the posts holding the words, newest first: there
+        only the newest ``scan_cap`` of them are looked at, so a count costs a bounded walk however common the
+        words and however narrow the filters, and it is exact when fewer posts than that hold the words."""
+        if self.db.dialect != "sqlite":
+            matching = stmt.add_columns(mentions.c.id).where(*conditions).limit(COUNT_CAP + 1).subquery()
+            return conn.execute(select(func.count()).select_from(matching)).scalar_one(), True
         newest = stmt.add_columns(id_column.label("hit")).order_by(id_column.desc()).limit(self.scan_cap).subquery()
         holding = conn.execute(select(func.count()).select_from(newest)).scalar_one()
         counted = conn.execute(select(func.count()).select_from(
@@ -115,7 +119,7 @@ class MentionSearch:
             stmt = (select().select_from(_fts.join(mentions, mentions.c.id == _fts.c.rowid))
                     .where(text("mentions_fts MATCH :fts_query").bindparams(fts_query=fts5_query(terms))))
             return stmt, _fts.c.rowid
-        vector = func.to_tsvector(literal_column("'simple'"), mentions.c.text)  # the indexed expression
+        vector = literal_column("mentions.search_vector")  # generated from the text, indexed (migration 0015)
         return select().select_from(mentions).where(vector.op("@@")(_tsquery(terms))), mentions.c.id
 
     @staticmethod

@@ -29,7 +29,13 @@ SQLITE_SEARCH = [
     "INSERT INTO mentions_fts(rowid, text) VALUES (new.id, new.text); END",
     "INSERT INTO mentions_fts(mentions_fts) VALUES ('rebuild')",
 ]
-POSTGRES_SEARCH = ["CREATE INDEX ix_mentions_text_search ON mentions USING gin (to_tsvector('simple', text))"]
+# PostgreSQL: the words kept beside the text in a generated column (a redacted text clears them with it), so a
+# phrase is checked against the stored vector instead of parsing each candidate post again.
+POSTGRES_SEARCH = [
+    "ALTER TABLE mentions ADD COLUMN search_vector tsvector "
+    "GENERATED ALWAYS AS (to_tsvector('simple', text)) STORED",
+    "CREATE INDEX ix_mentions_text_search ON mentions USING gin (search_vector)",
+]
 
 
 def upgrade() -> None:
@@ -72,6 +78,7 @@ def downgrade() -> None:
         op.execute("DROP TABLE IF EXISTS mentions_fts")
     elif dialect == "postgresql":
         op.execute("DROP INDEX IF EXISTS ix_mentions_text_search")
+        op.execute("ALTER TABLE mentions DROP COLUMN IF EXISTS search_vector")
     op.drop_index("ix_mentions_source_author", "mentions")
     op.drop_index("ix_web_sessions_user_id", "web_sessions")
     op.drop_table("web_sessions")
