@@ -257,3 +257,30 @@ def test_the_queue_follows_an_instance_whose_clock_is_behind(inbox, clock_at):
     clock_at(NOW + timedelta(minutes=7))  # another instance, three minutes behind, resolves the other case
     inbox.svc.desk.act(CaseAction(second, "resolve", "bea", "slack"))
     assert [c.id for c in queue.working()[0]] == [first]
+
+
+def test_an_agent_labels_a_cases_post_from_its_page(inbox):
+    ana = signed_in(inbox, "ana")
+    case_id = inbox.case_of("c1")
+    token = csrf_of(ana.get(f"/cases/{case_id}").text)
+    shown = ana.post(f"/cases/{case_id}/label", data={"csrf_token": token, "verdict": "not"}, follow_redirects=True)
+    mention = inbox.svc.store.cases.get(case_id).mention_id
+    assert f"post {mention} is labelled not a complaint" in shown.text
+    assert [(x["is_complaint"], x["actor"], x["origin"]) for x in inbox.svc.store.cases.labels_of(mention)] == [
+        (False, "ana", "web")]
+    assert inbox.svc.store.cases.get(case_id).status == "open"  # a label is not a dismissal
+    assert ana.post(f"/cases/{case_id}/label", data={"csrf_token": token, "verdict": "maybe"}).status_code == 404
+
+
+def test_what_the_inbox_remembers_is_bounded_and_forgets_the_least_recent():
+    from monitor.web.recent import Recent
+
+    kept = Recent(3)
+    for key in "abc":
+        kept.put(key, key.upper())
+    assert kept.get("a") == "A"
+    kept.setdefault("a", list)       # used again: now the most recent
+    kept.put("d", "D")               # past the size: the least recently used (b) goes
+    assert [kept.get(k) for k in "abcd"] == ["A", None, "C", "D"]
+    assert kept.setdefault("e", lambda: "new") == "new" and kept.get("c") is None
+    assert kept.pop("e") == "new" and kept.pop("e", "gone") == "gone"

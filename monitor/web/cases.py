@@ -101,10 +101,10 @@ async def act(request: Request) -> Response:
 async def label(request: Request) -> Response:
     case_id = _case_id(request)
     inbox, user, verdict = request.app.state.inbox, session_of(request).user, request.state.form.get("verdict")
-    found = await run_in_threadpool(inbox.reader.case, case_id) if case_id else None
-    if found is None or not found["mention_id"] or verdict not in ("complaint", "not"):
+    case = await run_in_threadpool(inbox.store.cases.get, case_id) if case_id else None
+    if case is None or not case.mention_id or verdict not in ("complaint", "not"):
         return PlainTextResponse("no such post or verdict", 404)
-    result = await run_in_threadpool(inbox.desk.act, LabelAction(found["mention_id"], verdict == "complaint",
+    result = await run_in_threadpool(inbox.desk.act, LabelAction(case.mention_id, verdict == "complaint",
                                                                  user.name, "web"))
     flash(request, result.changed, result.message)
     return back_to(f"/cases/{case_id}")

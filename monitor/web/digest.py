@@ -3,9 +3,7 @@ the full report (charts, topics, examples) framed below it, and the latest perio
 from the database, so it is there whatever targets the scheduled digest is sent to."""
 from __future__ import annotations
 
-import threading
 import time
-from collections import OrderedDict
 from datetime import date, timedelta
 from urllib.parse import urlencode
 
@@ -16,6 +14,7 @@ from starlette.routing import Route
 
 from monitor.digest.runner import yesterday
 from monitor.web.guard import page, signed_in
+from monitor.web.recent import Recent
 from monitor.web.security import REPORT_POLICY
 
 PERIODS = {"daily": 1, "weekly": 7}
@@ -26,20 +25,14 @@ class Reports:
     """Figures and rendered reports, kept a few minutes: charts take matplotlib a moment to draw."""
 
     def __init__(self, remembered: int = 32) -> None:
-        self._kept: OrderedDict[tuple, tuple[float, object]] = OrderedDict()
-        self._lock = threading.Lock()
-        self.remembered = remembered
+        self._kept = Recent(remembered)
 
     def get(self, key: tuple, build):
-        with self._lock:
-            kept = self._kept.get(key)
+        kept = self._kept.get(key)
         if kept and time.monotonic() - kept[0] < FRESH_FOR:
             return kept[1]
         value = build()
-        with self._lock:
-            self._kept[key] = (time.monotonic(), value)
-            while len(self._kept) > self.remembered:
-                self._kept.popitem(last=False)
+        self._kept.put(key, (time.monotonic(), value))
         return value
 
 

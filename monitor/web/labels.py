@@ -3,8 +3,6 @@ posts the detector is unsure about, and random ones that keep the labelled set f
 a batch picked once; a post someone else labelled meanwhile drops out of it."""
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from urllib.parse import urlencode
 
 from starlette.concurrency import run_in_threadpool
@@ -14,6 +12,7 @@ from starlette.routing import Route
 
 from monitor.model import MAX_ROW_ID, LabelAction
 from monitor.web.guard import back_to, flash, page, session_of, signed_in
+from monitor.web.recent import Recent
 
 BATCH = 20
 
@@ -22,26 +21,18 @@ class Batches:
     """Each session's batch of picks, by session and brand filter; bounded, oldest sessions forgotten first."""
 
     def __init__(self, remembered: int = 1000) -> None:
-        self._batches: OrderedDict[tuple, list] = OrderedDict()
-        self._lock = threading.Lock()
-        self.remembered = remembered
+        self._batches = Recent(remembered)
 
     def take(self, key: tuple, pick, still_unlabelled) -> list:
-        with self._lock:
-            batch = self._batches.get(key, [])
+        batch = self._batches.get(key, [])
         batch = [p for p in batch if p.mention_id in still_unlabelled([p.mention_id for p in batch])]
         if not batch:
             batch = pick()
-        with self._lock:
-            self._batches[key] = batch
-            self._batches.move_to_end(key)
-            while len(self._batches) > self.remembered:
-                self._batches.popitem(last=False)
+        self._batches.put(key, batch)
         return batch
 
     def drop(self, key: tuple, mention_id: int) -> None:
-        with self._lock:
-            self._batches[key] = [p for p in self._batches.get(key, []) if p.mention_id != mention_id]
+        self._batches.put(key, [p for p in self._batches.get(key, []) if p.mention_id != mention_id])
 
 
 @signed_in()

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import hmac
 import secrets
-import threading
 import time
-from collections import OrderedDict, deque
+from collections import deque
+
+from monitor.web.recent import Recent
 
 SESSION_COOKIE = "monitor_session"
 LOGIN_CSRF_COOKIE = "monitor_login_csrf"
@@ -63,27 +64,21 @@ class AddressBrake:
     the least recently seen addresses are forgotten first."""
 
     def __init__(self, limit: int = 20, window: float = 900.0, remembered: int = 10_000) -> None:
-        self.limit, self.window, self.remembered = limit, window, remembered
-        self._failures: OrderedDict[str, deque] = OrderedDict()
-        self._lock = threading.Lock()
+        self.limit, self.window = limit, window
+        self._failures = Recent(remembered)   # address -> the times of its latest failures
 
     def blocked(self, address: str) -> float:
         """Seconds the address must still wait (0: it may try)."""
-        with self._lock:
-            failures = self._recent(address)
-            if len(failures) < self.limit:
-                return 0.0
-            return max(0.0, failures[0] + self.window - time.monotonic())
+        failures = self._recent(address)
+        if len(failures) < self.limit:
+            return 0.0
+        return max(0.0, failures[0] + self.window - time.monotonic())
 
     def failed(self, address: str) -> None:
-        with self._lock:
-            self._recent(address).append(time.monotonic())
-            self._failures.move_to_end(address)
-            while len(self._failures) > self.remembered:
-                self._failures.popitem(last=False)
+        self._recent(address).append(time.monotonic())
 
     def _recent(self, address: str) -> deque:
-        failures = self._failures.setdefault(address, deque(maxlen=self.limit))
+        failures = self._failures.setdefault(address, lambda: deque(maxlen=self.limit))
         while failures and failures[0] + self.window < time.monotonic():
             failures.popleft()
         return failures
@@ -94,17 +89,10 @@ class Flashes:
     them. Bounded: the oldest sessions' messages go first."""
 
     def __init__(self, remembered: int = 5000) -> None:
-        self.remembered = remembered
-        self._messages: OrderedDict[str, list[tuple[bool, str]]] = OrderedDict()
-        self._lock = threading.Lock()
+        self._messages = Recent(remembered)
 
     def add(self, session_key: str, ok: bool, text: str) -> None:
-        with self._lock:
-            self._messages.setdefault(session_key, []).append((ok, text))
-            self._messages.move_to_end(session_key)
-            while len(self._messages) > self.remembered:
-                self._messages.popitem(last=False)
+        self._messages.setdefault(session_key, list).append((ok, text))
 
     def take(self, session_key: str) -> list[tuple[bool, str]]:
-        with self._lock:
-            return self._messages.pop(session_key, [])
+        return self._messages.pop(session_key, [])
