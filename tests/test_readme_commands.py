@@ -45,7 +45,7 @@ EXPECTED_EXIT = {
     "monitor case ID approve\\|reject --as NAME [--draft N]": 1,  # "exit 1 when no draft waits"
 }
 NOT_RUN = {"monitor run": "runs until stopped: test_cli.py stops it with SIGTERM",
-           "monitor web [--listen HOST:PORT]": "serves until stopped: test_web.py stops it with SIGTERM"}
+           "monitor web [--listen HOST:PORT]": "serves until stopped: test_web_cli.py stops it with SIGTERM"}
 PASSWORD = "a long enough password\n"
 
 
