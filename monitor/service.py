@@ -176,11 +176,7 @@ class MonitorService:
             self.web_server.start()
 
     def healthy(self) -> tuple[bool, str]:
-        try:
-            self.store.db.ping()
-        except Exception as exc:  # noqa: BLE001 - any failure means unhealthy
-            return False, f"database unreachable: {type(exc).__name__}: {str(exc).splitlines()[0][:200]}"
-        return True, "ok"
+        return database_health(self.store)
 
     def ready(self) -> tuple[bool, str]:
         ok, reason = self.healthy()
@@ -223,6 +219,15 @@ class MonitorService:
         self.replies.close()
         self.engine.close()
         self.store.close()
+
+
+def database_health(store) -> tuple[bool, str]:
+    """Whether the database answers, for /healthz and /readyz: (ok, reason)."""
+    try:
+        store.db.ping()
+    except Exception as exc:  # noqa: BLE001 - any failure means unhealthy
+        return False, f"database unreachable: {type(exc).__name__}: {str(exc).splitlines()[0][:200]}"
+    return True, "ok"
 
 
 def ops_notifier(config, sinks):

@@ -253,7 +253,8 @@ def test_forget_edits_the_alert_messages_already_in_slack(tmp_path, db_url, http
     path = tmp_path / "config.yaml"
     path.write_text(yaml.safe_dump({"database": {"url": svc.config.database_url},
                                     "brands": [{"name": "Pixelcart", "terms": ["pixelcart", "@pixelcart"]}],
-                                    "alerts": {"sinks": {"slack": slack(httpserver)}}}))
+                                    "alerts": {"sinks": {"slack": slack(httpserver)}},
+                                    "web": {"base_url": "https://inbox.example.com"}}))
     result = CliRunner().invoke(cli, ["--config", str(path), "forget", "--author", HANDLE, "--as", "dpo"], env=ENV)
     assert result.exit_code == 0, result.output
     edited = {u["ts"]: json.dumps(u["blocks"]) for u in fake.updates}
@@ -261,3 +262,4 @@ def test_forget_edits_the_alert_messages_already_in_slack(tmp_path, db_url, http
     assert quoted and all(m["ts"] in edited for m in quoted), "every message that quoted the author was edited"
     for blocks in edited.values():
         assert ERASED_TEXT in blocks and HANDLE not in blocks and "5512" not in blocks
+        assert "https://inbox.example.com/cases/" in blocks  # the edit keeps the link to the case's page

@@ -14,6 +14,7 @@ from monitor.cli.common import (
     NOTHING,
     RowId,
     brand_names,
+    case_desk,
     cli,
     load,
     now,
@@ -75,7 +76,6 @@ def case(ctx: click.Context, case_id: int, action: str, actor: str, text: str | 
          dry_run: bool, off_platform: bool, draft: int | None) -> None:
     """Claim, resolve, dismiss (not a complaint), reopen, or answer a case in public (reply; approve or reject a
     draft that waits for an approver); its alert messages follow."""
-    from monitor.cases.desk import CaseDesk
     from monitor.model import CaseAction
 
     if not actor.strip():
@@ -85,10 +85,7 @@ def case(ctx: click.Context, case_id: int, action: str, actor: str, text: str | 
     config = load(ctx, ("sinks", "replies") if action in REPLY_ACTIONS else ("sinks",))
     store = open_store(ctx, ("sinks",))
     store.schema.upgrade()
-    sinks = {n: c.cls(n, c.config) for n, c in config.enabled_sinks().items()}
-    for sink in sinks.values():
-        sink.link_cases(config.root.web.case_link)
-    desk = CaseDesk(store.cases, store.outbox, sinks, store.bursts)
+    desk, sinks = case_desk(config, store)
     if action in REPLY_ACTIONS:
         _reply(config, store, desk, sinks, case_id, action, actor.strip(), text, template, dry_run, off_platform, draft)
     result = desk.act(CaseAction(case_id, action, actor.strip(), "cli"))

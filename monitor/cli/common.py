@@ -97,6 +97,17 @@ def open_store(ctx: click.Context, needs: tuple[str, ...] = NOTHING):
         sys.exit(EXIT_CONFIG)
 
 
+def case_desk(config, store):
+    """The enabled sinks, each linking its case messages to the web inbox, and a case desk over them: what a
+    command that changes or re-shows cases needs so that the messages follow, as they do in the service."""
+    from monitor.cases.desk import CaseDesk
+
+    sinks = {n: c.cls(n, c.config) for n, c in config.enabled_sinks().items()}
+    for sink in sinks.values():
+        sink.link_cases(config.root.web.case_link)
+    return CaseDesk(store.cases, store.outbox, sinks, store.bursts, store.labels), sinks
+
+
 def database_down(exc: Exception) -> None:
     from monitor.ops.redact import redactor
 

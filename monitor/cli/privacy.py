@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from monitor.cli.common import EXIT_CONFIG, NOTHING, cli, load, open_store
+from monitor.cli.common import EXIT_CONFIG, NOTHING, case_desk, cli, load, open_store
 
 CLEARED_TABLES = ["mentions", "replies", "labels"]
 
@@ -38,7 +38,6 @@ def purge(ctx: click.Context, dry_run: bool) -> None:
 def forget(ctx: click.Context, author: str, source: str | None, actor: str) -> None:
     """Erase every stored post of an author, the replies to them, their alert messages where the sink can edit
     them, and the digests written to files that quoted them. Figures stay, counted anonymously."""
-    from monitor.cases.desk import CaseDesk
     from monitor.service import digest_runner
 
     if not author.strip().removeprefix("@") or not actor.strip():
@@ -47,9 +46,8 @@ def forget(ctx: click.Context, author: str, source: str | None, actor: str) -> N
     config = load(ctx, ("sinks",))
     store = open_store(ctx, ("sinks",))
     store.schema.upgrade()
-    sinks = {n: c.cls(n, c.config) for n, c in config.enabled_sinks().items()}
+    desk, sinks = case_desk(config, store)
     erasure = store.privacy.erase(author, source, actor.strip())
-    desk = CaseDesk(store.cases, store.outbox, sinks, store.bursts)
     edited = _edit_messages(store, desk, erasure)
     rewritten = _rewrite_digests(config, store, sinks, erasure, digest_runner)
     store.db.scrub(CLEARED_TABLES)

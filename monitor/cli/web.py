@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from monitor.cli.common import EXIT_CONFIG, NOTHING, cli, load, open_store
+from monitor.cli.common import EXIT_CONFIG, NOTHING, case_desk, cli, load, open_store
 
 NAME = re.compile(r"[A-Za-z0-9._@-]{1,64}")
 MIN_PASSWORD = 10
@@ -57,13 +57,10 @@ def _ops_endpoint(config, store):
     if not http.enabled:
         return None
     from monitor.ops.server import Limits, OpsServer
+    from monitor.service import database_health
 
     def healthy() -> tuple[bool, str]:
-        try:
-            store.db.ping()
-        except Exception as exc:  # noqa: BLE001 - any failure means unhealthy
-            return False, f"database unreachable: {type(exc).__name__}"
-        return True, "ok"
+        return database_health(store)
 
     ops = OpsServer(http.host, http.port, healthy, healthy, limits=Limits.of(http))
     ops.start()
@@ -73,15 +70,11 @@ def _ops_endpoint(config, store):
 def inbox_server(config, store, listen: str | None = None):
     """The inbox over this store with its own case desk (the sinks' messages follow the changes made in it);
     the server and what closes the sinks."""
-    from monitor.cases.desk import CaseDesk
     from monitor.cases.replying import ReplyDesk
     from monitor.web.context import Inbox
     from monitor.web.server import WebServer
 
-    sinks = {n: c.cls(n, c.config) for n, c in config.enabled_sinks().items()}
-    for sink in sinks.values():
-        sink.link_cases(config.root.web.case_link)
-    desk = CaseDesk(store.cases, store.outbox, sinks, store.bursts, store.labels)
+    desk, sinks = case_desk(config, store)
     replies = ReplyDesk(config.root.replies, config.reply_accounts, config.sources, store.replies, desk, sinks) \
         if config.reply_accounts else None
     host, port = (listen.rpartition(":")[0].strip("[]"), int(listen.rpartition(":")[2])) if listen else (None, None)
