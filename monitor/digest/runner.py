@@ -22,6 +22,15 @@ def yesterday(tz: str) -> date:
     return clock.today(tz) - timedelta(days=1)
 
 
+def period_figures(config: Config, db: Database, brand: str, day: date, days: int = 1) -> BrandDay:
+    """A brand's digest figures for ``day`` (``days`` 7: the week ending with it), with the configured
+    sentiment thresholds and the routes' SLAs: what the digest sends and the web inbox shows."""
+    scoring = config.root.scoring
+    slas = {r.name: r.sla for r in config.routes() if r.sla}
+    return brand_day(db, brand, day, config.root.digest.timezone, scoring.negative_threshold,
+                     scoring.positive_threshold, slas=slas, days=days)
+
+
 class DigestRunner:
     def __init__(self, config: Config, sinks: dict[str, Sink], *, db: Database, mentions: MentionRepository,
                  runs: DigestRunRepository, worth_a_label=None) -> None:
@@ -40,12 +49,9 @@ class DigestRunner:
         cfg = self.config.root.digest
         day = day or yesterday(cfg.timezone)
         names = brands or cfg.brands or [b.name for b in self.config.brands]
-        scoring = self.config.root.scoring
-        slas = {r.name: r.sla for r in self.config.routes() if r.sla}
         sent = 0
         for name in names:
-            figures = brand_day(self.db, name, day, cfg.timezone, scoring.negative_threshold,
-                                scoring.positive_threshold, slas=slas, days=7 if weekly else 1)
+            figures = period_figures(self.config, self.db, name, day, 7 if weekly else 1)
             if self.worth_a_label is not None:
                 figures.to_label = self._worth_a_label(name, day)
             charts: dict[str, bytes] = {}

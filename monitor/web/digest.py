@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
-from monitor.digest.runner import yesterday
+from monitor.digest.runner import period_figures, yesterday
 from monitor.web.guard import page, signed_in
 from monitor.web.recent import Recent
 from monitor.web.security import REPORT_POLICY
@@ -51,12 +51,7 @@ def _choice(request: Request) -> tuple[str, str, date]:
 
 
 def _figures(inbox, brand: str, period: str, day: date):
-    from monitor.digest.figures import brand_day
-
-    scoring = inbox.config.root.scoring
-    slas = {r.name: r.sla for r in inbox.config.routes() if r.sla}
-    return brand_day(inbox.store.db, brand, day, inbox.timezone, scoring.negative_threshold,
-                     scoring.positive_threshold, slas=slas, days=PERIODS[period])
+    return period_figures(inbox.config, inbox.store.db, brand, day, PERIODS[period])
 
 
 @signed_in()
